@@ -1,0 +1,758 @@
+//! Configuration: `sluice.toml`, resolved with flags and environment variables.
+//!
+//! Two layers, as the conventions ask: [`ConfigFile`] is the file as written
+//! (every key optional, unknown keys rejected by name), and [`Config`] /
+//! [`Environment`] are what commands use.
+//!
+//! Precedence, highest first, written down once:
+//!
+//! 1. command-line flags (`--config`, `--env`, `--url`, `-C`);
+//! 2. environment variables: `SLUICE_CONFIG` (config path), `SLUICE_ENV`
+//!    (environment name), `DATABASE_URL` (the selected environment's URL),
+//!    `MIGRATION_TIMEOUT_SECONDS` (the lock wait);
+//! 3. `sluice.toml`, after `${VAR}` / `${VAR:-default}` interpolation;
+//! 4. built-in defaults. Without a config file sluice works on `./migrations` with
+//!    the embedded SQLite database `sqlite://sluice.db` as environment `dev`.
+
+use crate::duration::parse_duration_or_seconds;
+use crate::error::CoreError;
+use crate::interpolate::interpolate;
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The default configuration file name.
+pub const CONFIG_FILE: &str = "sluice.toml";
+/// The default filename contract.
+pub const DEFAULT_FILENAME: &str = r"^\d{13}_[a-z0-9_]+\.sql$";
+/// The default bounded wait for the migration lock.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// `[migrations]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MigrationsSection {
+    /// The migrations directory, relative to the project root.
+    pub dir: String,
+    /// The directory layout.
+    pub layout: String,
+    /// The filename contract.
+    pub filename: String,
+    /// `postgres`, `sqlite` or `mysql`.
+    pub dialect: String,
+    /// The ledger file; default `<dir>/checksums.json`.
+    pub ledger: Option<String>,
+    /// Allow pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+}
+
+impl Default for MigrationsSection {
+    fn default() -> Self {
+        MigrationsSection {
+            dir: "db/migrations".into(),
+            layout: "sluice".into(),
+            filename: DEFAULT_FILENAME.into(),
+            dialect: "postgres".into(),
+            ledger: None,
+            allow_out_of_order: false,
+        }
+    }
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySection {
+    /// Header fields every migration must have.
+    pub require_header: Vec<String>,
+    /// Every statement must be purely additive.
+    pub additive_only: bool,
+    /// Pattern a destructive-bypass reference must match.
+    pub bypass_reference: String,
+    /// Scope freeze: the only tables migrations may touch (empty = no freeze).
+    pub allowed_tables: Vec<String>,
+    /// Schemas where new tables must enable row-level security.
+    pub require_rls_in_schemas: Vec<String>,
+    /// Indexes whose drop is High risk.
+    pub protected_indexes: Vec<String>,
+}
+
+/// The header fields required by default.
+pub const DEFAULT_REQUIRED_HEADER: &[&str] = &[
+    "MIGRATION_ID",
+    "TITLE",
+    "CHANGE_TYPE",
+    "RISK_LEVEL",
+    "FORWARD_ONLY",
+    "ROLLBACK_STRATEGY",
+];
+
+impl Default for PolicySection {
+    fn default() -> Self {
+        PolicySection {
+            require_header: DEFAULT_REQUIRED_HEADER
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            additive_only: false,
+            bypass_reference: r"(ADR-\d+|[A-Z]+-\d+)".into(),
+            allowed_tables: vec![],
+            require_rls_in_schemas: vec![],
+            protected_indexes: vec![],
+        }
+    }
+}
+
+/// Approvals needed per risk level.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalCounts {
+    /// For Low risk.
+    pub low: u32,
+    /// For Medium risk.
+    pub medium: u32,
+    /// For High risk.
+    pub high: u32,
+}
+
+/// `[environments.NAME]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvironmentSection {
+    /// Database URL (interpolated).
+    pub url: Option<String>,
+    /// Whether `down` may run here.
+    pub allow_down: Option<bool>,
+    /// Approvals needed per risk.
+    pub approvals: Option<ApprovalCounts>,
+    /// Who may approve.
+    pub approvers: Vec<String>,
+    /// OpenSSH allowed_signers file for signed approvals.
+    pub allowed_signers: Option<String>,
+    /// `lock_timeout` set on the migration session.
+    pub lock_timeout: Option<String>,
+    /// `statement_timeout` set on the migration session.
+    pub statement_timeout: Option<String>,
+    /// Bounded wait for the migration lock.
+    pub lock_wait: Option<String>,
+    /// Retries of a statement that hit `lock_timeout`.
+    pub lock_retries: Option<u32>,
+    /// Server for scratch databases (plan, verify).
+    pub scratch_url: Option<String>,
+    /// Treat as production-like even if the name does not say so.
+    pub production: Option<bool>,
+}
+
+/// One `[[guard.signals]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardSignal {
+    /// Path globs.
+    pub paths: Vec<String>,
+    /// Regex matched against changed lines.
+    pub pattern: String,
+}
+
+/// `[guard]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardSection {
+    /// Waiver file.
+    pub exceptions: String,
+    /// Longest allowed waiver.
+    pub max_exception_days: u32,
+    /// Schema-affecting code.
+    pub signals: Vec<GuardSignal>,
+}
+
+impl Default for GuardSection {
+    fn default() -> Self {
+        GuardSection {
+            exceptions: ".sluice/guard-exceptions.txt".into(),
+            max_exception_days: 30,
+            signals: vec![],
+        }
+    }
+}
+
+/// `[startup]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StartupSection {
+    /// Files that must never migrate at start-up (globs; empty = defaults).
+    pub paths: Vec<String>,
+    /// Patterns that mean "migrates at start-up" (empty = defaults).
+    pub patterns: Vec<String>,
+}
+
+/// `[evidence]` (an extension of DESIGN.md: where evidence records go).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceSection {
+    /// Directory under the project root; records go to `<dir>/<sha>/migration.json`.
+    pub dir: String,
+    /// Set to false to write no evidence.
+    pub enabled: bool,
+}
+
+impl Default for EvidenceSection {
+    fn default() -> Self {
+        EvidenceSection {
+            dir: ".artifacts/deploy".into(),
+            enabled: true,
+        }
+    }
+}
+
+/// `[history]` (an extension of DESIGN.md: where sluice's tables live).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistorySection {
+    /// Postgres schema for `sluice_history` and `sluice_audit`.
+    pub schema: String,
+}
+
+impl Default for HistorySection {
+    fn default() -> Self {
+        HistorySection {
+            schema: "public".into(),
+        }
+    }
+}
+
+/// `sluice.toml` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    /// `[migrations]`.
+    pub migrations: MigrationsSection,
+    /// `[policy]`.
+    pub policy: PolicySection,
+    /// `[rules]`: rule id → `error` | `warn` | `off`.
+    pub rules: BTreeMap<String, String>,
+    /// `[environments.NAME]`.
+    pub environments: BTreeMap<String, EnvironmentSection>,
+    /// `[guard]`.
+    pub guard: GuardSection,
+    /// `[startup]`.
+    pub startup: StartupSection,
+    /// `[evidence]`.
+    pub evidence: EvidenceSection,
+    /// `[history]`.
+    pub history: HistorySection,
+}
+
+/// SQL dialect of the migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+    /// MySQL / MariaDB.
+    Mysql,
+}
+
+impl Dialect {
+    /// Parses a dialect name.
+    pub fn parse(s: &str) -> Option<Dialect> {
+        match s {
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "sqlite" => Some(Dialect::Sqlite),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Mysql => "mysql",
+        }
+    }
+}
+
+/// What the caller passes in from flags and the process environment.
+#[derive(Default)]
+pub struct Overrides<'a> {
+    /// `-C DIR`: the project root.
+    pub root: Option<PathBuf>,
+    /// `--config FILE` (or `SLUICE_CONFIG`).
+    pub config: Option<PathBuf>,
+    /// Looks up environment variables (`std::env::var` in the binary).
+    pub env: Option<&'a dyn Fn(&str) -> Option<String>>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project root (the config file's directory, or the working directory).
+    pub root: PathBuf,
+    /// The config file, when one was read.
+    pub config_path: Option<PathBuf>,
+    /// The file as written (defaults filled in).
+    pub file: ConfigFile,
+    /// The migrations directory.
+    pub migrations_dir: PathBuf,
+    /// The ledger file.
+    pub ledger_path: PathBuf,
+    /// The compiled filename contract.
+    pub filename: Regex,
+    /// The dialect.
+    pub dialect: Dialect,
+}
+
+/// A resolved environment.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Its name.
+    pub name: String,
+    /// The database URL (secret: print [`Environment::redacted_url`] instead).
+    pub url: String,
+    /// Where the URL came from, for `-v` output.
+    pub url_source: &'static str,
+    /// Whether `down` may run.
+    pub allow_down: bool,
+    /// Whether this environment is production-like (strict defaults).
+    pub production_like: bool,
+    /// `lock_timeout` for the migration session.
+    pub lock_timeout: Option<Duration>,
+    /// `statement_timeout` for the migration session.
+    pub statement_timeout: Option<Duration>,
+    /// Bounded wait for the migration lock.
+    pub lock_wait: Duration,
+    /// Retries after a lock timeout.
+    pub lock_retries: u32,
+    /// Approvals needed per risk.
+    pub approvals: ApprovalCounts,
+    /// Who may approve (empty = anyone).
+    pub approvers: Vec<String>,
+    /// The raw section.
+    pub section: EnvironmentSection,
+}
+
+impl Environment {
+    /// The URL with its password masked.
+    pub fn redacted_url(&self) -> String {
+        crate::redact::redact_url(&self.url)
+    }
+}
+
+/// Whether a name looks production-like when the section does not say.
+pub fn is_production_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["prod", "production", "live", "staging", "stage", "preprod"]
+        .iter()
+        .any(|p| n == *p || n.starts_with(&format!("{p}-")) || n.starts_with(&format!("{p}_")))
+}
+
+/// Names whose `allow_down` defaults to true.
+fn is_development_name(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "dev" | "development" | "local" | "test" | "ci"
+    )
+}
+
+fn env_lookup<'a>(o: &'a Overrides<'a>) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k: &str| o.env.and_then(|f| f(k))
+}
+
+impl Config {
+    /// Finds and reads the configuration. The root is `-C DIR` or the working
+    /// directory; the file is `--config`, else `SLUICE_CONFIG`, else
+    /// `<root>/sluice.toml` when it exists. An explicitly named file must exist.
+    pub fn load(o: &Overrides<'_>) -> Result<Config, CoreError> {
+        let lookup = env_lookup(o);
+        let cwd = std::env::current_dir().map_err(|e| CoreError::io(".", e))?;
+        let root = match &o.root {
+            Some(r) => cwd.join(r),
+            None => cwd,
+        };
+        let explicit = o.config.clone().or_else(|| {
+            lookup("SLUICE_CONFIG")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+        });
+        let (config_path, file) = match explicit {
+            Some(p) => {
+                let p = root.join(p);
+                if !p.is_file() {
+                    return Err(CoreError::Config {
+                        path: p.clone(),
+                        message: "the file does not exist (named by --config or SLUICE_CONFIG)"
+                            .into(),
+                    });
+                }
+                let f = Self::read_file(&p)?;
+                (Some(p), Some(f))
+            }
+            None => {
+                let p = root.join(CONFIG_FILE);
+                if p.is_file() {
+                    let f = Self::read_file(&p)?;
+                    (Some(p), Some(f))
+                } else {
+                    (None, None)
+                }
+            }
+        };
+        let root = config_path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or(root);
+        let has_file = file.is_some();
+        let mut file = file.unwrap_or_default();
+        if !has_file {
+            file.migrations.dir = "migrations".into();
+            file.migrations.dialect = "sqlite".into();
+        }
+        Self::resolve(root, config_path, file)
+    }
+
+    /// Parses a config file's text. Errors name the file, line and key.
+    pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, CoreError> {
+        toml::from_str(text).map_err(|e| CoreError::Config {
+            path: path.into(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    fn read_file(path: &Path) -> Result<ConfigFile, CoreError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CoreError::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    fn resolve(
+        root: PathBuf,
+        config_path: Option<PathBuf>,
+        file: ConfigFile,
+    ) -> Result<Config, CoreError> {
+        let cfg_err = |message: String| CoreError::Config {
+            path: config_path
+                .clone()
+                .unwrap_or_else(|| root.join(CONFIG_FILE)),
+            message,
+        };
+        if file.migrations.layout != "sluice" {
+            return Err(cfg_err(format!(
+                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\"",
+                file.migrations.layout
+            )));
+        }
+        let filename = Regex::new(&file.migrations.filename).map_err(|e| {
+            cfg_err(format!(
+                "[migrations] filename is not a valid regular expression: {e}"
+            ))
+        })?;
+        let dialect = Dialect::parse(&file.migrations.dialect).ok_or_else(|| {
+            cfg_err(format!(
+                "[migrations] dialect = {:?} is not one of postgres, sqlite, mysql",
+                file.migrations.dialect
+            ))
+        })?;
+        if let Err(e) = Regex::new(&file.policy.bypass_reference) {
+            return Err(cfg_err(format!(
+                "[policy] bypass_reference is not a valid regular expression: {e}"
+            )));
+        }
+        for (name, env) in &file.environments {
+            for (key, value) in [
+                ("lock_timeout", &env.lock_timeout),
+                ("statement_timeout", &env.statement_timeout),
+                ("lock_wait", &env.lock_wait),
+            ] {
+                if let Some(v) = value {
+                    if parse_duration_or_seconds(v).is_none() {
+                        return Err(cfg_err(format!(
+                            "[environments.{name}] {key} = {v:?} is not a duration (write e.g. \"500ms\", \"5s\", \"15min\")"
+                        )));
+                    }
+                }
+            }
+        }
+        let migrations_dir = root.join(&file.migrations.dir);
+        let ledger_path = match &file.migrations.ledger {
+            Some(l) => root.join(l),
+            None => migrations_dir.join("checksums.json"),
+        };
+        Ok(Config {
+            root,
+            config_path,
+            file,
+            migrations_dir,
+            ledger_path,
+            filename,
+            dialect,
+        })
+    }
+
+    /// Environment names defined in the file (or `dev` when none are).
+    pub fn environment_names(&self) -> Vec<String> {
+        if self.file.environments.is_empty() {
+            vec!["dev".into()]
+        } else {
+            self.file.environments.keys().cloned().collect()
+        }
+    }
+
+    /// Resolves an environment: `requested` (from `--env`), else `SLUICE_ENV`,
+    /// else `dev`. An unknown name is an error that lists the known ones.
+    pub fn environment(
+        &self,
+        requested: Option<&str>,
+        url_flag: Option<&str>,
+        o: &Overrides<'_>,
+    ) -> Result<Environment, CoreError> {
+        let lookup = env_lookup(o);
+        let name = requested
+            .map(str::to_string)
+            .or_else(|| lookup("SLUICE_ENV").filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "dev".into());
+        let where_ = self
+            .config_path
+            .as_ref()
+            .map(|p| crate::catalog::display_path(&self.root, p))
+            .unwrap_or_else(|| "the built-in defaults (no sluice.toml)".into());
+        let section = match self.file.environments.get(&name) {
+            Some(s) => s.clone(),
+            None if self.file.environments.is_empty() && name == "dev" => EnvironmentSection {
+                url: Some("sqlite://sluice.db".into()),
+                ..Default::default()
+            },
+            None => {
+                return Err(CoreError::Config {
+                    path: self.config_path.clone().unwrap_or_else(|| self.root.join(CONFIG_FILE)),
+                    message: format!(
+                        "unknown environment `{name}`; {where_} defines: {}. Pass --env with one of them, or add [environments.{name}]",
+                        self.environment_names().join(", ")
+                    ),
+                })
+            }
+        };
+        let cfg_err = |message: String| CoreError::Config {
+            path: self
+                .config_path
+                .clone()
+                .unwrap_or_else(|| self.root.join(CONFIG_FILE)),
+            message,
+        };
+        let (url, url_source) = if let Some(u) = url_flag {
+            (u.to_string(), "--url")
+        } else if let Some(u) = lookup("DATABASE_URL").filter(|s| !s.is_empty()) {
+            (u, "DATABASE_URL")
+        } else if let Some(raw) = &section.url {
+            let u = interpolate(raw, &lookup)
+                .map_err(|e| cfg_err(format!("[environments.{name}] url: {e}")))?;
+            (u, "sluice.toml")
+        } else {
+            return Err(cfg_err(format!(
+                "[environments.{name}] has no url; set `url = \"...\"` there or set DATABASE_URL"
+            )));
+        };
+        let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, CoreError> {
+            match v {
+                None => Ok(None),
+                Some(s) => parse_duration_or_seconds(s).map(Some).ok_or_else(|| {
+                    cfg_err(format!(
+                        "[environments.{name}] {key} = {s:?} is not a duration"
+                    ))
+                }),
+            }
+        };
+        let lock_timeout = dur("lock_timeout", &section.lock_timeout)?;
+        let statement_timeout = dur("statement_timeout", &section.statement_timeout)?;
+        let lock_wait = match lookup("MIGRATION_TIMEOUT_SECONDS").filter(|s| !s.is_empty()) {
+            Some(s) => parse_duration_or_seconds(&s).ok_or_else(|| {
+                cfg_err(format!(
+                    "MIGRATION_TIMEOUT_SECONDS = {s:?} is not a number of seconds"
+                ))
+            })?,
+            None => dur("lock_wait", &section.lock_wait)?.unwrap_or(DEFAULT_LOCK_WAIT),
+        };
+        let production_like = section
+            .production
+            .unwrap_or_else(|| is_production_name(&name));
+        let allow_down = section
+            .allow_down
+            .unwrap_or_else(|| !production_like && is_development_name(&name));
+        let approvals = section.approvals.unwrap_or(if production_like {
+            ApprovalCounts {
+                low: 0,
+                medium: 1,
+                high: 2,
+            }
+        } else {
+            ApprovalCounts::default()
+        });
+        Ok(Environment {
+            name,
+            url,
+            url_source,
+            allow_down,
+            production_like,
+            lock_timeout,
+            statement_timeout,
+            lock_wait,
+            lock_retries: section.lock_retries.unwrap_or(3),
+            approvals,
+            approvers: section.approvers.clone(),
+            section,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(text: &str) -> Result<Config, CoreError> {
+        let file = Config::parse(Path::new("sluice.toml"), text)?;
+        Config::resolve(PathBuf::from("/p"), Some("/p/sluice.toml".into()), file)
+    }
+
+    #[test]
+    fn the_design_example_parses() {
+        let text = r#"
+[migrations]
+dir = "db/migrations"
+layout = "sluice"
+filename = '^\d{13}_[a-z0-9_]+\.sql$'
+dialect = "postgres"
+
+[policy]
+require_header = ["MIGRATION_ID", "TITLE"]
+additive_only = false
+bypass_reference = '(ADR-\d+|[A-Z]+-\d+)'
+allowed_tables = []
+require_rls_in_schemas = []
+protected_indexes = []
+
+[rules]
+mixed-purpose = "warn"
+
+[environments.dev]
+url = "${DATABASE_URL:-sqlite://dev.db}"
+allow_down = true
+
+[environments.production]
+url = "${PRODUCTION_DATABASE_URL}"
+allow_down = false
+approvals = { low = 0, medium = 1, high = 2 }
+approvers = ["alice", "bob"]
+allowed_signers = "db/allowed_signers"
+lock_timeout = "5s"
+statement_timeout = "15min"
+lock_wait = "60s"
+lock_retries = 5
+scratch_url = "${SCRATCH_DATABASE_URL}"
+
+[guard]
+exceptions = ".sluice/guard-exceptions.txt"
+max_exception_days = 30
+[[guard.signals]]
+paths = ["app/models/**/*.py"]
+pattern = 'Column\(|relationship\(|__tablename__'
+
+[startup]
+paths = ["fly.toml"]
+patterns = ['RUN_DB_MIGRATIONS_ON_STARTUP\s*[=:]\s*"?(1|true)']
+"#;
+        let c = resolve(text).unwrap();
+        assert_eq!(c.migrations_dir, PathBuf::from("/p/db/migrations"));
+        assert_eq!(
+            c.ledger_path,
+            PathBuf::from("/p/db/migrations/checksums.json")
+        );
+        let vars =
+            |k: &str| (k == "PRODUCTION_DATABASE_URL").then(|| "postgres://u:pw@h/db".to_string());
+        let o = Overrides {
+            env: Some(&vars),
+            ..Default::default()
+        };
+        let prod = c.environment(Some("production"), None, &o).unwrap();
+        assert_eq!(prod.url, "postgres://u:pw@h/db");
+        assert_eq!(prod.redacted_url(), "postgres://u:***@h/db");
+        assert_eq!(prod.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(prod.statement_timeout, Some(Duration::from_secs(900)));
+        assert!(!prod.allow_down);
+        let dev = c.environment(None, None, &o).unwrap();
+        assert_eq!(dev.url, "sqlite://dev.db");
+        assert!(dev.allow_down);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = resolve("[migrations]\ndirr = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dirr") && e.contains("line 2"), "{e}");
+        let e = resolve("[environments.prod]\nurll = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("urll"), "{e}");
+        let e = resolve("[migrationz]\n").unwrap_err().to_string();
+        assert!(e.contains("migrationz"), "{e}");
+    }
+
+    #[test]
+    fn unknown_environment_lists_known_ones() {
+        let c = resolve("[environments.dev]\nurl = \"sqlite://a.db\"\n").unwrap();
+        let e = c
+            .environment(Some("prod"), None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown environment `prod`") && e.contains("dev"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn precedence_flag_then_env_then_file() {
+        let c = resolve("[environments.dev]\nurl = \"sqlite://file.db\"\nlock_wait = \"5s\"\n")
+            .unwrap();
+        let vars = |k: &str| match k {
+            "DATABASE_URL" => Some("sqlite://env.db".to_string()),
+            "MIGRATION_TIMEOUT_SECONDS" => Some("7".to_string()),
+            "SLUICE_ENV" => Some("dev".to_string()),
+            _ => None,
+        };
+        let o = Overrides {
+            env: Some(&vars),
+            ..Default::default()
+        };
+        let e = c.environment(None, None, &o).unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.url_source),
+            ("sqlite://env.db", "DATABASE_URL")
+        );
+        assert_eq!(e.lock_wait, Duration::from_secs(7));
+        let e = c.environment(None, Some("sqlite://flag.db"), &o).unwrap();
+        assert_eq!(e.url, "sqlite://flag.db");
+    }
+
+    #[test]
+    fn missing_variable_names_key_and_variable() {
+        let c = resolve("[environments.prod]\nurl = \"${PROD_URL}\"\n").unwrap();
+        let e = c
+            .environment(Some("prod"), None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[environments.prod] url") && e.contains("PROD_URL"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_durations_and_dialects_are_config_errors() {
+        assert!(resolve("[environments.p]\nlock_timeout = \"soon\"\n").is_err());
+        assert!(resolve("[migrations]\ndialect = \"oracle\"\n").is_err());
+        assert!(resolve("[migrations]\nfilename = \"(\"\n").is_err());
+    }
+}

@@ -1,0 +1,240 @@
+//! One migration file, parsed: identity, checksum, header and sections.
+
+use crate::checksum::{normalize, Checksum};
+use crate::error::CoreError;
+use crate::header::Header;
+use crate::version::Version;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// The line that starts the down section of a native migration.
+pub const DOWN_MARKER: &str = "-- sluice:down";
+
+/// A part of a migration's text (the up or the down SQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Byte range in [`Migration::text`].
+    pub range: Range<usize>,
+    /// 1-based line in the file where the section starts.
+    pub first_line: usize,
+    /// Whether this section must run outside a transaction
+    /// (`-- sluice:no-transaction`).
+    pub no_transaction: bool,
+}
+
+/// A migration read from disk.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// Its version, from the filename.
+    pub version: Version,
+    /// Its name, from the filename (without version and extension).
+    pub name: String,
+    /// The file name, such as `1732190000000_create_users.sql`.
+    pub file_name: String,
+    /// Absolute (or as-given) path to the file.
+    pub path: PathBuf,
+    /// Path relative to the project root, with `/` separators, for output.
+    pub display_path: String,
+    /// Checksum of the normalised content.
+    pub checksum: Checksum,
+    /// The normalised text (BOM removed, CRLF turned into LF). Line numbers are
+    /// the file's own.
+    pub text: String,
+    /// The metadata header.
+    pub header: Header,
+    /// The forward SQL.
+    pub up: Section,
+    /// The reverse SQL, when the file has a non-empty `-- sluice:down` section.
+    pub down: Option<Section>,
+    /// 1-based line of the `-- sluice:down` marker, when present (even if the
+    /// section under it is empty).
+    pub down_marker_line: Option<usize>,
+}
+
+impl Migration {
+    /// Parses a native-layout migration from its raw bytes.
+    pub fn parse_native(
+        version: Version,
+        name: String,
+        file_name: String,
+        path: PathBuf,
+        display_path: String,
+        bytes: &[u8],
+    ) -> Result<Migration, CoreError> {
+        let checksum = Checksum::of_migration(bytes);
+        let normalized = normalize(bytes);
+        let text = match std::str::from_utf8(&normalized) {
+            Ok(t) => t.to_string(),
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let line = normalized[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+                return Err(CoreError::NotUtf8 { path, line, offset });
+            }
+        };
+        let header = Header::parse(&text, 1);
+        let file_no_tx = header.has_directive("no-transaction");
+
+        let (up_end, down) = match find_down_marker(&text) {
+            Some((marker_start, marker_end, marker_line)) => {
+                let down_text = &text[marker_end..];
+                let down_header = Header::parse(down_text, marker_line + 1);
+                let down_section = Section {
+                    range: marker_end..text.len(),
+                    first_line: marker_line + 1,
+                    no_transaction: file_no_tx || down_header.has_directive("no-transaction"),
+                };
+                (marker_start, Some((down_section, marker_line)))
+            }
+            None => (text.len(), None),
+        };
+        let up = Section {
+            range: 0..up_end,
+            first_line: 1,
+            no_transaction: file_no_tx,
+        };
+        let down_marker_line = down.as_ref().map(|(_, l)| *l);
+        let down = down
+            .map(|(s, _)| s)
+            .filter(|s| has_sql(&text[s.range.clone()]));
+        Ok(Migration {
+            version,
+            name,
+            file_name,
+            path,
+            display_path,
+            checksum,
+            text,
+            header,
+            up,
+            down,
+            down_marker_line,
+        })
+    }
+
+    /// The up SQL.
+    pub fn up_sql(&self) -> &str {
+        &self.text[self.up.range.clone()]
+    }
+
+    /// The down SQL, when there is one.
+    pub fn down_sql(&self) -> Option<&str> {
+        self.down.as_ref().map(|s| &self.text[s.range.clone()])
+    }
+
+    /// `FORWARD_ONLY: Yes` in the header.
+    pub fn forward_only(&self) -> bool {
+        self.header
+            .value("FORWARD_ONLY")
+            .and_then(crate::header::parse_yes_no)
+            .unwrap_or(false)
+    }
+}
+
+/// Where the down marker line is: (start byte, byte after its newline, 1-based line).
+fn find_down_marker(text: &str) -> Option<(usize, usize, usize)> {
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        if trimmed.eq_ignore_ascii_case(DOWN_MARKER)
+            || trimmed
+                .strip_prefix("--")
+                .map(|r| r.trim().eq_ignore_ascii_case("sluice:down"))
+                .unwrap_or(false)
+        {
+            return Some((offset, offset + line.len(), i + 1));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Whether `sql` holds anything but whitespace and `--` comment lines. (Block
+/// comments are rare in a down section; a section holding only one is treated as
+/// SQL and fails loudly at run time rather than silently doing nothing.)
+pub fn has_sql(sql: &str) -> bool {
+    sql.lines().any(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with("--")
+    })
+}
+
+/// Reads and parses one native migration file.
+pub fn read_native(
+    path: &Path,
+    display_path: String,
+    version: Version,
+    name: String,
+) -> Result<Migration, CoreError> {
+    let bytes = std::fs::read(path).map_err(|e| CoreError::io(path, e))?;
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Migration::parse_native(
+        version,
+        name,
+        file_name,
+        path.to_path_buf(),
+        display_path,
+        &bytes,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> Result<Migration, CoreError> {
+        Migration::parse_native(
+            Version::parse("1").unwrap(),
+            "x".into(),
+            "1_x.sql".into(),
+            "1_x.sql".into(),
+            "1_x.sql".into(),
+            text,
+        )
+    }
+
+    #[test]
+    fn splits_up_and_down() {
+        let m = parse(b"-- TITLE: T\nCREATE TABLE a (id int);\n-- sluice:down\nDROP TABLE a;\n")
+            .unwrap();
+        assert_eq!(m.up_sql(), "-- TITLE: T\nCREATE TABLE a (id int);\n");
+        assert_eq!(m.down_sql(), Some("DROP TABLE a;\n"));
+        assert_eq!(m.down.as_ref().unwrap().first_line, 4);
+        assert!(!m.up.no_transaction);
+    }
+
+    #[test]
+    fn empty_down_section_is_no_down() {
+        let m = parse(b"CREATE TABLE a (id int);\n-- sluice:down\n-- nothing yet\n").unwrap();
+        assert!(m.down.is_none());
+        assert_eq!(m.down_marker_line, Some(2));
+    }
+
+    #[test]
+    fn no_transaction_directive_applies_to_both_sections() {
+        let m = parse(b"-- sluice:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (b);\n-- sluice:down\nDROP INDEX CONCURRENTLY i;\n").unwrap();
+        assert!(m.up.no_transaction);
+        assert!(m.down.unwrap().no_transaction);
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let err = parse(b"SELECT 1;\nSELECT '\xff';\n").unwrap_err();
+        match err {
+            CoreError::NotUtf8 { line, offset, .. } => {
+                assert_eq!(line, 2);
+                assert_eq!(offset, 18);
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn crlf_file_keeps_line_numbers() {
+        let m = parse(b"\xEF\xBB\xBFSELECT 1;\r\n-- sluice:down\r\nSELECT 2;\r\n").unwrap();
+        assert_eq!(m.down_sql(), Some("SELECT 2;\n"));
+        assert_eq!(m.down_marker_line, Some(2));
+    }
+}

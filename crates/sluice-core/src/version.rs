@@ -1,0 +1,123 @@
+//! Migration versions.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A migration version as written in its filename, such as `1732190000000`.
+///
+/// Versions compare numerically, segment by segment (segments are separated by
+/// `.`), so `9` sorts before `10` and leading zeros do not matter for order.
+/// Equality is numeric too: `007` and `7` are the same version, which is what
+/// `duplicate-version` needs to catch.
+#[derive(Clone, Eq)]
+pub struct Version {
+    text: String,
+}
+
+impl Version {
+    /// Parses a version: one or more runs of ASCII digits separated by `.`.
+    pub fn parse(text: &str) -> Option<Version> {
+        if text.is_empty()
+            || text
+                .split('.')
+                .any(|seg| seg.is_empty() || !seg.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        Some(Version {
+            text: text.to_string(),
+        })
+    }
+
+    /// The version as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn segments(&self) -> impl Iterator<Item = &str> {
+        self.text.split('.').map(|s| {
+            let t = s.trim_start_matches('0');
+            if t.is_empty() {
+                "0"
+            } else {
+                t
+            }
+        })
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let mut a = self.segments();
+        let mut b = other.segments();
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+                (Some(x), Some(y)) => {
+                    let ord = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+                    if ord != Ordering::Equal {
+                        return ord;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for s in self.segments() {
+            s.hash(state);
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Version({})", self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn numeric_order() {
+        assert!(v("9") < v("10"));
+        assert!(v("1732190000000") < v("1732190000001"));
+        assert!(v("1.2") < v("1.10"));
+        assert_eq!(v("007"), v("7"));
+    }
+
+    #[test]
+    fn rejects_non_versions() {
+        for bad in ["", "a1", "1..2", "1.", "-1", "1_2"] {
+            assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

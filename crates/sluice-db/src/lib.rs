@@ -1,0 +1,191 @@
+//! Databases: the capabilities a migration run needs, implemented once per
+//! driver.
+//!
+//! - [`Executor`] runs SQL: a list of statements (plus history writes) in one
+//!   transaction, or one statement on its own for `-- sluice:no-transaction`
+//!   migrations.
+//! - [`HistoryStore`] owns `sluice_history` (one row per version) and
+//!   `sluice_audit` (append-only events), and renders the SQL that records a row,
+//!   so that the row can be written *inside* the migration's own transaction.
+//! - [`Locker`] takes and releases the migration lock without blocking;
+//!   [`LockGuard`] polls it with backoff until a deadline and releases it on every
+//!   path (drop), and a killed process releases it because its session (or file
+//!   lock) ends with it.
+//!
+//! [`connect`] picks the driver from the URL: [`sqlite`] (embedded, rusqlite) or
+//! [`postgres`] (the `postgres` crate). The run loop that uses these traits lives
+//! in the `sluice` crate and is written once for every driver.
+
+pub mod history;
+pub mod lock;
+pub mod postgres;
+pub mod sqlite;
+
+pub use history::{AuditEvent, HistoryRow, Status};
+pub use lock::{LockError, LockGuard};
+
+use std::path::Path;
+use std::time::Duration;
+
+/// Which kind of database a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// An error from the database, with what the server said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}{}{}", detail.as_ref().map(|d| format!(" (detail: {d})")).unwrap_or_default(), hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default())]
+pub struct DbError {
+    /// The primary message.
+    pub message: String,
+    /// SQLSTATE (Postgres) or the SQLite result code name.
+    pub code: Option<String>,
+    /// 0-based character offset in the SQL sent, when the server gave one.
+    pub position: Option<usize>,
+    /// Detail line.
+    pub detail: Option<String>,
+    /// Hint line.
+    pub hint: Option<String>,
+}
+
+impl DbError {
+    /// An error with only a message.
+    pub fn msg(message: impl Into<String>) -> DbError {
+        DbError {
+            message: message.into(),
+            code: None,
+            position: None,
+            detail: None,
+            hint: None,
+        }
+    }
+}
+
+/// A statement that failed inside a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFailure {
+    /// Index of the failing statement in the list given, when known.
+    pub index: Option<usize>,
+    /// What the database said.
+    pub error: DbError,
+}
+
+/// Session settings for the migration connection, per environment.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSettings {
+    /// Postgres `lock_timeout` (SQLite: the busy timeout).
+    pub lock_timeout: Option<Duration>,
+    /// Postgres `statement_timeout` (SQLite: not supported, ignored).
+    pub statement_timeout: Option<Duration>,
+}
+
+/// Runs SQL.
+pub trait Executor {
+    /// Applies session settings (timeouts) to this connection.
+    fn configure(&mut self, settings: &SessionSettings) -> Result<(), DbError>;
+
+    /// Runs `statements`, then `bookkeeping` (history and audit SQL from the
+    /// [`HistoryStore`]), in one transaction: all of it commits, or none of it.
+    fn run_in_transaction(
+        &mut self,
+        statements: &[&str],
+        bookkeeping: &[String],
+    ) -> Result<(), StatementFailure>;
+
+    /// Runs one statement outside any transaction (autocommit).
+    fn run_alone(&mut self, statement: &str) -> Result<(), DbError>;
+}
+
+/// Owns the history and audit tables.
+pub trait HistoryStore {
+    /// Whether `sluice_history` exists (no side effects).
+    fn history_exists(&mut self) -> Result<bool, DbError>;
+
+    /// Creates `sluice_history` and `sluice_audit` when missing. Call it only with
+    /// the lock held: concurrent `CREATE TABLE IF NOT EXISTS` races in Postgres.
+    fn ensure_history(&mut self) -> Result<(), DbError>;
+
+    /// Every history row (none when the table does not exist).
+    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError>;
+
+    /// SQL that inserts or replaces the row for `row.version`.
+    fn upsert_sql(&self, row: &HistoryRow) -> String;
+
+    /// SQL that deletes the row for `version`.
+    fn delete_sql(&self, version: &str) -> String;
+
+    /// SQL that appends an audit event.
+    fn audit_sql(&self, event: &AuditEvent) -> String;
+
+    /// Every audit event, oldest first (for tests and reports).
+    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError>;
+}
+
+/// Takes the migration lock without waiting.
+pub trait Locker {
+    /// Tries once; true when this connection now holds the lock.
+    fn try_lock(&mut self) -> Result<bool, DbError>;
+
+    /// Releases the lock held by this connection.
+    fn unlock(&mut self) -> Result<(), DbError>;
+}
+
+/// A connection with every capability.
+pub trait Database: Executor + HistoryStore + Locker + Send {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+}
+
+/// Options for [`connect`].
+#[derive(Debug, Clone)]
+pub struct ConnectOptions<'a> {
+    /// Relative SQLite paths are resolved against this directory.
+    pub root: &'a Path,
+    /// Postgres schema for sluice's tables.
+    pub history_schema: &'a str,
+}
+
+/// Opens a connection for a URL: `sqlite://path`, `sqlite:path`,
+/// `sqlite:///absolute/path`, `sqlite::memory:`, `postgres://…`,
+/// `postgresql://…`.
+pub fn connect(url: &str, opts: &ConnectOptions<'_>) -> Result<Box<dyn Database>, DbError> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        return Ok(Box::new(sqlite::SqliteDb::open(rest, opts.root)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(postgres::PostgresDb::connect(
+            url,
+            opts.history_schema,
+        )?));
+    }
+    let scheme = url.split(':').next().unwrap_or("");
+    let msg = match scheme {
+        "mysql" | "mariadb" => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://)"),
+        _ => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"),
+    };
+    Err(DbError::msg(msg))
+}
+
+/// Quotes an SQL string literal (standard-conforming strings: `'` doubled).
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\0', "").replace('\'', "''"))
+}
+
+/// Quotes an identifier (`"` doubled).
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

@@ -1,0 +1,313 @@
+//! PostgreSQL (the `postgres` crate, which gives session-level control: the
+//! advisory lock, `SET lock_timeout`, SQLSTATE and error positions).
+//!
+//! A transactional migration is sent as one simple-query round trip:
+//! `BEGIN; <statements>; <history row>; <audit row>; COMMIT;`. Postgres stops at
+//! the first error and leaves the transaction aborted, so nothing of a failed
+//! migration (nor its history row) survives; the error position maps back to
+//! the statement that failed. The lock is `pg_try_advisory_lock` on the session,
+//! never inside a transaction and never the blocking `pg_advisory_lock`.
+
+use crate::history::{
+    audit_from_text, audit_values, row_from_text, row_values, AUDIT_COLUMNS, HISTORY_COLUMNS,
+};
+use crate::{
+    quote_ident, quote_literal, AuditEvent, Backend, Database, DbError, Executor, HistoryRow,
+    HistoryStore, Locker, SessionSettings, StatementFailure,
+};
+use postgres::{Client, NoTls, SimpleQueryMessage};
+
+/// A Postgres session.
+pub struct PostgresDb {
+    client: Client,
+    schema: String,
+    lock_key: i64,
+}
+
+fn err(e: postgres::Error) -> DbError {
+    match e.as_db_error() {
+        Some(db) => DbError {
+            message: db.message().to_string(),
+            code: Some(db.code().code().to_string()),
+            position: match db.position() {
+                Some(postgres::error::ErrorPosition::Original(p)) => {
+                    Some((*p as usize).saturating_sub(1))
+                }
+                _ => None,
+            },
+            detail: db.detail().map(str::to_string),
+            hint: db.hint().map(str::to_string),
+        },
+        None => DbError::msg(e.to_string()),
+    }
+}
+
+/// FNV-1a, to turn the history schema into a stable advisory-lock key.
+fn lock_key(schema: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("sluice-migration-lock:{schema}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
+impl PostgresDb {
+    /// Connects. TLS is not supported by this build: `sslmode=require` fails with
+    /// a clear error rather than silently connecting in clear text.
+    pub fn connect(url: &str, schema: &str) -> Result<PostgresDb, DbError> {
+        let mut cfg: postgres::Config = url
+            .parse()
+            .map_err(|e| DbError::msg(format!("invalid Postgres URL: {e}")))?;
+        if matches!(cfg.get_ssl_mode(), postgres::config::SslMode::Require) {
+            return Err(DbError::msg(
+                "sslmode=require is not supported by this build of sluice (no TLS); connect through a local TLS proxy or use sslmode=prefer/disable",
+            ));
+        }
+        if cfg.get_application_name().is_none() {
+            cfg.application_name("sluice");
+        }
+        let client = cfg.connect(NoTls).map_err(|e| {
+            let mut d = err(e);
+            d.message = format!("could not connect to Postgres: {}", d.message);
+            d
+        })?;
+        Ok(PostgresDb {
+            client,
+            schema: schema.to_string(),
+            lock_key: lock_key(schema),
+        })
+    }
+
+    fn table(&self, name: &str) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(name))
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let msgs = self.client.simple_query(sql).map_err(err)?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => {
+                    Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Runs a statement and returns its text rows (for callers that need to read
+    /// the catalog, and for tests).
+    pub fn query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        self.query_text(sql)
+    }
+}
+
+impl Executor for PostgresDb {
+    fn configure(&mut self, s: &SessionSettings) -> Result<(), DbError> {
+        let mut sql = String::from("SET standard_conforming_strings = on;");
+        if let Some(t) = s.lock_timeout {
+            sql.push_str(&format!(
+                "SET lock_timeout = '{}';",
+                sluice_core::duration::to_postgres(t)
+            ));
+        }
+        if let Some(t) = s.statement_timeout {
+            sql.push_str(&format!(
+                "SET statement_timeout = '{}';",
+                sluice_core::duration::to_postgres(t)
+            ));
+        }
+        self.client.batch_execute(&sql).map_err(err)?;
+        // Postgres 14+: notice a vanished client (a killed sluice) while a long
+        // statement runs, so its transaction and lock end promptly. Older servers
+        // lack the setting; that only makes the cleanup slower.
+        let _ = self
+            .client
+            .batch_execute("SET client_connection_check_interval = '1s'");
+        Ok(())
+    }
+
+    fn run_in_transaction(
+        &mut self,
+        statements: &[&str],
+        bookkeeping: &[String],
+    ) -> Result<(), StatementFailure> {
+        let mut sql = String::from("BEGIN;\n");
+        let mut spans = Vec::with_capacity(statements.len());
+        // Postgres reports positions in characters; count them as we go.
+        let mut chars = sql.len();
+        for s in statements {
+            let n = s.chars().count();
+            spans.push((chars, chars + n));
+            sql.push_str(s);
+            sql.push_str(";\n");
+            chars += n + 2;
+        }
+        for b in bookkeeping {
+            sql.push_str(b);
+            sql.push_str(";\n");
+        }
+        sql.push_str("COMMIT;");
+        match self.client.batch_execute(&sql) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let error = err(e);
+                // The transaction is aborted; end it so the session is usable.
+                let _ = self.client.batch_execute("ROLLBACK");
+                let index = error
+                    .position
+                    .and_then(|p| spans.iter().position(|(s, e)| p >= *s && p <= *e));
+                let mut error = error;
+                if let (Some(i), Some(p)) = (index, error.position) {
+                    error.position = Some(p - spans[i].0);
+                }
+                Err(StatementFailure { index, error })
+            }
+        }
+    }
+
+    fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
+        self.client.batch_execute(statement).map_err(err)
+    }
+}
+
+impl HistoryStore for PostgresDb {
+    fn history_exists(&mut self) -> Result<bool, DbError> {
+        let sql = format!(
+            "SELECT to_regclass({}) IS NOT NULL",
+            quote_literal(&self.table("sluice_history"))
+        );
+        Ok(self
+            .query_text(&sql)?
+            .first()
+            .and_then(|r| r[0].clone())
+            .as_deref()
+            == Some("t"))
+    }
+
+    fn ensure_history(&mut self) -> Result<(), DbError> {
+        let schema = quote_ident(&self.schema);
+        let history = self.table("sluice_history");
+        let audit = self.table("sluice_audit");
+        let sql = format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+            CREATE TABLE IF NOT EXISTS {history} (
+                version text PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                status text NOT NULL CHECK (status IN ('applied','failed','dirty','adopted','baseline')),
+                applied_at timestamptz NOT NULL,
+                applied_by text NOT NULL,
+                environment text NOT NULL,
+                approvals jsonb NOT NULL DEFAULT '[]',
+                statements_total integer NOT NULL,
+                statements_applied integer NOT NULL,
+                execution_ms bigint NOT NULL,
+                tool_version text NOT NULL,
+                run_id text NOT NULL,
+                error text
+            );
+            CREATE TABLE IF NOT EXISTS {audit} (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                event text NOT NULL,
+                version text,
+                checksum text,
+                environment text NOT NULL,
+                actor text NOT NULL,
+                run_id text NOT NULL,
+                outcome text NOT NULL,
+                reason text,
+                details jsonb NOT NULL DEFAULT '{{}}',
+                tool_version text NOT NULL
+            );"
+        );
+        self.client.batch_execute(&sql).map_err(err)
+    }
+
+    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        if !self.history_exists()? {
+            return Ok(vec![]);
+        }
+        let cols = HISTORY_COLUMNS.replace(
+            "applied_at",
+            "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        );
+        let sql = format!("SELECT {cols} FROM {}", self.table("sluice_history"));
+        self.query_text(&sql)?
+            .iter()
+            .map(|c| row_from_text(c))
+            .collect()
+    }
+
+    fn upsert_sql(&self, row: &HistoryRow) -> String {
+        let updates = HISTORY_COLUMNS
+            .split(", ")
+            .filter(|c| *c != "version")
+            .map(|c| format!("{c} = EXCLUDED.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "INSERT INTO {} ({HISTORY_COLUMNS}) VALUES {} ON CONFLICT (version) DO UPDATE SET {updates}",
+            self.table("sluice_history"),
+            row_values(
+                row,
+                &|s| format!("{s}::timestamptz"),
+                &|s| format!("{s}::jsonb"),
+                // now() is the transaction's start: the migration's own time.
+                &|_| "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".into(),
+            )
+        )
+    }
+
+    fn delete_sql(&self, version: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.table("sluice_history"),
+            quote_literal(version)
+        )
+    }
+
+    fn audit_sql(&self, ev: &AuditEvent) -> String {
+        format!(
+            "INSERT INTO {} ({AUDIT_COLUMNS}) VALUES {}",
+            self.table("sluice_audit"),
+            audit_values(ev, &|s| format!("{s}::jsonb"))
+        )
+    }
+
+    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError> {
+        if !self.history_exists()? {
+            return Ok(vec![]);
+        }
+        let cols = AUDIT_COLUMNS.replace("details", "details::text");
+        let sql = format!(
+            "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), {cols} FROM {} ORDER BY id",
+            self.table("sluice_audit")
+        );
+        Ok(self
+            .query_text(&sql)?
+            .iter()
+            .map(|c| audit_from_text(c))
+            .collect())
+    }
+}
+
+impl Locker for PostgresDb {
+    fn try_lock(&mut self) -> Result<bool, DbError> {
+        let rows = self.query_text(&format!("SELECT pg_try_advisory_lock({})", self.lock_key))?;
+        Ok(rows.first().and_then(|r| r[0].clone()).as_deref() == Some("t"))
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        self.query_text(&format!("SELECT pg_advisory_unlock({})", self.lock_key))
+            .map(|_| ())
+    }
+}
+
+impl Database for PostgresDb {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}

@@ -1,0 +1,279 @@
+//! Embedded SQLite (rusqlite, bundled).
+//!
+//! The migration lock is an OS file lock on `<database>.sluice-lock`: SQLite's
+//! own locks last only as long as a transaction, while a run spans one
+//! transaction per migration. The kernel releases a file lock when its process
+//! dies, so a killed run never leaves a stale lock. `lock_timeout` becomes the
+//! busy timeout; `statement_timeout` has no SQLite equivalent and is ignored.
+
+use crate::history::{
+    audit_from_text, audit_values, row_from_text, row_values, AUDIT_COLUMNS, HISTORY_COLUMNS,
+};
+use crate::{
+    AuditEvent, Backend, Database, DbError, Executor, HistoryRow, HistoryStore, Locker,
+    SessionSettings, StatementFailure,
+};
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A SQLite database file (or `:memory:`).
+pub struct SqliteDb {
+    conn: Connection,
+    lock_path: Option<PathBuf>,
+    lock_file: Option<File>,
+}
+
+fn err(e: rusqlite::Error) -> DbError {
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(format!("{:?}", f.code)),
+        _ => None,
+    };
+    DbError {
+        message: e.to_string(),
+        code,
+        position: None,
+        detail: None,
+        hint: None,
+    }
+}
+
+impl SqliteDb {
+    /// Opens `rest` (the URL after `sqlite:`), creating the file if needed.
+    pub fn open(rest: &str, root: &Path) -> Result<SqliteDb, DbError> {
+        let rest = rest.split('?').next().unwrap_or(rest);
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(DbError::msg("the SQLite URL names no file: write sqlite://PATH (relative to the project) or sqlite:///ABSOLUTE/PATH"));
+        }
+        if path == ":memory:" {
+            let conn = Connection::open_in_memory().map_err(err)?;
+            return Ok(SqliteDb {
+                conn,
+                lock_path: None,
+                lock_file: None,
+            });
+        }
+        let full = root.join(path);
+        let conn = Connection::open(&full).map_err(|e| {
+            DbError::msg(format!(
+                "cannot open SQLite database {}: {e}",
+                full.display()
+            ))
+        })?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        let mut lock = full.clone().into_os_string();
+        lock.push(".sluice-lock");
+        Ok(SqliteDb {
+            conn,
+            lock_path: Some(PathBuf::from(lock)),
+            lock_file: None,
+        })
+    }
+
+    fn run_one(&self, sql: &str) -> Result<(), DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(err)?;
+        let mut rows = stmt.raw_query();
+        while rows.next().map_err(err)?.is_some() {}
+        Ok(())
+    }
+
+    fn query_text(&self, sql: &str, ncols: usize) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(err)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(err)? {
+            let mut cols = Vec::with_capacity(ncols);
+            for i in 0..ncols {
+                let v: rusqlite::types::Value = r.get(i).map_err(err)?;
+                cols.push(match v {
+                    rusqlite::types::Value::Null => None,
+                    rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                    rusqlite::types::Value::Real(f) => Some(f.to_string()),
+                    rusqlite::types::Value::Text(t) => Some(t),
+                    rusqlite::types::Value::Blob(b) => {
+                        Some(String::from_utf8_lossy(&b).into_owned())
+                    }
+                });
+            }
+            out.push(cols);
+        }
+        Ok(out)
+    }
+}
+
+impl Executor for SqliteDb {
+    fn configure(&mut self, s: &SessionSettings) -> Result<(), DbError> {
+        if let Some(t) = s.lock_timeout {
+            self.conn.busy_timeout(t).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn run_in_transaction(
+        &mut self,
+        statements: &[&str],
+        bookkeeping: &[String],
+    ) -> Result<(), StatementFailure> {
+        let fail = |index, error| StatementFailure { index, error };
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| fail(None, err(e)))?;
+        let result = (|| {
+            for (i, s) in statements.iter().enumerate() {
+                self.run_one(s).map_err(|e| fail(Some(i), e))?;
+            }
+            for b in bookkeeping {
+                self.run_one(b).map_err(|e| fail(None, e))?;
+            }
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| fail(None, err(e)))
+        })();
+        if result.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result
+    }
+
+    fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
+        self.run_one(statement)
+    }
+}
+
+impl HistoryStore for SqliteDb {
+    fn history_exists(&mut self) -> Result<bool, DbError> {
+        let rows = self.query_text(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sluice_history'",
+            1,
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    fn ensure_history(&mut self) -> Result<(), DbError> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS sluice_history (
+                    version TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('applied','failed','dirty','adopted','baseline')),
+                    applied_at TEXT NOT NULL,
+                    applied_by TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    approvals TEXT NOT NULL DEFAULT '[]',
+                    statements_total INTEGER NOT NULL,
+                    statements_applied INTEGER NOT NULL,
+                    execution_ms INTEGER NOT NULL,
+                    tool_version TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    error TEXT
+                );
+                CREATE TABLE IF NOT EXISTS sluice_audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                    event TEXT NOT NULL,
+                    version TEXT,
+                    checksum TEXT,
+                    environment TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    reason TEXT,
+                    details TEXT NOT NULL DEFAULT '{}',
+                    tool_version TEXT NOT NULL
+                );",
+            )
+            .map_err(err)
+    }
+
+    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        if !self.history_exists()? {
+            return Ok(vec![]);
+        }
+        self.query_text(&format!("SELECT {HISTORY_COLUMNS} FROM sluice_history"), 14)?
+            .iter()
+            .map(|c| row_from_text(c))
+            .collect()
+    }
+
+    fn upsert_sql(&self, row: &HistoryRow) -> String {
+        format!(
+            "INSERT OR REPLACE INTO sluice_history ({HISTORY_COLUMNS}) VALUES {}",
+            row_values(row, &|s| s, &|s| s, &|r| {
+                format!(
+                    "CAST(ROUND((julianday('now') - julianday({})) * 86400000) AS INTEGER)",
+                    crate::quote_literal(&r.applied_at)
+                )
+            })
+        )
+    }
+
+    fn delete_sql(&self, version: &str) -> String {
+        format!(
+            "DELETE FROM sluice_history WHERE version = {}",
+            crate::quote_literal(version)
+        )
+    }
+
+    fn audit_sql(&self, ev: &AuditEvent) -> String {
+        format!(
+            "INSERT INTO sluice_audit ({AUDIT_COLUMNS}) VALUES {}",
+            audit_values(ev, &|s| s)
+        )
+    }
+
+    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError> {
+        if !self.history_exists()? {
+            return Ok(vec![]);
+        }
+        Ok(self
+            .query_text(
+                &format!("SELECT at, {AUDIT_COLUMNS} FROM sluice_audit ORDER BY id"),
+                11,
+            )?
+            .iter()
+            .map(|c| audit_from_text(c))
+            .collect())
+    }
+}
+
+impl Locker for SqliteDb {
+    fn try_lock(&mut self) -> Result<bool, DbError> {
+        let Some(path) = &self.lock_path else {
+            return Ok(true);
+        };
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| {
+                DbError::msg(format!("cannot open the lock file {}: {e}", path.display()))
+            })?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock_file = Some(file);
+                Ok(true)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(DbError::msg(format!("cannot lock {}: {e}", path.display())))
+            }
+        }
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        if let Some(f) = self.lock_file.take() {
+            let _ = f.unlock();
+        }
+        Ok(())
+    }
+}
+
+impl Database for SqliteDb {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+}

@@ -1,0 +1,47 @@
+//! `ledger-orphan`: the ledger lists a migration whose file is gone.
+//!
+//! Why: deleting a merged migration means new databases never get what old ones
+//! have; renaming one changes its version and runs it twice. Instead: restore the
+//! file. To undo a change, write a new migration that reverses it.
+
+use super::{ledger_line, Context};
+use crate::Diagnostic;
+
+pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(ledger) = ctx.ledger else { return };
+    for e in &ledger.migrations {
+        if !ctx.catalog.migrations.iter().any(|m| m.file_name == e.file) {
+            out.push(Diagnostic::new(
+                "ledger-orphan",
+                ctx.ledger_display,
+                ledger_line(ctx, &e.file),
+                1,
+                format!("the ledger lists `{}` but the file is gone (deleted or renamed)", e.file),
+                "restore the file from version control; to undo its change, add a new migration that reverses it",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::*;
+
+    #[test]
+    fn deleted_file_is_reported_at_its_ledger_line() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[
+                ("1000000000001_a.sql", &good("1000000000001")),
+                ("1000000000002_b.sql", &good("1000000000002")),
+            ],
+        );
+        hash(d.path());
+        std::fs::remove_file(d.path().join("1000000000002_b.sql")).unwrap();
+        let diags = lint(d.path(), "ledger-orphan");
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].line > 1);
+        assert!(diags[0].message.contains("1000000000002_b.sql"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Command-line interface: clap definitions, dispatch, and the one place where
+//! outcomes become exit codes.
+
+use crate::commands;
+use crate::project::Project;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// What a command concluded (errors are the third outcome, exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: findings, a refusal by a gate, or (with `--exit-code`) a state
+    /// that is not clean.
+    Findings,
+    /// Exit 2 after the command has already reported what failed (a migration
+    /// that failed while applying).
+    Failed,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON object (see docs/json.md).
+    Json,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Run as if started in DIR (the project root).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Configuration file [env: SLUICE_CONFIG] (default: ./sluice.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Environment from sluice.toml [env: SLUICE_ENV] (default: dev).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Database URL, overriding the environment's url and DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print only findings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Say more (where the URL came from, timings).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// sluice: database migrations as enforced policy.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write sluice.toml, the migrations directory and an empty ledger.
+    Init(commands::init::InitArgs),
+    /// Create a migration with a valid header, and add it to the ledger.
+    New(commands::new::NewArgs),
+    /// Run the static rules over the migrations directory (no database).
+    Check,
+    /// Rewrite the ledger (checksums.json) after an intended change.
+    Hash,
+    /// Apply pending migrations.
+    Apply(commands::apply::ApplyArgs),
+    /// Show applied, pending, modified, missing and dirty migrations.
+    Status(commands::status::StatusArgs),
+    /// Reverse applied migrations where the environment allows it.
+    Down(commands::down::DownArgs),
+    /// Clear a dirty migration after inspecting it, with an audited reason.
+    Resolve(commands::resolve::ResolveArgs),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(Outcome::Ok) => 0,
+        Ok(Outcome::Findings) => 1,
+        Ok(Outcome::Failed) => 2,
+        Err(e) => {
+            let mut msg = format!("error: {e}");
+            for cause in e.chain().skip(1) {
+                msg.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{}", crate::secrets::scrub(&msg));
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let g = &cli.global;
+    if let Command::Init(a) = &cli.command {
+        return commands::init::run(g, a);
+    }
+    let project = Project::load(g)?;
+    match &cli.command {
+        Command::Init(_) => unreachable!("handled above"),
+        Command::New(a) => commands::new::run(&project, a),
+        Command::Check => commands::check::run(&project),
+        Command::Hash => commands::hash::run(&project),
+        Command::Apply(a) => commands::apply::run(&project, a),
+        Command::Status(a) => commands::status::run(&project, a),
+        Command::Down(a) => commands::down::run(&project, a),
+        Command::Resolve(a) => commands::resolve::run(&project, a),
+    }
+}

@@ -1,0 +1,185 @@
+//! `sluice apply --env E [--to V] [--dry-run]`: runs pending migrations through
+//! the gates. Exit 0 applied (or nothing to do), 1 refused by a gate, 2 failed.
+
+use crate::cli::Outcome;
+use crate::project::Project;
+use crate::runner::{self, Direction};
+use crate::session::Session;
+use crate::state;
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use serde_json::json;
+use sluice_core::{Migration, Version};
+
+/// Options for `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply pending migrations up to and including this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Show what would be applied and stop before changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Parses `--to`, which must name a migration in the directory.
+pub fn target_version(
+    catalog: &sluice_core::Catalog,
+    to: &Option<String>,
+) -> Result<Option<Version>> {
+    let Some(t) = to else { return Ok(None) };
+    let v = Version::parse(t)
+        .ok_or_else(|| anyhow!("--to {t:?} is not a version (digits, like 1732190000000)"))?;
+    if catalog.get(&v).is_none() && v != Version::parse("0").expect("valid") {
+        bail!("--to {t}: no migration in the directory has that version");
+    }
+    Ok(Some(v))
+}
+
+/// Runs `apply`.
+pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
+    let session = Session::start(project, "apply")?;
+    let catalog = project.catalog()?;
+    let to = target_version(&catalog, &a.to)?;
+    let mut db = if a.dry_run {
+        // A dry run reads history without the lock and writes nothing.
+        sluice_db::LockGuard::acquire(session.connect()?, std::time::Duration::ZERO, || {})
+            .map_err(|e| anyhow!("{e}"))?
+    } else {
+        session.lock()?
+    };
+    let history = db
+        .load_history()
+        .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
+    let entries = state::join(&catalog, &history);
+    let gates = state::apply_gates(
+        &catalog,
+        &entries,
+        &project.rel(&project.config.migrations_dir),
+        &session.env.name,
+        project.config.file.migrations.allow_out_of_order,
+    );
+    if !gates.is_empty() {
+        if a.dry_run {
+            crate::output::print_findings(project, &gates);
+            return Ok(Outcome::Findings);
+        }
+        return session.refuse(&mut db, gates);
+    }
+    let pending: Vec<&Migration> = entries
+        .iter()
+        .filter(|e| e.is_pending() && to.as_ref().is_none_or(|t| e.version <= *t))
+        .filter_map(|e| e.migration)
+        .collect();
+    let steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let applied_count = entries.iter().filter(|e| e.state.is_clean()).count();
+
+    if steps.is_empty() || a.dry_run {
+        let outcome = if steps.is_empty() { "noop" } else { "dry-run" };
+        if project.json() {
+            let pending_json: Vec<_> = steps
+                .iter()
+                .map(|s| json!({ "version": s.migration.version.to_string(), "name": s.migration.name, "statements": s.statements.len(), "transactional": !s.no_transaction }))
+                .collect();
+            crate::output::print_json(&session.document(
+                outcome,
+                &[],
+                &[],
+                None,
+                json!({ "pending": pending_json }),
+            ));
+        } else if !project.global.quiet {
+            if steps.is_empty() {
+                println!(
+                    "nothing to apply: environment `{}` is up to date ({applied_count} migrations applied)",
+                    session.env.name
+                );
+            } else {
+                println!(
+                    "would apply {} migrations to `{}` (dry run, nothing changed):",
+                    steps.len(),
+                    session.env.name
+                );
+                for s in &steps {
+                    println!(
+                        "  {}_{}  {} statements{}",
+                        s.migration.version,
+                        s.migration.name,
+                        s.statements.len(),
+                        if s.no_transaction {
+                            ", no transaction"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+        }
+        if !a.dry_run {
+            session.finish(
+                outcome,
+                vec![],
+                vec![],
+                json!({ "applied": applied_count }),
+                None,
+            );
+        }
+        return Ok(Outcome::Ok);
+    }
+
+    db.ensure_history()
+        .map_err(|e| anyhow!("creating sluice's tables: {e}"))?;
+    let text = !project.json() && !project.global.quiet;
+    if text {
+        println!(
+            "applying {} migration{} to `{}` ({})",
+            steps.len(),
+            if steps.len() == 1 { "" } else { "s" },
+            session.env.name,
+            session.env.redacted_url()
+        );
+    }
+    let info = session.info();
+    let (done, stop) = runner::run(&mut db, &info, &steps, &mut |rec| {
+        if text {
+            println!(
+                "  {}_{}  ok ({} ms)",
+                rec.version, rec.name, rec.duration_ms
+            );
+        }
+    });
+    drop(db); // releases the lock before the slower file writes
+    let mut records = done;
+    let error = stop.as_ref().map(|s| s.message.clone());
+    if let Some(s) = &stop {
+        records.push(s.record.clone());
+    }
+    let outcome = if stop.is_some() { "failed" } else { "ok" };
+    session.finish(outcome, records.clone(), vec![], json!({}), error.clone());
+    if project.json() {
+        crate::output::print_json(&session.document(
+            outcome,
+            &records,
+            &[],
+            error.as_deref(),
+            json!({}),
+        ));
+    }
+    match stop {
+        Some(s) => {
+            eprintln!("error: {}", crate::secrets::scrub(&s.message));
+            Ok(Outcome::Failed)
+        }
+        None => {
+            if text {
+                let ms: u128 = records.iter().map(|r| r.duration_ms).sum();
+                println!(
+                    "applied {} migration{} in {ms} ms",
+                    records.len(),
+                    if records.len() == 1 { "" } else { "s" }
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `sluice down --env E [--to V]`: reverses applied migrations, newest first,
+//! where the environment allows it (`allow_down`). Without `--to`, reverses the
+//! newest applied migration; with `--to V`, every applied migration newer than V
+//! (`--to 0` reverses all). A forward-only migration (FORWARD_ONLY: Yes, or no
+//! down section) is refused everywhere, with its ROLLBACK_STRATEGY.
+
+use crate::cli::Outcome;
+use crate::project::Project;
+use crate::runner::{self, Direction};
+use crate::session::Session;
+use crate::state::{self, State};
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use serde_json::json;
+use sluice_core::{Migration, Version};
+use sluice_lint::Diagnostic;
+
+/// Options for `down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Reverse every applied migration newer than this version (0 = all).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+}
+
+/// Runs `down`.
+pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
+    let session = Session::start(project, "down")?;
+    let env_name = session.env.name.clone();
+    let catalog = project.catalog()?;
+    let mut db = session.lock()?;
+    if !session.env.allow_down {
+        let f = Diagnostic::new(
+            "downgrade-forbidden",
+            project.rel(&project.config.migrations_dir),
+            1,
+            1,
+            format!("`down` is forbidden in environment `{env_name}` (allow_down = false)"),
+            "roll forward instead: write a new migration that reverses the change; `down` is for environments with allow_down = true",
+        );
+        return session.refuse(&mut db, vec![f]);
+    }
+    let history = db
+        .load_history()
+        .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
+    let entries = state::join(&catalog, &history);
+    let to = match &a.to {
+        Some(t) => Some(Version::parse(t).ok_or_else(|| anyhow!("--to {t:?} is not a version"))?),
+        None => None,
+    };
+    let applied: Vec<_> = entries
+        .iter()
+        .filter(|e| e.history.is_some() && !e.is_pending())
+        .collect();
+    if let Some(t) = &to {
+        if *t != Version::parse("0").expect("valid") && !applied.iter().any(|e| &e.version == t) {
+            bail!("--to {t}: that version is not applied on `{env_name}`");
+        }
+    }
+    let mut targets: Vec<_> = match &to {
+        Some(t) => applied.iter().filter(|e| e.version > *t).copied().collect(),
+        None => applied.last().copied().into_iter().collect(),
+    };
+    targets.reverse();
+    let dir = project.rel(&project.config.migrations_dir);
+    let mut findings: Vec<Diagnostic> =
+        state::apply_gates(&catalog, &entries, &dir, &env_name, true)
+            .into_iter()
+            .filter(|d| {
+                d.rule == "dirty-state"
+                    || targets
+                        .iter()
+                        .any(|t| d.message.contains(&format!("migration {} ", t.version)))
+            })
+            .collect();
+    for t in &targets {
+        if t.state != State::Applied {
+            continue;
+        }
+        let m = t.migration.expect("applied has a file");
+        if m.forward_only() || m.down.is_none() {
+            let why = if m.forward_only() {
+                "it is FORWARD_ONLY: Yes"
+            } else {
+                "it has no down section"
+            };
+            findings.push(Diagnostic::new(
+                "downgrade-forbidden",
+                &m.display_path,
+                m.down_marker_line.unwrap_or(1),
+                1,
+                format!("migration {} cannot be reversed: {why}", m.version),
+                format!(
+                    "its ROLLBACK_STRATEGY: {}",
+                    m.header
+                        .value("ROLLBACK_STRATEGY")
+                        .unwrap_or("none given; restore from backup or write a new migration")
+                ),
+            ));
+        }
+    }
+    if !findings.is_empty() {
+        return session.refuse(&mut db, findings);
+    }
+    if targets.is_empty() {
+        if !project.global.quiet && !project.json() {
+            println!("nothing to reverse on `{env_name}`");
+        }
+        if project.json() {
+            crate::output::print_json(&session.document("noop", &[], &[], None, json!({})));
+        }
+        session.finish("noop", vec![], vec![], json!({}), None);
+        return Ok(Outcome::Ok);
+    }
+    let migrations: Vec<&Migration> = targets.iter().filter_map(|t| t.migration).collect();
+    let steps = runner::prepare(&migrations, Direction::Down, project.config.dialect)?;
+    let text = !project.json() && !project.global.quiet;
+    if text {
+        println!(
+            "reversing {} migration(s) on `{env_name}` ({})",
+            steps.len(),
+            session.env.redacted_url()
+        );
+    }
+    let info = session.info();
+    let (done, stop) = runner::run(&mut db, &info, &steps, &mut |rec| {
+        if text {
+            println!(
+                "  {}_{}  reverted ({} ms)",
+                rec.version, rec.name, rec.duration_ms
+            );
+        }
+    });
+    drop(db);
+    let mut records = done;
+    let error = stop.as_ref().map(|s| s.message.clone());
+    if let Some(s) = &stop {
+        records.push(s.record.clone());
+    }
+    let outcome = if stop.is_some() { "failed" } else { "ok" };
+    session.finish(outcome, records.clone(), vec![], json!({}), error.clone());
+    if project.json() {
+        crate::output::print_json(&session.document(
+            outcome,
+            &records,
+            &[],
+            error.as_deref(),
+            json!({}),
+        ));
+    }
+    match stop {
+        Some(s) => {
+            eprintln!("error: {}", crate::secrets::scrub(&s.message));
+            Ok(Outcome::Failed)
+        }
+        None => Ok(Outcome::Ok),
+    }
+}

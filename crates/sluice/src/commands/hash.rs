@@ -1,0 +1,65 @@
+//! `sluice hash`: rewrites the ledger from the migrations as they are now, and
+//! says what changed so the reviewer of the diff knows what was blessed.
+
+use crate::cli::Outcome;
+use crate::project::Project;
+use anyhow::{bail, Result};
+use sluice_core::Ledger;
+
+/// Runs `hash`.
+pub fn run(project: &Project) -> Result<Outcome> {
+    let catalog = project.catalog()?;
+    if catalog.has_duplicates() {
+        bail!("two migrations share a version; run `sluice check` and fix that before hashing");
+    }
+    let old = match Ledger::load(&project.config.ledger_path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("warning: replacing an unreadable ledger: {e}");
+            None
+        }
+    };
+    let new = Ledger::build(
+        catalog
+            .migrations
+            .iter()
+            .map(|m| (m.file_name.as_str(), m.checksum)),
+    );
+    let mut changes = Vec::new();
+    if let Some(old) = &old {
+        for e in &new.migrations {
+            match old.entry(&e.file) {
+                None => changes.push(format!("added    {}", e.file)),
+                Some(o) if o.checksum != e.checksum => changes.push(format!("changed  {}", e.file)),
+                _ => {}
+            }
+        }
+        for o in &old.migrations {
+            if new.entry(&o.file).is_none() {
+                changes.push(format!("removed  {}", o.file));
+            }
+        }
+    }
+    if old.as_ref() == Some(&new) {
+        if !project.global.quiet {
+            println!(
+                "{} is up to date ({} migrations)",
+                project.rel(&project.config.ledger_path),
+                new.migrations.len()
+            );
+        }
+        return Ok(Outcome::Ok);
+    }
+    new.save(&project.config.ledger_path)?;
+    if !project.global.quiet {
+        for c in &changes {
+            println!("  {c}");
+        }
+        println!(
+            "wrote {} ({} migrations)",
+            project.rel(&project.config.ledger_path),
+            new.migrations.len()
+        );
+    }
+    Ok(Outcome::Ok)
+}

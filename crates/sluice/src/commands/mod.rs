@@ -1,0 +1,10 @@
+//! One module per command.
+
+pub mod apply;
+pub mod check;
+pub mod down;
+pub mod hash;
+pub mod init;
+pub mod new;
+pub mod resolve;
+pub mod status;

@@ -1,0 +1,215 @@
+//! Evidence: every command that touches a database appends a record of what it
+//! did to `<evidence dir>/<git sha or "nogit">/migration.json` (default
+//! `.artifacts/deploy/`). The file holds every run for that commit, oldest
+//! first, so a CI job's `apply` and the `status` after it both survive. Targets
+//! are redacted; error texts are scrubbed of passwords.
+
+use crate::project::Project;
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sluice_lint::Diagnostic;
+use std::path::{Path, PathBuf};
+
+/// What one migration did in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationRecord {
+    /// Version.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// Checksum of the file.
+    pub checksum: String,
+    /// `up` or `down`.
+    pub direction: &'static str,
+    /// Whether it ran in one transaction.
+    pub transactional: bool,
+    /// `applied`, `reverted`, `failed`, `dirty`.
+    pub result: &'static str,
+    /// Statements in the section.
+    pub statements_total: usize,
+    /// Statements that completed.
+    pub statements_applied: usize,
+    /// Wall time.
+    pub duration_ms: u128,
+    /// The error, if it failed.
+    pub error: Option<String>,
+}
+
+/// One run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// `apply`, `down`, `status`, `resolve`.
+    pub command: &'static str,
+    /// Run id (also in history and audit rows).
+    pub run_id: String,
+    /// Environment.
+    pub environment: String,
+    /// Redacted database URL.
+    pub target: String,
+    /// Who.
+    pub actor: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub finished_at: String,
+    /// `ok`, `noop`, `blocked`, `failed`, `error`.
+    pub outcome: &'static str,
+    /// Migrations touched.
+    pub migrations: Vec<MigrationRecord>,
+    /// Gate findings.
+    pub findings: Vec<Diagnostic>,
+    /// Anything else the command reports.
+    pub details: Value,
+}
+
+/// Appends `run` to the evidence file; returns its path. Failure to write
+/// evidence is reported but does not change the command's outcome.
+pub fn record(project: &Project, run: &Run) -> Option<PathBuf> {
+    let ev = &project.config.file.evidence;
+    if !ev.enabled {
+        return None;
+    }
+    let sha = git_sha(&project.config.root).unwrap_or_else(|| "nogit".into());
+    let path = project
+        .config
+        .root
+        .join(&ev.dir)
+        .join(&sha)
+        .join("migration.json");
+    match append(&path, &sha, run) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            eprintln!(
+                "warning: could not write evidence to {}: {e}",
+                project.rel(&path)
+            );
+            None
+        }
+    }
+}
+
+fn append(path: &Path, sha: &str, run: &Run) -> Result<()> {
+    let mut doc: Value = match std::fs::read_to_string(path) {
+        Ok(t) => serde_json::from_str(&t).unwrap_or_else(|_| json!({})),
+        Err(_) => json!({}),
+    };
+    if !doc.is_object() || !doc["runs"].is_array() {
+        doc = json!({ "runs": [] });
+    }
+    doc["schema_version"] = json!(crate::output::SCHEMA_VERSION);
+    doc["tool"] = json!("sluice");
+    doc["tool_version"] = json!(sluice_core::TOOL_VERSION);
+    doc["git_sha"] = json!(sha);
+    let mut run = serde_json::to_value(run)?;
+    scrub_value(&mut run);
+    doc["runs"].as_array_mut().expect("checked").push(run);
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    sluice_core::ledger::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+fn scrub_value(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = crate::secrets::scrub(s),
+        Value::Array(a) => a.iter_mut().for_each(scrub_value),
+        Value::Object(o) => o.values_mut().for_each(scrub_value),
+        _ => {}
+    }
+}
+
+/// The commit being deployed: `GITHUB_SHA` / `CI_COMMIT_SHA` when CI sets them,
+/// else `HEAD` of the repository holding `root`, read from `.git` directly (no
+/// subprocess on the hot path of every command).
+pub fn git_sha(root: &Path) -> Option<String> {
+    for var in ["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT"] {
+        if let Ok(v) = std::env::var(var) {
+            if is_sha(v.trim()) {
+                return Some(v.trim().to_string());
+            }
+        }
+    }
+    let mut dir = Some(root);
+    while let Some(d) = dir {
+        let dot_git = d.join(".git");
+        if dot_git.is_dir() {
+            return resolve_head(&dot_git, &dot_git);
+        }
+        if dot_git.is_file() {
+            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let gitdir = d.join(text.strip_prefix("gitdir:")?.trim());
+            let common = std::fs::read_to_string(gitdir.join("commondir"))
+                .map(|c| gitdir.join(c.trim()))
+                .unwrap_or_else(|_| gitdir.clone());
+            return resolve_head(&gitdir, &common);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+fn is_sha(s: &str) -> bool {
+    (40..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn resolve_head(gitdir: &Path, common: &Path) -> Option<String> {
+    let head = std::fs::read_to_string(gitdir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref:").map(str::trim) else {
+        return is_sha(head).then(|| head.to_string());
+    };
+    for base in [gitdir, common] {
+        if let Ok(s) = std::fs::read_to_string(base.join(reference)) {
+            if is_sha(s.trim()) {
+                return Some(s.trim().to_string());
+            }
+        }
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|l| {
+        let (sha, name) = l.split_once(' ')?;
+        (name == reference && is_sha(sha)).then(|| sha.to_string())
+    })
+}
+
+/// Who is running: the OS user, plus the CI identity when one is present.
+pub fn actor() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let var = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
+    let ci = if var("GITHUB_ACTIONS").is_some() {
+        Some(format!(
+            "github:{}@{} run {}",
+            var("GITHUB_ACTOR").unwrap_or_default(),
+            var("GITHUB_REPOSITORY").unwrap_or_default(),
+            var("GITHUB_RUN_ID").unwrap_or_default()
+        ))
+    } else if var("GITLAB_CI").is_some() {
+        Some(format!(
+            "gitlab:{} job {}",
+            var("GITLAB_USER_LOGIN").unwrap_or_default(),
+            var("CI_JOB_ID").unwrap_or_default()
+        ))
+    } else if var("CI").is_some_and(|v| v == "true" || v == "1") {
+        Some("ci".into())
+    } else {
+        None
+    };
+    match ci {
+        Some(c) => format!("{user} via {c}"),
+        None => user,
+    }
+}
+
+/// A run id: time and process, unique enough to join history, audit and
+/// evidence rows of one run.
+pub fn run_id() -> String {
+    format!(
+        "{:x}-{:x}",
+        sluice_core::clock::now_millis(),
+        std::process::id()
+    )
+}

@@ -1,0 +1,5 @@
+//! The `sluice` command.
+
+fn main() {
+    std::process::exit(sluice::cli::main());
+}

@@ -1,0 +1,131 @@
+//! A project: configuration resolved once, then the catalog, ledger and
+//! environment each command asks for.
+
+use crate::cli::{Format, Global};
+use anyhow::{Context as _, Result};
+use sluice_core::catalog::{display_path, CatalogOptions};
+use sluice_core::config::Overrides;
+use sluice_core::{Catalog, Config, Environment, Ledger};
+use sluice_db::{ConnectOptions, Database};
+use sluice_lint::registry::{parse_overrides, Level};
+use std::collections::BTreeMap;
+
+/// The resolved project.
+pub struct Project {
+    /// Configuration.
+    pub config: Config,
+    /// Validated `[rules]` overrides.
+    pub rule_overrides: BTreeMap<&'static str, Level>,
+    /// Global options.
+    pub global: Global,
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The process environment as the config layer's lookup.
+pub fn overrides(g: &Global) -> Overrides<'static> {
+    Overrides {
+        root: g.dir.clone(),
+        config: g.config.clone(),
+        env: Some(&process_env),
+    }
+}
+
+impl Project {
+    /// Loads and validates configuration.
+    pub fn load(g: &Global) -> Result<Project> {
+        let config = Config::load(&overrides(g))?;
+        let rule_overrides = parse_overrides(&config.file.rules).map_err(|m| {
+            anyhow::anyhow!(
+                "invalid configuration in {}: {m}",
+                config
+                    .config_path
+                    .as_ref()
+                    .map(|p| display_path(&config.root, p))
+                    .unwrap_or_else(|| "sluice.toml".into())
+            )
+        })?;
+        Ok(Project {
+            config,
+            rule_overrides,
+            global: g.clone(),
+        })
+    }
+
+    /// Whether output is JSON.
+    pub fn json(&self) -> bool {
+        self.global.format == Format::Json
+    }
+
+    /// Prints a progress line (stderr; suppressed by `-q` and in JSON mode).
+    pub fn progress(&self, line: &str) {
+        if !self.global.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A path relative to the root, for output.
+    pub fn rel(&self, p: &std::path::Path) -> String {
+        display_path(&self.config.root, p)
+    }
+
+    /// Reads the migrations directory.
+    pub fn catalog(&self) -> Result<Catalog> {
+        let ignore = [self.config.ledger_path.clone()];
+        Ok(Catalog::load(&CatalogOptions {
+            dir: &self.config.migrations_dir,
+            root: &self.config.root,
+            filename: &self.config.filename,
+            ignore: &ignore,
+        })?)
+    }
+
+    /// Reads the ledger (None when absent) and its text.
+    pub fn ledger(&self) -> Result<Option<(Ledger, String)>> {
+        let Some(ledger) = Ledger::load(&self.config.ledger_path)? else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&self.config.ledger_path)
+            .with_context(|| format!("reading {}", self.rel(&self.config.ledger_path)))?;
+        Ok(Some((ledger, text)))
+    }
+
+    /// Resolves the selected environment and registers its password as a secret.
+    pub fn environment(&self) -> Result<Environment> {
+        let env = self.config.environment(
+            self.global.env.as_deref(),
+            self.global.url.as_deref(),
+            &overrides(&self.global),
+        )?;
+        crate::secrets::register_url(&env.url);
+        if self.global.verbose {
+            self.progress(&format!(
+                "environment {} -> {} (url from {})",
+                env.name,
+                env.redacted_url(),
+                env.url_source
+            ));
+        }
+        Ok(env)
+    }
+
+    /// Connects to an environment's database.
+    pub fn connect(&self, env: &Environment) -> Result<Box<dyn Database>> {
+        sluice_db::connect(
+            &env.url,
+            &ConnectOptions {
+                root: &self.config.root,
+                history_schema: &self.config.file.history.schema,
+            },
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database of environment `{}` ({}): {e}",
+                env.name,
+                env.redacted_url()
+            )
+        })
+    }
+}

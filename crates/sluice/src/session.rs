@@ -1,0 +1,177 @@
+//! What every database command shares: connecting and locking, refusing with
+//! gate findings (audited, nothing else changed), and recording evidence.
+
+use crate::cli::Outcome;
+use crate::evidence::{self, MigrationRecord, Run};
+use crate::project::Project;
+use crate::runner::RunInfo;
+use anyhow::{anyhow, Result};
+use serde_json::{json, Value};
+use sluice_core::Environment;
+use sluice_db::{Database, LockGuard, SessionSettings};
+use sluice_lint::Diagnostic;
+
+/// One command's run against one environment.
+pub struct Session<'p> {
+    /// The project.
+    pub project: &'p Project,
+    /// The environment.
+    pub env: Environment,
+    /// Run id and actor.
+    pub run_id: String,
+    /// Who.
+    pub actor: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// The command's name.
+    pub command: &'static str,
+}
+
+impl<'p> Session<'p> {
+    /// Resolves the environment and starts a run.
+    pub fn start(project: &'p Project, command: &'static str) -> Result<Session<'p>> {
+        Ok(Session {
+            env: project.environment()?,
+            project,
+            run_id: evidence::run_id(),
+            actor: evidence::actor(),
+            started_at: sluice_core::clock::now_rfc3339(),
+            command,
+        })
+    }
+
+    /// Run information for the runner.
+    pub fn info(&self) -> RunInfo<'_> {
+        RunInfo {
+            env: &self.env,
+            run_id: self.run_id.clone(),
+            actor: self.actor.clone(),
+        }
+    }
+
+    /// Connects without the lock (read-only commands).
+    pub fn connect(&self) -> Result<Box<dyn Database>> {
+        self.project.connect(&self.env)
+    }
+
+    /// Connects, takes the migration lock (bounded wait), and applies the
+    /// environment's session timeouts.
+    pub fn lock(&self) -> Result<LockGuard> {
+        let db = self.connect()?;
+        let project = self.project;
+        let wait = self.env.lock_wait;
+        let target = self.env.redacted_url();
+        let mut guard = LockGuard::acquire(db, wait, || {
+            project.progress(&format!(
+                "waiting for the migration lock on {target} (another sluice run holds it), for up to {}s",
+                wait.as_secs()
+            ))
+        })
+        .map_err(|e| anyhow!("environment `{}` ({target}): {e}", self.env.name))?;
+        guard
+            .configure(&SessionSettings {
+                lock_timeout: self.env.lock_timeout,
+                statement_timeout: self.env.statement_timeout,
+            })
+            .map_err(|e| anyhow!("setting session timeouts on {target}: {e}"))?;
+        Ok(guard)
+    }
+
+    /// Refuses: one audit row naming every finding (creating sluice's tables if
+    /// needed, nothing else), evidence, the findings printed. Exit 1.
+    pub fn refuse(&self, db: &mut LockGuard, findings: Vec<Diagnostic>) -> Result<Outcome> {
+        db.ensure_history().map_err(|e| anyhow!("{e}"))?;
+        let info = self.info();
+        let reason = findings
+            .iter()
+            .map(|d| format!("{}: {}", d.rule, d.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let audit = db.audit_sql(&info.audit(
+            "refusal",
+            None,
+            "refused",
+            Some(reason),
+            json!({ "command": self.command, "rules": findings.iter().map(|d| d.rule).collect::<Vec<_>>() }),
+        ));
+        db.run_in_transaction(&[], &[audit])
+            .map_err(|f| anyhow!("recording the refusal failed: {}", f.error))?;
+        self.finish("blocked", vec![], findings.clone(), Value::Null, None);
+        if self.project.json() {
+            crate::output::print_json(&self.document("blocked", &[], &findings, None, Value::Null));
+        } else {
+            crate::output::print_findings(self.project, &findings);
+            eprintln!(
+                "{} refused on environment `{}`: nothing was changed",
+                self.command, self.env.name
+            );
+        }
+        Ok(Outcome::Findings)
+    }
+
+    /// Records evidence for this run.
+    pub fn finish(
+        &self,
+        outcome: &'static str,
+        migrations: Vec<MigrationRecord>,
+        findings: Vec<Diagnostic>,
+        details: Value,
+        error: Option<String>,
+    ) -> Option<std::path::PathBuf> {
+        let mut details = details;
+        if let Some(e) = error {
+            details = json!({ "error": e, "details": details });
+        }
+        let path = evidence::record(
+            self.project,
+            &Run {
+                command: self.command,
+                run_id: self.run_id.clone(),
+                environment: self.env.name.clone(),
+                target: self.env.redacted_url(),
+                actor: self.actor.clone(),
+                started_at: self.started_at.clone(),
+                finished_at: sluice_core::clock::now_rfc3339(),
+                outcome,
+                migrations,
+                findings,
+                details,
+            },
+        );
+        if self.project.global.verbose {
+            if let Some(p) = &path {
+                self.project
+                    .progress(&format!("evidence: {}", self.project.rel(p)));
+            }
+        }
+        path
+    }
+
+    /// The JSON document a database command prints.
+    pub fn document(
+        &self,
+        outcome: &str,
+        migrations: &[MigrationRecord],
+        findings: &[Diagnostic],
+        error: Option<&str>,
+        extra: Value,
+    ) -> Value {
+        let mut doc = json!({
+            "schema_version": crate::output::SCHEMA_VERSION,
+            "command": self.command,
+            "environment": self.env.name,
+            "target": self.env.redacted_url(),
+            "run_id": self.run_id,
+            "outcome": outcome,
+            "migrations": migrations,
+            "findings": findings,
+            "error": error.map(crate::secrets::scrub),
+        });
+        if let Value::Object(extra) = extra {
+            for (k, v) in extra {
+                doc[k] = v;
+            }
+        }
+        doc
+    }
+}
