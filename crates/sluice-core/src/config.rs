@@ -276,6 +276,9 @@ impl Dialect {
     }
 }
 
+/// Looks up an environment variable.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// What the caller passes in from flags and the process environment.
 #[derive(Default)]
 pub struct Overrides<'a> {
@@ -284,7 +287,7 @@ pub struct Overrides<'a> {
     /// `--config FILE` (or `SLUICE_CONFIG`).
     pub config: Option<PathBuf>,
     /// Looks up environment variables (`std::env::var` in the binary).
-    pub env: Option<&'a dyn Fn(&str) -> Option<String>>,
+    pub env: Option<EnvLookup<'a>>,
 }
 
 /// The resolved configuration.

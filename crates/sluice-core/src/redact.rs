@@ -47,8 +47,8 @@ fn redact_params(s: &str) -> String {
             continue;
         }
         let rest = &s[value_start..];
-        let value_len = if rest.starts_with('\'') {
-            rest[1..].find('\'').map(|e| e + 2).unwrap_or(rest.len())
+        let value_len = if let Some(quoted) = rest.strip_prefix('\'') {
+            quoted.find('\'').map(|e| e + 2).unwrap_or(rest.len())
         } else {
             rest.find(['&', ' ', '\t', '#']).unwrap_or(rest.len())
         };

@@ -80,8 +80,9 @@ impl DbError {
 pub struct StatementFailure {
     /// Index of the failing statement in the list given, when known.
     pub index: Option<usize>,
-    /// What the database said.
-    pub error: DbError,
+    /// What the database said (boxed: failures are the rare path, and a small
+    /// `Result` keeps the common one cheap).
+    pub error: Box<DbError>,
 }
 
 /// Session settings for the migration connection, per environment.

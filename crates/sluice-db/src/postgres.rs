@@ -162,7 +162,10 @@ impl Executor for PostgresDb {
                 if let (Some(i), Some(p)) = (index, error.position) {
                     error.position = Some(p - spans[i].0);
                 }
-                Err(StatementFailure { index, error })
+                Err(StatementFailure {
+                    index,
+                    error: Box::new(error),
+                })
             }
         }
     }

@@ -116,7 +116,10 @@ impl Executor for SqliteDb {
         statements: &[&str],
         bookkeeping: &[String],
     ) -> Result<(), StatementFailure> {
-        let fail = |index, error| StatementFailure { index, error };
+        let fail = |index, error| StatementFailure {
+            index,
+            error: Box::new(error),
+        };
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| fail(None, err(e)))?;

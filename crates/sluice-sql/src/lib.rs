@@ -232,9 +232,9 @@ impl<'a> Splitter<'a> {
         };
         match self.dialect {
             Dialect::Postgres => {
-                if word == "ATOMIC" && st.prev_word == "BEGIN" {
-                    st.depth += 1;
-                } else if st.depth > 0 && word == "CASE" {
+                let opens = (word == "ATOMIC" && st.prev_word == "BEGIN")
+                    || (st.depth > 0 && word == "CASE");
+                if opens {
                     st.depth += 1;
                 } else if st.depth > 0 && word == "END" {
                     st.depth -= 1;
@@ -242,17 +242,14 @@ impl<'a> Splitter<'a> {
             }
             Dialect::Sqlite | Dialect::Mysql => {
                 let mysql = self.dialect == Dialect::Mysql;
-                if word == "BEGIN"
-                    && (st.depth > 0 && mysql || st.depth == 0 && routine_with_body())
-                {
-                    st.depth += 1;
-                } else if st.depth > 0 && word == "CASE" && st.prev_word != "END" {
-                    st.depth += 1;
-                } else if st.depth > 0
-                    && matches!(word.as_str(), "IF" | "LOOP" | "WHILE" | "REPEAT")
-                    && st.prev_word == "END"
-                {
+                let opens = (word == "BEGIN"
+                    && ((st.depth > 0 && mysql) || (st.depth == 0 && routine_with_body())))
+                    || (st.depth > 0 && word == "CASE" && st.prev_word != "END")
                     // `END IF` and friends closed nothing that BEGIN opened: undo.
+                    || (st.depth > 0
+                        && matches!(word.as_str(), "IF" | "LOOP" | "WHILE" | "REPEAT")
+                        && st.prev_word == "END");
+                if opens {
                     st.depth += 1;
                 } else if st.depth > 0 && word == "END" {
                     st.depth -= 1;

@@ -165,7 +165,7 @@ pub fn run(
                 on_done(&rec);
                 done.push(rec);
             }
-            Err(stop) => return (done, Some(stop)),
+            Err(stop) => return (done, Some(*stop)),
         }
     }
     (done, None)
@@ -227,7 +227,7 @@ fn run_step(
     db: &mut LockGuard,
     info: &RunInfo<'_>,
     step: &Step<'_>,
-) -> Result<MigrationRecord, Stop> {
+) -> Result<MigrationRecord, Box<Stop>> {
     let m = step.migration;
     let start = Instant::now();
     let n = step.statements.len();
@@ -287,10 +287,10 @@ fn run_step(
                         e.error
                     ));
                 }
-                Err(Stop {
+                Err(Box::new(Stop {
                     record: record(step, "failed", 0, start, Some(format!("{where_}: {msg}"))),
                     message,
-                })
+                }))
             }
         };
     }
@@ -310,13 +310,13 @@ fn run_step(
     };
     let mark = db.upsert_sql(&in_progress(0));
     if let Err(f) = db.run_in_transaction(&[], &[mark]) {
-        return Err(Stop {
+        return Err(Box::new(Stop {
             record: record(step, "failed", 0, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: could not record that it is starting: {}",
                 m.version, f.error
             ),
-        });
+        }));
     }
     for (i, sql) in stmts.iter().enumerate() {
         if let Err(e) = db.run_alone(sql) {
@@ -350,10 +350,10 @@ fn run_step(
                     e.error
                 ));
             }
-            return Err(Stop {
+            return Err(Box::new(Stop {
                 record: record(step, "dirty", i, start, Some(format!("{where_}: {msg}"))),
                 message,
-            });
+            }));
         }
         if i + 1 < n {
             // Progress is best effort: if this write fails the row still says
@@ -374,12 +374,12 @@ fn run_step(
         db.audit_sql(&info.audit(verb, Some(m), "ok", None, details(serde_json::Value::Null)));
     match db.run_in_transaction(&[], &[finish, audit]) {
         Ok(()) => Ok(record(step, if step.direction == Direction::Up { "applied" } else { "reverted" }, n, start, None)),
-        Err(f) => Err(Stop {
+        Err(f) => Err(Box::new(Stop {
             record: record(step, "dirty", n, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: every statement ran, but recording that failed ({}); it stays dirty: run `sluice resolve {} --env {} --applied --reason \"...\"`",
                 m.version, f.error, m.version, info.env.name
             ),
-        }),
+        })),
     }
 }
