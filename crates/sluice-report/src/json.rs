@@ -44,6 +44,10 @@ mod tests {
             "gone",
             "restore it",
         );
-        insta::assert_snapshot!(render(&[d.clone()], Summary::of(&[d], 2), "0.0.0-test"));
+        insta::assert_snapshot!(render(
+            std::slice::from_ref(&d),
+            Summary::of(std::slice::from_ref(&d), 2),
+            "0.0.0-test"
+        ));
     }
 }

@@ -101,7 +101,11 @@ mod tests {
         let src = |_: &str| {
             Some("-- MIGRATION_ID: 1732190000000\n-- TITLE: x\n-- CHANGE_TYPE: Column\n-- RISK_LEVEL: Extreme\n".to_string())
         };
-        let out = render(&[d.clone()], Summary::of(&[d], 1), &src);
+        let out = render(
+            std::slice::from_ref(&d),
+            Summary::of(std::slice::from_ref(&d), 1),
+            &src,
+        );
         insta::assert_snapshot!(out);
     }
 
