@@ -132,6 +132,12 @@ impl Migration {
 
 /// Where the down marker line is: (start byte, byte after its newline, 1-based line).
 fn find_down_marker(text: &str) -> Option<(usize, usize, usize)> {
+    // Most files are scanned on every command: rule out the common case (no
+    // marker, or none in the exact spelling) with one substring search before
+    // walking lines.
+    if !mentions_down_marker(text) {
+        return None;
+    }
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let trimmed = line.trim();
@@ -146,6 +152,25 @@ fn find_down_marker(text: &str) -> Option<(usize, usize, usize)> {
         offset += line.len();
     }
     None
+}
+
+/// Whether `sluice:down` (any case) occurs anywhere: a search anchored on `:`,
+/// which `str::find` does with memchr.
+fn mentions_down_marker(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(rel) = text[from..].find(':') {
+        let p = from + rel;
+        if p >= 6
+            && b[p - 6..p].eq_ignore_ascii_case(b"sluice")
+            && b.get(p + 1..p + 5)
+                .is_some_and(|d| d.eq_ignore_ascii_case(b"down"))
+        {
+            return true;
+        }
+        from = p + 1;
+    }
+    false
 }
 
 /// Whether `sql` holds anything but whitespace and `--` comment lines. (Block

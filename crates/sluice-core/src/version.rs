@@ -8,10 +8,13 @@ use std::fmt;
 /// Versions compare numerically, segment by segment (segments are separated by
 /// `.`), so `9` sorts before `10` and leading zeros do not matter for order.
 /// Equality is numeric too: `007` and `7` are the same version, which is what
-/// `duplicate-version` needs to catch.
+/// `duplicate-version` needs to catch. Each segment must fit in 38 digits (a
+/// `u128`); the numeric key is computed once, because versions are compared
+/// O(n log n) times on every command.
 #[derive(Clone, Eq)]
 pub struct Version {
     text: String,
+    key: Box<[u128]>,
 }
 
 impl Version {
@@ -24,8 +27,13 @@ impl Version {
         {
             return None;
         }
+        let key = text
+            .split('.')
+            .map(|seg| seg.parse::<u128>().ok())
+            .collect::<Option<Box<[u128]>>>()?;
         Some(Version {
             text: text.to_string(),
+            key,
         })
     }
 
@@ -33,36 +41,11 @@ impl Version {
     pub fn as_str(&self) -> &str {
         &self.text
     }
-
-    fn segments(&self) -> impl Iterator<Item = &str> {
-        self.text.split('.').map(|s| {
-            let t = s.trim_start_matches('0');
-            if t.is_empty() {
-                "0"
-            } else {
-                t
-            }
-        })
-    }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let mut a = self.segments();
-        let mut b = other.segments();
-        loop {
-            match (a.next(), b.next()) {
-                (None, None) => return Ordering::Equal,
-                (None, Some(_)) => return Ordering::Less,
-                (Some(_), None) => return Ordering::Greater,
-                (Some(x), Some(y)) => {
-                    let ord = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
-                    if ord != Ordering::Equal {
-                        return ord;
-                    }
-                }
-            }
-        }
+        self.key.cmp(&other.key)
     }
 }
 
@@ -80,9 +63,7 @@ impl PartialEq for Version {
 
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for s in self.segments() {
-            s.hash(state);
-        }
+        self.key.hash(state);
     }
 }
 
@@ -116,7 +97,8 @@ mod tests {
 
     #[test]
     fn rejects_non_versions() {
-        for bad in ["", "a1", "1..2", "1.", "-1", "1_2"] {
+        let too_long = "1".repeat(40);
+        for bad in ["", "a1", "1..2", "1.", "-1", "1_2", "+1", too_long.as_str()] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }
     }

@@ -178,6 +178,7 @@ pub fn actor() -> String {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(os_user)
         .unwrap_or_else(|| "unknown".into());
     let var = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
     let ci = if var("GITHUB_ACTIONS").is_some() {
@@ -202,6 +203,24 @@ pub fn actor() -> String {
         Some(c) => format!("{user} via {c}"),
         None => user,
     }
+}
+
+/// The login name of this process's user from `/proc` and `/etc/passwd`, for
+/// environments (containers, CI runners) that do not set `USER`.
+fn os_user() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 /// A run id: time and process, unique enough to join history, audit and

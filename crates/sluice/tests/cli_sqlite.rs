@@ -644,3 +644,29 @@ fn two_sqlite_applies_at_once_apply_each_migration_once() {
         ["20"]
     );
 }
+
+#[test]
+fn sluice_config_names_another_file_and_actor_is_known_without_user() {
+    let p = Project::sqlite();
+    p.raw("ops/sluice-ci.toml", b"[migrations]\ndir = \"../db/migrations\"\ndialect = \"sqlite\"\n\n[environments.ci]\nurl = \"sqlite://ci.db\"\n");
+    p.migration("1000000000001", "a", "CREATE TABLE a (id int);\n");
+    p.hash();
+    let mut cmd = p.command(
+        &["apply", "--env", "ci"],
+        &[("SLUICE_CONFIG", "ops/sluice-ci.toml")],
+    );
+    cmd.env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME");
+    let out = Run::from(cmd.output().unwrap());
+    out.ok();
+    // The project root is the config file's directory.
+    let db = p.path().join("ops/ci.db");
+    let who = sqlite_column(&db, "SELECT applied_by FROM sluice_history");
+    assert_eq!(who.len(), 1);
+    assert_ne!(who[0], "unknown");
+    p.run_env(&["status"], &[("SLUICE_CONFIG", "nope.toml")])
+        .code(2)
+        .says("nope.toml")
+        .says("does not exist");
+}

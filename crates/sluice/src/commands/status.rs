@@ -37,7 +37,15 @@ pub fn run(project: &Project, a: &StatusArgs) -> Result<Outcome> {
         "missing": count(State::Missing),
         "dirty": count(State::Dirty),
     });
-    let migrations: Vec<_> = entries
+    session.finish(
+        "ok",
+        vec![],
+        vec![],
+        json!({ "summary": summary, "clean": clean }),
+        None,
+    );
+    if project.json() {
+        let migrations: Vec<_> = entries
         .iter()
         .map(|e| {
             json!({
@@ -51,14 +59,6 @@ pub fn run(project: &Project, a: &StatusArgs) -> Result<Outcome> {
             })
         })
         .collect();
-    session.finish(
-        "ok",
-        vec![],
-        vec![],
-        json!({ "summary": summary, "clean": clean }),
-        None,
-    );
-    if project.json() {
         crate::output::print_json(&json!({
             "schema_version": crate::output::SCHEMA_VERSION,
             "environment": session.env.name,
