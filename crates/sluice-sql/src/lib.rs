@@ -25,6 +25,9 @@
 //! unterminated quote, comment or dollar quote) is a [`SplitError`] with the line
 //! and column where the unterminated construct starts.
 
+pub mod facts;
+pub mod pg;
+
 use sluice_core::config::Dialect;
 use std::ops::Range;
 
@@ -38,6 +41,31 @@ pub struct Statement {
     pub line: usize,
     /// 1-based column (in characters) of the first token.
     pub column: usize,
+    /// 1-based line of the terminator (or of the last token when there is none):
+    /// a comment on any line from `line` to `end_line` is "on the same line".
+    pub end_line: usize,
+    /// A psql meta-command (`\set`, `\connect`, ...) rather than SQL.
+    pub meta_command: bool,
+}
+
+/// A `--` (or MySQL `#`) comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Byte range of the comment's text, after the `--` or `#`.
+    pub range: Range<usize>,
+    /// 1-based line.
+    pub line: usize,
+    /// Whether a statement token precedes it on its line (a trailing comment).
+    pub trailing: bool,
+}
+
+/// Statements and comments of a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Split {
+    /// Statements in order.
+    pub statements: Vec<Statement>,
+    /// Line comments in order.
+    pub comments: Vec<Comment>,
 }
 
 impl Statement {
@@ -68,6 +96,17 @@ pub fn split_section(
     range: Range<usize>,
     dialect: Dialect,
 ) -> Result<Vec<Statement>, SplitError> {
+    Splitter::new(text, range, dialect)
+        .run()
+        .map(|s| s.statements)
+}
+
+/// Like [`split_section`], also returning the line comments.
+pub fn split_section_with_comments(
+    text: &str,
+    range: Range<usize>,
+    dialect: Dialect,
+) -> Result<Split, SplitError> {
     Splitter::new(text, range, dialect).run()
 }
 
@@ -99,6 +138,14 @@ struct Splitter<'a> {
     end: usize,
     dialect: Dialect,
     delimiter: String,
+    /// Incremental line counting: positions only move forward, so counting from
+    /// the last answer keeps splitting linear in the text's size.
+    cursor: (usize, usize, usize),
+    comments: Vec<Comment>,
+    /// Line of the last statement token seen, to tell trailing comments.
+    last_token_line: usize,
+    /// Where to resume after a `COPY ... FROM STDIN` data block.
+    copy_resume: Option<usize>,
 }
 
 #[derive(Default)]
@@ -108,6 +155,9 @@ struct StatementState {
     head: Vec<String>,
     prev_word: String,
     depth: usize,
+    /// Parenthesis depth: like psql, a `;` inside parentheses does not end a
+    /// statement (`CREATE RULE ... DO INSTEAD (a; b)`).
+    parens: usize,
 }
 
 impl<'a> Splitter<'a> {
@@ -119,7 +169,31 @@ impl<'a> Splitter<'a> {
             end: range.end.min(text.len()),
             dialect,
             delimiter: ";".into(),
+            cursor: (0, 1, 0),
+            comments: Vec::new(),
+            last_token_line: 0,
+            copy_resume: None,
         }
+    }
+
+    /// 1-based (line, column) of `offset`, counting forward from the last call.
+    fn locate(&mut self, offset: usize) -> (usize, usize) {
+        let (mut at, mut line, mut line_start) = self.cursor;
+        if offset < at {
+            let (l, c) = line_col(self.text, offset);
+            return (l, c);
+        }
+        for (i, b) in self.b[at..offset].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                line_start = at + i + 1;
+            }
+        }
+        at = offset;
+        self.cursor = (at, line, line_start);
+        let start = floor_char_boundary(self.text, line_start);
+        let end = floor_char_boundary(self.text, offset);
+        (line, self.text[start..end].chars().count() + 1)
     }
 
     fn err(&self, offset: usize, message: String) -> SplitError {
@@ -136,21 +210,53 @@ impl<'a> Splitter<'a> {
         (self.pos + i < self.end).then(|| self.b[self.pos + i])
     }
 
-    fn run(mut self) -> Result<Vec<Statement>, SplitError> {
+    fn run(mut self) -> Result<Split, SplitError> {
         let mut out = Vec::new();
         let mut st = StatementState::default();
         while self.pos < self.end {
             let c = self.b[self.pos];
             // Terminator (only outside bodies).
-            if st.depth == 0 && self.b[self.pos..self.end].starts_with(self.delimiter.as_bytes()) {
+            if st.depth == 0
+                && (st.parens == 0 || self.delimiter != ";")
+                && self.b[self.pos..self.end].starts_with(self.delimiter.as_bytes())
+            {
                 self.finish(&mut out, &mut st, self.pos);
                 self.pos += self.delimiter.len();
+                if let Some(resume) = self.copy_resume.take() {
+                    self.pos = resume;
+                }
                 continue;
             }
             match c {
                 b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.pos += 1,
-                b'-' if self.peek(1) == Some(b'-') => self.skip_line_comment(),
-                b'#' if self.dialect == Dialect::Mysql => self.skip_line_comment(),
+                b'-' if self.peek(1) == Some(b'-') => self.line_comment(2, st.start.is_some()),
+                b'#' if self.dialect == Dialect::Mysql => self.line_comment(1, st.start.is_some()),
+                b'\\' if self.dialect == Dialect::Postgres && self.peek(1) == Some(b';') => {
+                    // psql's `\;` separates statements without sending them.
+                    let here = self.pos;
+                    self.finish(&mut out, &mut st, here);
+                    self.pos += 2;
+                }
+                b'\\'
+                    if self.dialect == Dialect::Postgres
+                        && self.peek(1).is_some_and(|c| !c.is_ascii_whitespace()) =>
+                {
+                    // psql: a backslash command ends the query buffer (`\g`,
+                    // `\gset`) and runs to the end of its line.
+                    let here = self.pos;
+                    self.finish(&mut out, &mut st, here);
+                    self.meta_command(&mut out);
+                }
+                b'(' => {
+                    st.start.get_or_insert(self.pos);
+                    st.parens += 1;
+                    self.pos += 1;
+                }
+                b')' => {
+                    st.start.get_or_insert(self.pos);
+                    st.parens = st.parens.saturating_sub(1);
+                    self.pos += 1;
+                }
                 b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment()?,
                 b'\'' => {
                     st.start.get_or_insert(self.pos);
@@ -211,7 +317,10 @@ impl<'a> Splitter<'a> {
         }
         let end = self.end;
         self.finish(&mut out, &mut st, end);
-        Ok(out)
+        Ok(Split {
+            statements: out,
+            comments: std::mem::take(&mut self.comments),
+        })
     }
 
     fn track_blocks(&self, st: &mut StatementState, word: String) {
@@ -259,20 +368,88 @@ impl<'a> Splitter<'a> {
         st.prev_word = word;
     }
 
-    fn finish(&self, out: &mut Vec<Statement>, st: &mut StatementState, end: usize) {
+    fn finish(&mut self, out: &mut Vec<Statement>, st: &mut StatementState, end: usize) {
+        self.copy_resume = None;
         if let Some(start) = st.start {
             let mut e = end;
             while e > start && self.b[e - 1].is_ascii_whitespace() {
                 e -= 1;
             }
-            let (line, column) = line_col(self.text, start);
+            let (line, column) = self.locate(start);
+            let (end_line, _) = self.locate(end.min(self.end));
+            self.last_token_line = end_line;
+            let copy_from_stdin = self.dialect == Dialect::Postgres
+                && st.head.first().is_some_and(|w| w == "COPY")
+                && {
+                    let t = self.text[start..e].to_ascii_uppercase();
+                    ["FROM STDIN", "FROM PSTDIN", "FROM STDOUT"]
+                        .iter()
+                        .any(|k| t.contains(k))
+                };
             out.push(Statement {
                 range: start..e,
                 line,
                 column,
+                end_line,
+                meta_command: false,
             });
+            if copy_from_stdin {
+                self.skip_copy_data(end);
+            }
         }
         *st = StatementState::default();
+    }
+
+    /// Records a line comment starting at `pos` (`marker` bytes long).
+    fn line_comment(&mut self, marker: usize, in_statement: bool) {
+        let start = self.pos;
+        self.skip_line_comment();
+        let mut end = self.pos;
+        while end > start + marker && matches!(self.b[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        let (line, _) = self.locate(start);
+        self.comments.push(Comment {
+            range: start + marker..end,
+            line,
+            trailing: in_statement || self.last_token_line == line,
+        });
+    }
+
+    /// A psql meta-command at the start of a statement runs to the end of its
+    /// line; it is its own "statement" so it never glues onto real SQL.
+    fn meta_command(&mut self, out: &mut Vec<Statement>) {
+        let start = self.pos;
+        self.skip_line_comment();
+        let mut e = self.pos;
+        while e > start && self.b[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        let (line, column) = self.locate(start);
+        out.push(Statement {
+            range: start..e,
+            line,
+            column,
+            end_line: line,
+            meta_command: true,
+        });
+        self.last_token_line = line;
+    }
+
+    /// After `COPY ... FROM STDIN;` the data follows, up to a line `\\.`.
+    fn skip_copy_data(&mut self, terminator: usize) {
+        let after = (terminator + self.delimiter.len()).min(self.end);
+        let rest = &self.text[after..self.end];
+        let data_start = rest.find('\n').map(|i| after + i + 1).unwrap_or(self.end);
+        let mut offset = data_start;
+        for line in self.text[data_start..self.end].split_inclusive('\n') {
+            offset += line.len();
+            if line.trim_end() == "\\." {
+                self.copy_resume = Some(offset);
+                return;
+            }
+        }
+        self.copy_resume = Some(self.end);
     }
 
     fn is_escape_string(&self) -> bool {
@@ -518,6 +695,47 @@ mod tests {
     }
 
     #[test]
+    fn comments_meta_commands_and_copy_data() {
+        let sql = "DROP TABLE a; -- CI:DESTRUCTIVE_OK ADR-1 gone\n-- sluice:allow x reason: y\n\\set ON_ERROR_STOP on\nCOPY t (a) FROM stdin;\n1\n2;3\n\\.\nSELECT 1;\n";
+        let s = split_section_with_comments(sql, 0..sql.len(), Dialect::Postgres).unwrap();
+        let texts: Vec<&str> = s.statements.iter().map(|x| x.text(sql)).collect();
+        assert_eq!(
+            texts,
+            [
+                "DROP TABLE a",
+                "\\set ON_ERROR_STOP on",
+                "COPY t (a) FROM stdin",
+                "SELECT 1"
+            ]
+        );
+        assert!(s.statements[1].meta_command);
+        assert_eq!(s.statements[3].line, 8);
+        assert_eq!(s.comments.len(), 2);
+        assert!(s.comments[0].trailing && !s.comments[1].trailing);
+        assert_eq!(
+            &sql[s.comments[0].range.clone()],
+            " CI:DESTRUCTIVE_OK ADR-1 gone"
+        );
+        assert_eq!(s.comments[1].line, 2);
+    }
+
+    #[test]
+    fn psql_rules_parentheses_and_backslash_commands() {
+        assert_eq!(
+            pg("CREATE RULE r AS ON INSERT TO t DO INSTEAD (DELETE FROM t; DELETE FROM u);\nSELECT 1 \\gset\nSELECT 2 \\; SELECT 3;"),
+            vec!["CREATE RULE r AS ON INSERT TO t DO INSTEAD (DELETE FROM t; DELETE FROM u)", "SELECT 1", "\\gset", "SELECT 2", "SELECT 3"]
+        );
+    }
+
+    #[test]
+    fn end_line_is_the_terminator_line() {
+        let sql = "ALTER TABLE a\n  DROP COLUMN b\n;\nSELECT 1";
+        let st = split(sql, Dialect::Postgres).unwrap();
+        assert_eq!((st[0].line, st[0].end_line), (1, 3));
+        assert_eq!((st[1].line, st[1].end_line), (4, 4));
+    }
+
+    #[test]
     fn only_comments_is_no_statement() {
         assert!(pg("-- nothing\n/* here */\n;;\n").is_empty());
     }
@@ -540,7 +758,7 @@ mod tests {
             }
 
             #[test]
-            fn joined_simple_statements_split_back(parts in proptest::collection::vec("[a-z0-9 ,()'=]{1,30}", 1..8)) {
+            fn joined_simple_statements_split_back(parts in proptest::collection::vec("[a-z0-9 ,'=]{1,30}", 1..8)) {
                 let stmts: Vec<String> = parts
                     .iter()
                     .map(|p| format!("SELECT {}", p.replace('\'', "''")).trim().to_string())

@@ -1,0 +1,473 @@
+//! Statement facts: what a statement does, dialect-neutral.
+//!
+//! Rules reason about these, never about SQL text. One statement yields one
+//! [`Facts`] holding one [`Action`] per effect (an `ALTER TABLE` with three
+//! subcommands has three actions) and the locks Postgres takes on each relation.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A schema-qualified object name, with identifiers folded the way the database
+/// folds them (unquoted → lower case in Postgres; quoted kept as written).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ObjectName {
+    /// The schema, when the statement names one.
+    pub schema: Option<String>,
+    /// The object's name.
+    pub name: String,
+}
+
+impl ObjectName {
+    /// An unqualified name.
+    pub fn bare(name: impl Into<String>) -> ObjectName {
+        ObjectName {
+            schema: None,
+            name: name.into(),
+        }
+    }
+
+    /// Whether this names the same object as `other`, treating an unqualified
+    /// name as matching any schema (the search path is unknown statically).
+    pub fn same_as(&self, other: &ObjectName) -> bool {
+        self.name == other.name
+            && (self.schema.is_none() || other.schema.is_none() || self.schema == other.schema)
+    }
+
+    /// The schema, or `public` when unqualified.
+    pub fn schema_or_public(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+}
+
+impl fmt::Display for ObjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Postgres table-level lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum LockMode {
+    /// SELECT.
+    AccessShare,
+    /// SELECT FOR UPDATE.
+    RowShare,
+    /// INSERT, UPDATE, DELETE.
+    RowExclusive,
+    /// VACUUM, CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT.
+    ShareUpdateExclusive,
+    /// CREATE INDEX.
+    Share,
+    /// CREATE TRIGGER, ADD FOREIGN KEY.
+    ShareRowExclusive,
+    /// REFRESH MATERIALIZED VIEW CONCURRENTLY.
+    Exclusive,
+    /// Most ALTER TABLE forms, DROP, TRUNCATE, VACUUM FULL.
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// Postgres's name, as in `pg_locks.mode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "AccessShareLock",
+            LockMode::RowShare => "RowShareLock",
+            LockMode::RowExclusive => "RowExclusiveLock",
+            LockMode::ShareUpdateExclusive => "ShareUpdateExclusiveLock",
+            LockMode::Share => "ShareLock",
+            LockMode::ShareRowExclusive => "ShareRowExclusiveLock",
+            LockMode::Exclusive => "ExclusiveLock",
+            LockMode::AccessExclusive => "AccessExclusiveLock",
+        }
+    }
+
+    /// Whether it blocks ordinary writes (SHARE and stronger).
+    pub fn blocks_writes(self) -> bool {
+        self >= LockMode::Share
+    }
+}
+
+/// How a new column's default behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DefaultKind {
+    /// No default.
+    None,
+    /// A constant (or a stable function such as `now()`): no table rewrite.
+    Constant,
+    /// A volatile expression (`random()`, `gen_random_uuid()`, ...): rewrites the table.
+    Volatile,
+}
+
+/// Kinds of table constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    /// PRIMARY KEY.
+    PrimaryKey,
+    /// UNIQUE.
+    Unique,
+    /// FOREIGN KEY.
+    ForeignKey,
+    /// CHECK.
+    Check,
+    /// EXCLUDE.
+    Exclusion,
+    /// NOT NULL and others.
+    Other,
+}
+
+/// A foreign key: referencing columns on a table, and the table referenced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignKey {
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub references: ObjectName,
+}
+
+/// One effect of a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Action {
+    /// CREATE TABLE (also CREATE TABLE AS / SELECT INTO).
+    CreateTable {
+        /// The table.
+        table: ObjectName,
+        /// Its columns.
+        columns: Vec<String>,
+        /// Its foreign keys.
+        foreign_keys: Vec<ForeignKey>,
+        /// Column lists covered by its primary key and unique constraints.
+        indexed: Vec<Vec<String>>,
+        /// Partitioned (PARTITION BY) or a partition (PARTITION OF).
+        partitioned: bool,
+    },
+    /// CREATE INDEX.
+    CreateIndex {
+        /// The index name, when given.
+        index: Option<String>,
+        /// The table.
+        table: ObjectName,
+        /// Leading plain columns (expressions end the list).
+        columns: Vec<String>,
+        /// CONCURRENTLY.
+        concurrent: bool,
+        /// UNIQUE.
+        unique: bool,
+    },
+    /// DROP TABLE.
+    DropTable {
+        /// The table.
+        table: ObjectName,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// The index.
+        index: ObjectName,
+        /// CONCURRENTLY.
+        concurrent: bool,
+    },
+    /// DROP SCHEMA.
+    DropSchema {
+        /// The schema.
+        schema: String,
+    },
+    /// DROP DATABASE.
+    DropDatabase {
+        /// The database.
+        database: String,
+    },
+    /// DROP of another object kind (type, sequence, view, function, ...).
+    DropObject {
+        /// `TYPE`, `SEQUENCE`, `VIEW`, ...
+        kind: String,
+        /// The object.
+        object: ObjectName,
+    },
+    /// DROP POLICY.
+    DropPolicy {
+        /// The policy.
+        policy: String,
+        /// Its table.
+        table: ObjectName,
+    },
+    /// TRUNCATE.
+    Truncate {
+        /// The table.
+        table: ObjectName,
+    },
+    /// DELETE.
+    Delete {
+        /// The table.
+        table: ObjectName,
+        /// Whether it has a WHERE clause.
+        has_where: bool,
+    },
+    /// UPDATE.
+    Update {
+        /// The table.
+        table: ObjectName,
+        /// Whether it has a WHERE clause.
+        has_where: bool,
+    },
+    /// INSERT / COPY FROM.
+    Insert {
+        /// The table.
+        table: ObjectName,
+    },
+    /// ALTER TABLE ... ADD COLUMN.
+    AddColumn {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+        /// NOT NULL.
+        not_null: bool,
+        /// Its default.
+        default: DefaultKind,
+        /// Identity or generated (fills itself).
+        generated: bool,
+        /// Column-level REFERENCES.
+        references: Option<ObjectName>,
+    },
+    /// ALTER TABLE ... DROP COLUMN.
+    DropColumn {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+    },
+    /// ALTER COLUMN ... TYPE.
+    AlterColumnType {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+    },
+    /// ALTER COLUMN ... SET NOT NULL.
+    SetNotNull {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+    },
+    /// ADD CONSTRAINT (or ADD PRIMARY KEY ...).
+    AddConstraint {
+        /// The table.
+        table: ObjectName,
+        /// The name, when given.
+        name: Option<String>,
+        /// Its kind.
+        kind: ConstraintKind,
+        /// NOT VALID.
+        not_valid: bool,
+        /// USING INDEX (built from an existing index).
+        using_index: bool,
+        /// Its columns (referencing columns for a foreign key).
+        columns: Vec<String>,
+        /// The referenced table of a foreign key.
+        references: Option<ObjectName>,
+    },
+    /// DROP CONSTRAINT.
+    DropConstraint {
+        /// The table.
+        table: ObjectName,
+        /// The constraint.
+        name: String,
+    },
+    /// VALIDATE CONSTRAINT.
+    ValidateConstraint {
+        /// The table.
+        table: ObjectName,
+    },
+    /// ALTER TABLE ... RENAME TO.
+    RenameTable {
+        /// The table.
+        table: ObjectName,
+        /// Its new name.
+        new_name: String,
+    },
+    /// ALTER TABLE ... RENAME COLUMN.
+    RenameColumn {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+        /// Its new name.
+        new_name: String,
+    },
+    /// ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY.
+    RowSecurity {
+        /// The table.
+        table: ObjectName,
+        /// `enable`, `disable`, `force`, `no-force`.
+        change: String,
+    },
+    /// CREATE POLICY.
+    CreatePolicy {
+        /// The policy.
+        policy: String,
+        /// Its table.
+        table: ObjectName,
+    },
+    /// ALTER POLICY.
+    AlterPolicy {
+        /// The policy.
+        policy: String,
+        /// Its table.
+        table: ObjectName,
+    },
+    /// SET TABLESPACE on a table or index.
+    SetTablespace {
+        /// The relation.
+        relation: ObjectName,
+    },
+    /// VACUUM (FULL).
+    Vacuum {
+        /// FULL.
+        full: bool,
+        /// The tables (empty: all).
+        tables: Vec<ObjectName>,
+    },
+    /// CLUSTER.
+    Cluster {
+        /// The table (None: all clustered tables).
+        table: Option<ObjectName>,
+    },
+    /// REINDEX.
+    Reindex {
+        /// CONCURRENTLY.
+        concurrent: bool,
+        /// What (an index, a table, a schema...).
+        target: String,
+    },
+    /// BEGIN / COMMIT / ROLLBACK / ...
+    Transaction {
+        /// `BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, ...
+        kind: String,
+    },
+    /// SET (session or local) of a setting.
+    Set {
+        /// The setting.
+        name: String,
+    },
+    /// Creation of another object (view, function, type, schema, ...).
+    CreateObject {
+        /// `VIEW`, `MATERIALIZED VIEW`, `FUNCTION`, `TYPE`, ...
+        kind: String,
+        /// The object.
+        object: ObjectName,
+        /// The table it is defined on (trigger, policy), if any.
+        table: Option<ObjectName>,
+    },
+    /// Another ALTER TABLE subcommand.
+    AlterTableOther {
+        /// The table.
+        table: ObjectName,
+        /// The subcommand, such as `AT_SetStatistics`.
+        subcommand: String,
+    },
+    /// COMMENT ON / GRANT / REVOKE.
+    Metadata {
+        /// `COMMENT`, `GRANT`, `REVOKE`.
+        kind: String,
+    },
+    /// Anything else (SELECT, DO, ...).
+    Other {
+        /// The statement's kind.
+        kind: String,
+    },
+}
+
+impl Action {
+    /// The table this action changes or reads, when it has one.
+    pub fn table(&self) -> Option<&ObjectName> {
+        use Action::*;
+        match self {
+            CreateTable { table, .. }
+            | CreateIndex { table, .. }
+            | DropTable { table }
+            | DropPolicy { table, .. }
+            | Truncate { table }
+            | Delete { table, .. }
+            | Update { table, .. }
+            | Insert { table }
+            | AddColumn { table, .. }
+            | DropColumn { table, .. }
+            | AlterColumnType { table, .. }
+            | SetNotNull { table, .. }
+            | AddConstraint { table, .. }
+            | DropConstraint { table, .. }
+            | ValidateConstraint { table }
+            | RenameTable { table, .. }
+            | RenameColumn { table, .. }
+            | RowSecurity { table, .. }
+            | CreatePolicy { table, .. }
+            | AlterPolicy { table, .. }
+            | AlterTableOther { table, .. } => Some(table),
+            SetTablespace { relation } => Some(relation),
+            Cluster { table } => table.as_ref(),
+            CreateObject { table, .. } => table.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the action only adds (DESIGN.md's "purely additive": create,
+    /// add a column, create an index, create a view or policy, enable RLS,
+    /// comment, grant, insert rows).
+    pub fn is_additive(&self) -> bool {
+        use Action::*;
+        match self {
+            CreateTable { .. }
+            | CreateIndex { .. }
+            | CreatePolicy { .. }
+            | Insert { .. }
+            | Metadata { .. }
+            | Set { .. } => true,
+            AddColumn {
+                not_null,
+                default,
+                generated,
+                ..
+            } => !*not_null || *default != DefaultKind::None || *generated,
+            CreateObject { .. } => true,
+            RowSecurity { change, .. } => change == "enable" || change == "force",
+            Other { kind } => matches!(
+                kind.as_str(),
+                "SELECT" | "DO" | "ALTER TYPE ADD VALUE" | "EXPLAIN" | "SHOW"
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Everything known about one statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    /// The statement's kind, such as `ALTER TABLE`.
+    pub kind: String,
+    /// Its effects.
+    pub actions: Vec<Action>,
+    /// Locks it takes, per relation (strongest per relation).
+    pub locks: Vec<(ObjectName, LockMode)>,
+    /// It cannot run inside a transaction block (CONCURRENTLY, VACUUM, ...).
+    pub no_transaction: bool,
+}
+
+impl Facts {
+    /// Records a lock, keeping the strongest per relation.
+    pub fn lock(&mut self, rel: &ObjectName, mode: LockMode) {
+        match self.locks.iter_mut().find(|(r, _)| r == rel) {
+            Some((_, m)) => *m = (*m).max(mode),
+            None => self.locks.push((rel.clone(), mode)),
+        }
+    }
+
+    /// Adds an action.
+    pub fn push(&mut self, a: Action) {
+        self.actions.push(a);
+    }
+}

@@ -1,0 +1,1004 @@
+//! PostgreSQL statements through the real Postgres grammar (libpg_query), into
+//! [`Facts`]. Lock modes follow the Postgres documentation ("Explicit Locking",
+//! and each command's page).
+
+use crate::facts::*;
+use pg_query::protobuf::{
+    self, AlterTableType as At, ConstrType as Ct, ObjectType as Ot, TransactionStmtKind as Tk,
+};
+use pg_query::NodeEnum as N;
+
+/// Functions whose result differs per row: as a column default they force a
+/// table rewrite (a constant or a stable function such as `now()` does not).
+pub const VOLATILE_FUNCTIONS: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "txid_current",
+    "random_normal",
+    "setseed",
+    "gen_random_bytes",
+];
+
+/// Why a statement did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// Postgres's message, such as `syntax error at or near "TABEL"`.
+    pub message: String,
+}
+
+/// Parses one statement (as split by [`crate::split`]) into facts.
+pub fn analyze(sql: &str) -> Result<Facts, ParseError> {
+    let parsed =
+        pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).map_err(|e| ParseError {
+            message: match e {
+                pg_query::Error::Parse(m) => m,
+                other => other.to_string(),
+            },
+        })?;
+    let mut facts = Facts::default();
+    for raw in &parsed.protobuf.stmts {
+        if let Some(node) = raw.stmt.as_ref().and_then(|s| s.node.as_ref()) {
+            statement(node, &mut facts);
+        }
+    }
+    Ok(facts)
+}
+
+fn rv(r: &Option<protobuf::RangeVar>) -> ObjectName {
+    match r {
+        Some(r) => ObjectName {
+            schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()),
+            name: r.relname.clone(),
+        },
+        None => ObjectName::bare(""),
+    }
+}
+
+fn sval(n: &protobuf::Node) -> Option<&str> {
+    match n.node.as_ref()? {
+        N::String(s) => Some(&s.sval),
+        _ => None,
+    }
+}
+
+/// A dotted name from a list of String nodes (`schema.name`).
+fn dotted(items: &[protobuf::Node]) -> ObjectName {
+    let parts: Vec<&str> = items.iter().filter_map(sval).collect();
+    match parts.as_slice() {
+        [] => ObjectName::bare(""),
+        [n] => ObjectName::bare(*n),
+        [.., s, n] => ObjectName {
+            schema: Some(s.to_string()),
+            name: n.to_string(),
+        },
+    }
+}
+
+/// The name in a DROP/COMMENT object node.
+fn object_name(n: &protobuf::Node) -> ObjectName {
+    match n.node.as_ref() {
+        Some(N::List(l)) => dotted(&l.items),
+        Some(N::String(s)) => ObjectName::bare(s.sval.clone()),
+        Some(N::TypeName(t)) => dotted(&t.names),
+        Some(N::ObjectWithArgs(o)) => dotted(&o.objname),
+        _ => ObjectName::bare("?"),
+    }
+}
+
+fn object_kind(t: Ot) -> &'static str {
+    match t {
+        Ot::ObjectType => "TYPE",
+        Ot::ObjectDomain => "DOMAIN",
+        Ot::ObjectSequence => "SEQUENCE",
+        Ot::ObjectView => "VIEW",
+        Ot::ObjectMatview => "MATERIALIZED VIEW",
+        Ot::ObjectFunction => "FUNCTION",
+        Ot::ObjectProcedure => "PROCEDURE",
+        Ot::ObjectRoutine => "ROUTINE",
+        Ot::ObjectAggregate => "AGGREGATE",
+        Ot::ObjectTrigger => "TRIGGER",
+        Ot::ObjectExtension => "EXTENSION",
+        Ot::ObjectRule => "RULE",
+        Ot::ObjectForeignTable => "FOREIGN TABLE",
+        Ot::ObjectCollation => "COLLATION",
+        Ot::ObjectOperator => "OPERATOR",
+        Ot::ObjectPublication => "PUBLICATION",
+        Ot::ObjectSubscription => "SUBSCRIPTION",
+        Ot::ObjectRole => "ROLE",
+        Ot::ObjectStatisticExt => "STATISTICS",
+        Ot::ObjectEventTrigger => "EVENT TRIGGER",
+        Ot::ObjectTablespace => "TABLESPACE",
+        _ => "OBJECT",
+    }
+}
+
+fn default_kind(expr: Option<&protobuf::Node>) -> DefaultKind {
+    let Some(e) = expr else {
+        return DefaultKind::None;
+    };
+    if contains_volatile(e) {
+        DefaultKind::Volatile
+    } else {
+        DefaultKind::Constant
+    }
+}
+
+/// Whether an expression calls a volatile function anywhere inside it. Walks the
+/// expression's serialised form, which reaches every node kind (defaults are
+/// short and rare, so the cost does not matter).
+fn contains_volatile(n: &protobuf::Node) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(fc) = o.get("FuncCall") {
+                    let name = fc["funcname"]
+                        .as_array()
+                        .and_then(|a| a.last())
+                        .and_then(|n| n["node"]["String"]["sval"].as_str());
+                    if name.is_some_and(|n| VOLATILE_FUNCTIONS.contains(&n)) {
+                        return true;
+                    }
+                }
+                o.values().any(walk)
+            }
+            serde_json::Value::Array(a) => a.iter().any(walk),
+            _ => false,
+        }
+    }
+    serde_json::to_value(n).map(|v| walk(&v)).unwrap_or(false)
+}
+
+fn column_names(keys: &[protobuf::Node]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| sval(k).map(str::to_string))
+        .collect()
+}
+
+struct ColumnInfo {
+    not_null: bool,
+    default: DefaultKind,
+    generated: bool,
+    primary_or_unique: bool,
+    references: Option<ObjectName>,
+}
+
+fn column_info(c: &protobuf::ColumnDef) -> ColumnInfo {
+    let mut info = ColumnInfo {
+        not_null: c.is_not_null,
+        default: default_kind(c.raw_default.as_deref()),
+        generated: !c.identity.is_empty() || !c.generated.is_empty(),
+        primary_or_unique: false,
+        references: None,
+    };
+    for con in &c.constraints {
+        if let Some(N::Constraint(k)) = con.node.as_ref() {
+            match k.contype() {
+                Ct::ConstrNotnull => info.not_null = true,
+                Ct::ConstrPrimary => {
+                    info.not_null = true;
+                    info.primary_or_unique = true;
+                }
+                Ct::ConstrUnique => info.primary_or_unique = true,
+                Ct::ConstrDefault => info.default = default_kind(k.raw_expr.as_deref()),
+                Ct::ConstrIdentity | Ct::ConstrGenerated => info.generated = true,
+                Ct::ConstrForeign => info.references = Some(rv(&k.pktable)),
+                _ => {}
+            }
+        }
+    }
+    info
+}
+
+fn constraint_kind(t: Ct) -> ConstraintKind {
+    match t {
+        Ct::ConstrPrimary => ConstraintKind::PrimaryKey,
+        Ct::ConstrUnique => ConstraintKind::Unique,
+        Ct::ConstrForeign => ConstraintKind::ForeignKey,
+        Ct::ConstrCheck => ConstraintKind::Check,
+        Ct::ConstrExclusion => ConstraintKind::Exclusion,
+        _ => ConstraintKind::Other,
+    }
+}
+
+fn statement(node: &N, f: &mut Facts) {
+    use LockMode::*;
+    match node {
+        N::CreateStmt(s) => {
+            f.kind = "CREATE TABLE".into();
+            let table = rv(&s.relation);
+            let mut columns = Vec::new();
+            let mut foreign_keys = Vec::new();
+            let mut indexed = Vec::new();
+            for e in s.table_elts.iter().chain(s.constraints.iter()) {
+                match e.node.as_ref() {
+                    Some(N::ColumnDef(c)) => {
+                        columns.push(c.colname.clone());
+                        let info = column_info(c);
+                        if info.primary_or_unique {
+                            indexed.push(vec![c.colname.clone()]);
+                        }
+                        if let Some(to) = info.references {
+                            f.lock(&to, ShareRowExclusive);
+                            foreign_keys.push(ForeignKey {
+                                columns: vec![c.colname.clone()],
+                                references: to,
+                            });
+                        }
+                    }
+                    Some(N::Constraint(k)) => match k.contype() {
+                        Ct::ConstrForeign => {
+                            let to = rv(&k.pktable);
+                            f.lock(&to, ShareRowExclusive);
+                            foreign_keys.push(ForeignKey {
+                                columns: column_names(&k.fk_attrs),
+                                references: to,
+                            });
+                        }
+                        Ct::ConstrPrimary | Ct::ConstrUnique => indexed.push(column_names(&k.keys)),
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            let partitioned = s.partspec.is_some() || s.partbound.is_some();
+            if s.partbound.is_some() {
+                for parent in &s.inh_relations {
+                    if let Some(N::RangeVar(p)) = parent.node.as_ref() {
+                        f.lock(&rv(&Some(p.clone())), AccessExclusive);
+                    }
+                }
+            }
+            f.push(Action::CreateTable {
+                table,
+                columns,
+                foreign_keys,
+                indexed,
+                partitioned,
+            });
+        }
+        N::CreateTableAsStmt(s) => {
+            let into = s.into.as_ref();
+            let object = rv(&into.and_then(|i| i.rel.clone()));
+            if s.objtype() == Ot::ObjectMatview {
+                f.kind = "CREATE MATERIALIZED VIEW".into();
+                f.push(Action::CreateObject {
+                    kind: "MATERIALIZED VIEW".into(),
+                    object,
+                    table: None,
+                });
+            } else {
+                f.kind = "CREATE TABLE AS".into();
+                f.push(Action::CreateTable {
+                    table: object,
+                    columns: vec![],
+                    foreign_keys: vec![],
+                    indexed: vec![],
+                    partitioned: false,
+                });
+            }
+        }
+        N::IndexStmt(s) => {
+            f.kind = "CREATE INDEX".into();
+            let table = rv(&s.relation);
+            f.lock(
+                &table,
+                if s.concurrent {
+                    ShareUpdateExclusive
+                } else {
+                    Share
+                },
+            );
+            f.no_transaction |= s.concurrent;
+            let columns = s
+                .index_params
+                .iter()
+                .map_while(|p| match p.node.as_ref() {
+                    Some(N::IndexElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            f.push(Action::CreateIndex {
+                index: (!s.idxname.is_empty()).then(|| s.idxname.clone()),
+                table,
+                columns,
+                concurrent: s.concurrent,
+                unique: s.unique,
+            });
+        }
+        N::DropStmt(s) => drop(s, f),
+        N::DropdbStmt(s) => {
+            f.kind = "DROP DATABASE".into();
+            f.no_transaction = true;
+            f.push(Action::DropDatabase {
+                database: s.dbname.clone(),
+            });
+        }
+        N::TruncateStmt(s) => {
+            f.kind = "TRUNCATE".into();
+            for r in &s.relations {
+                if let Some(N::RangeVar(r)) = r.node.as_ref() {
+                    let table = rv(&Some(r.clone()));
+                    f.lock(&table, AccessExclusive);
+                    f.push(Action::Truncate { table });
+                }
+            }
+        }
+        N::DeleteStmt(s) => {
+            f.kind = "DELETE".into();
+            let table = rv(&s.relation);
+            f.lock(&table, RowExclusive);
+            f.push(Action::Delete {
+                table,
+                has_where: s.where_clause.is_some(),
+            });
+        }
+        N::UpdateStmt(s) => {
+            f.kind = "UPDATE".into();
+            let table = rv(&s.relation);
+            f.lock(&table, RowExclusive);
+            f.push(Action::Update {
+                table,
+                has_where: s.where_clause.is_some(),
+            });
+        }
+        N::InsertStmt(s) => {
+            f.kind = "INSERT".into();
+            let table = rv(&s.relation);
+            f.lock(&table, RowExclusive);
+            f.push(Action::Insert { table });
+        }
+        N::CopyStmt(s) => {
+            f.kind = "COPY".into();
+            let table = rv(&s.relation);
+            if s.is_from {
+                f.lock(&table, RowExclusive);
+                f.push(Action::Insert { table });
+            } else {
+                f.push(Action::Other {
+                    kind: "COPY".into(),
+                });
+            }
+        }
+        N::AlterTableStmt(s) => alter_table(s, f),
+        N::RenameStmt(s) => {
+            f.kind = "ALTER ... RENAME".into();
+            let table = rv(&s.relation);
+            match s.rename_type() {
+                Ot::ObjectTable | Ot::ObjectForeignTable => {
+                    f.lock(&table, AccessExclusive);
+                    f.push(Action::RenameTable {
+                        table,
+                        new_name: s.newname.clone(),
+                    });
+                }
+                Ot::ObjectColumn | Ot::ObjectAttribute => {
+                    f.lock(&table, AccessExclusive);
+                    f.push(Action::RenameColumn {
+                        table,
+                        column: s.subname.clone(),
+                        new_name: s.newname.clone(),
+                    });
+                }
+                other => {
+                    if !table.name.is_empty() {
+                        f.lock(&table, AccessExclusive);
+                    }
+                    f.push(Action::Other {
+                        kind: format!("RENAME {}", object_kind(other)),
+                    });
+                }
+            }
+        }
+        N::ViewStmt(s) => {
+            f.kind = "CREATE VIEW".into();
+            f.push(Action::CreateObject {
+                kind: "VIEW".into(),
+                object: rv(&s.view),
+                table: None,
+            });
+        }
+        N::RefreshMatViewStmt(s) => {
+            f.kind = "REFRESH MATERIALIZED VIEW".into();
+            let view = rv(&s.relation);
+            f.lock(
+                &view,
+                if s.concurrent {
+                    Exclusive
+                } else {
+                    AccessExclusive
+                },
+            );
+            f.push(Action::Other {
+                kind: "REFRESH MATERIALIZED VIEW".into(),
+            });
+        }
+        N::CreateFunctionStmt(s) => {
+            f.kind = if s.is_procedure {
+                "CREATE PROCEDURE"
+            } else {
+                "CREATE FUNCTION"
+            }
+            .into();
+            f.push(Action::CreateObject {
+                kind: if s.is_procedure {
+                    "PROCEDURE"
+                } else {
+                    "FUNCTION"
+                }
+                .into(),
+                object: dotted(&s.funcname),
+                table: None,
+            });
+        }
+        N::CreateTrigStmt(s) => {
+            f.kind = "CREATE TRIGGER".into();
+            let table = rv(&s.relation);
+            f.lock(&table, ShareRowExclusive);
+            f.push(Action::CreateObject {
+                kind: "TRIGGER".into(),
+                object: ObjectName::bare(s.trigname.clone()),
+                table: Some(table),
+            });
+        }
+        N::CreateEnumStmt(s) => create_object(f, "TYPE", dotted(&s.type_name)),
+        N::CompositeTypeStmt(s) => create_object(f, "TYPE", rv(&s.typevar)),
+        N::CreateRangeStmt(s) => create_object(f, "TYPE", dotted(&s.type_name)),
+        N::CreateDomainStmt(s) => create_object(f, "DOMAIN", dotted(&s.domainname)),
+        N::CreateSeqStmt(s) => create_object(f, "SEQUENCE", rv(&s.sequence)),
+        N::CreateSchemaStmt(s) => {
+            create_object(f, "SCHEMA", ObjectName::bare(s.schemaname.clone()))
+        }
+        N::CreateExtensionStmt(s) => {
+            create_object(f, "EXTENSION", ObjectName::bare(s.extname.clone()))
+        }
+        N::CreatePolicyStmt(s) => {
+            f.kind = "CREATE POLICY".into();
+            let table = rv(&s.table);
+            f.lock(&table, AccessExclusive);
+            f.push(Action::CreatePolicy {
+                policy: s.policy_name.clone(),
+                table,
+            });
+        }
+        N::AlterPolicyStmt(s) => {
+            f.kind = "ALTER POLICY".into();
+            let table = rv(&s.table);
+            f.lock(&table, AccessExclusive);
+            f.push(Action::AlterPolicy {
+                policy: s.policy_name.clone(),
+                table,
+            });
+        }
+        N::AlterEnumStmt(s) => {
+            f.kind = "ALTER TYPE".into();
+            let kind = if s.old_val.is_empty() {
+                "ALTER TYPE ADD VALUE"
+            } else {
+                "ALTER TYPE RENAME VALUE"
+            };
+            f.push(Action::Other { kind: kind.into() });
+        }
+        N::CommentStmt(_) => metadata(f, "COMMENT"),
+        N::GrantStmt(s) => metadata(f, if s.is_grant { "GRANT" } else { "REVOKE" }),
+        N::GrantRoleStmt(_) => metadata(f, "GRANT"),
+        N::AlterDefaultPrivilegesStmt(_) => metadata(f, "ALTER DEFAULT PRIVILEGES"),
+        N::VacuumStmt(s) => {
+            let full = s.options.iter().any(|o| match o.node.as_ref() {
+                Some(N::DefElem(d)) => d.defname == "full",
+                _ => false,
+            });
+            f.kind = if s.is_vacuumcmd { "VACUUM" } else { "ANALYZE" }.into();
+            f.no_transaction |= s.is_vacuumcmd;
+            let tables: Vec<ObjectName> = s
+                .rels
+                .iter()
+                .filter_map(|r| match r.node.as_ref() {
+                    Some(N::VacuumRelation(v)) => Some(rv(&v.relation)),
+                    _ => None,
+                })
+                .collect();
+            for t in &tables {
+                f.lock(
+                    t,
+                    if full {
+                        AccessExclusive
+                    } else {
+                        ShareUpdateExclusive
+                    },
+                );
+            }
+            f.push(Action::Vacuum {
+                full: full && s.is_vacuumcmd,
+                tables,
+            });
+        }
+        N::ClusterStmt(s) => {
+            f.kind = "CLUSTER".into();
+            let table = s.relation.as_ref().map(|r| rv(&Some(r.clone())));
+            if let Some(t) = &table {
+                f.lock(t, AccessExclusive);
+            }
+            f.push(Action::Cluster { table });
+        }
+        N::ReindexStmt(s) => {
+            f.kind = "REINDEX".into();
+            let concurrent = s.params.iter().any(|p| match p.node.as_ref() {
+                Some(N::DefElem(d)) => d.defname == "concurrently",
+                _ => false,
+            });
+            f.no_transaction |= concurrent
+                || matches!(
+                    s.kind(),
+                    protobuf::ReindexObjectType::ReindexObjectSchema
+                        | protobuf::ReindexObjectType::ReindexObjectSystem
+                        | protobuf::ReindexObjectType::ReindexObjectDatabase
+                );
+            let target = if s.relation.is_some() {
+                rv(&s.relation).to_string()
+            } else {
+                s.name.clone()
+            };
+            if let Some(r) = &s.relation {
+                f.lock(
+                    &rv(&Some(r.clone())),
+                    if concurrent {
+                        ShareUpdateExclusive
+                    } else {
+                        Share
+                    },
+                );
+            }
+            f.push(Action::Reindex { concurrent, target });
+        }
+        N::TransactionStmt(s) => {
+            let kind = match s.kind() {
+                Tk::TransStmtBegin | Tk::TransStmtStart => "BEGIN",
+                Tk::TransStmtCommit => "COMMIT",
+                Tk::TransStmtRollback => "ROLLBACK",
+                Tk::TransStmtSavepoint => "SAVEPOINT",
+                Tk::TransStmtRelease => "RELEASE",
+                Tk::TransStmtRollbackTo => "ROLLBACK TO",
+                Tk::TransStmtPrepare => "PREPARE TRANSACTION",
+                _ => "COMMIT PREPARED",
+            };
+            f.kind = kind.into();
+            f.push(Action::Transaction { kind: kind.into() });
+        }
+        N::VariableSetStmt(s) => {
+            f.kind = "SET".into();
+            f.push(Action::Set {
+                name: s.name.to_ascii_lowercase(),
+            });
+        }
+        N::DoStmt(_) => other(f, "DO"),
+        N::SelectStmt(_) => other(f, "SELECT"),
+        N::CreatedbStmt(_) => {
+            f.no_transaction = true;
+            other(f, "CREATE DATABASE")
+        }
+        N::AlterSystemStmt(_) => {
+            f.no_transaction = true;
+            other(f, "ALTER SYSTEM")
+        }
+        N::AlterObjectSchemaStmt(s) => {
+            if s.relation.is_some() {
+                f.lock(&rv(&s.relation), AccessExclusive);
+            }
+            other(f, "ALTER ... SET SCHEMA")
+        }
+        other_node => {
+            let name = format!("{:?}", other_node);
+            let kind = name.split('(').next().unwrap_or("Other").to_string();
+            other(f, &kind)
+        }
+    }
+}
+
+fn create_object(f: &mut Facts, kind: &str, object: ObjectName) {
+    f.kind = format!("CREATE {kind}");
+    f.push(Action::CreateObject {
+        kind: kind.into(),
+        object,
+        table: None,
+    });
+}
+
+fn metadata(f: &mut Facts, kind: &str) {
+    f.kind = kind.into();
+    f.push(Action::Metadata { kind: kind.into() });
+}
+
+fn other(f: &mut Facts, kind: &str) {
+    f.kind = kind.into();
+    f.push(Action::Other { kind: kind.into() });
+}
+
+fn drop(s: &protobuf::DropStmt, f: &mut Facts) {
+    use LockMode::*;
+    let t = s.remove_type();
+    f.no_transaction |= s.concurrent;
+    for o in &s.objects {
+        let name = object_name(o);
+        match t {
+            Ot::ObjectTable | Ot::ObjectForeignTable => {
+                f.kind = "DROP TABLE".into();
+                f.lock(&name, AccessExclusive);
+                f.push(Action::DropTable { table: name });
+            }
+            Ot::ObjectIndex => {
+                f.kind = "DROP INDEX".into();
+                f.lock(
+                    &name,
+                    if s.concurrent {
+                        ShareUpdateExclusive
+                    } else {
+                        AccessExclusive
+                    },
+                );
+                f.push(Action::DropIndex {
+                    index: name,
+                    concurrent: s.concurrent,
+                });
+            }
+            Ot::ObjectSchema => {
+                f.kind = "DROP SCHEMA".into();
+                f.push(Action::DropSchema { schema: name.name });
+            }
+            Ot::ObjectPolicy | Ot::ObjectTrigger | Ot::ObjectRule => {
+                // The last element is the policy/trigger; the rest name its table.
+                let (table, obj) = match o.node.as_ref() {
+                    Some(N::List(l)) if l.items.len() >= 2 => {
+                        let n = l.items.len();
+                        (
+                            dotted(&l.items[..n - 1]),
+                            l.items.get(n - 1).and_then(sval).unwrap_or("").to_string(),
+                        )
+                    }
+                    _ => (ObjectName::bare(""), name.name.clone()),
+                };
+                f.lock(&table, AccessExclusive);
+                if t == Ot::ObjectPolicy {
+                    f.kind = "DROP POLICY".into();
+                    f.push(Action::DropPolicy { policy: obj, table });
+                } else {
+                    f.kind = format!("DROP {}", object_kind(t));
+                    f.push(Action::DropObject {
+                        kind: object_kind(t).into(),
+                        object: ObjectName {
+                            schema: table.schema.clone(),
+                            name: format!("{obj} ON {}", table.name),
+                        },
+                    });
+                }
+            }
+            Ot::ObjectMatview | Ot::ObjectView => {
+                f.kind = format!("DROP {}", object_kind(t));
+                f.lock(&name, AccessExclusive);
+                f.push(Action::DropObject {
+                    kind: object_kind(t).into(),
+                    object: name,
+                });
+            }
+            _ => {
+                f.kind = format!("DROP {}", object_kind(t));
+                f.push(Action::DropObject {
+                    kind: object_kind(t).into(),
+                    object: name,
+                });
+            }
+        }
+    }
+}
+
+fn alter_table(s: &protobuf::AlterTableStmt, f: &mut Facts) {
+    use LockMode::*;
+    let table = rv(&s.relation);
+    f.kind = match s.objtype() {
+        Ot::ObjectIndex => "ALTER INDEX",
+        Ot::ObjectSequence => "ALTER SEQUENCE",
+        Ot::ObjectView => "ALTER VIEW",
+        Ot::ObjectMatview => "ALTER MATERIALIZED VIEW",
+        _ => "ALTER TABLE",
+    }
+    .into();
+    for c in &s.cmds {
+        let Some(N::AlterTableCmd(cmd)) = c.node.as_ref() else {
+            continue;
+        };
+        let column = cmd.name.clone();
+        let mut mode = AccessExclusive;
+        let action = match cmd.subtype() {
+            At::AtAddColumn => {
+                let def = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
+                    Some(N::ColumnDef(c)) => Some(c),
+                    _ => None,
+                });
+                match def {
+                    Some(c) => {
+                        let info = column_info(c);
+                        if let Some(to) = &info.references {
+                            f.lock(to, ShareRowExclusive);
+                        }
+                        Action::AddColumn {
+                            table: table.clone(),
+                            column: c.colname.clone(),
+                            not_null: info.not_null,
+                            default: info.default,
+                            generated: info.generated,
+                            references: info.references,
+                        }
+                    }
+                    None => other_cmd(&table, "AT_AddColumn"),
+                }
+            }
+            At::AtDropColumn => Action::DropColumn {
+                table: table.clone(),
+                column,
+            },
+            At::AtAlterColumnType => Action::AlterColumnType {
+                table: table.clone(),
+                column,
+            },
+            At::AtSetNotNull => Action::SetNotNull {
+                table: table.clone(),
+                column,
+            },
+            At::AtAddConstraint => {
+                let k = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
+                    Some(N::Constraint(k)) => Some(k),
+                    _ => None,
+                });
+                match k {
+                    Some(k) => {
+                        let kind = constraint_kind(k.contype());
+                        let references =
+                            (kind == ConstraintKind::ForeignKey).then(|| rv(&k.pktable));
+                        if let Some(to) = &references {
+                            mode = ShareRowExclusive;
+                            f.lock(to, ShareRowExclusive);
+                        }
+                        let columns = if kind == ConstraintKind::ForeignKey {
+                            column_names(&k.fk_attrs)
+                        } else {
+                            column_names(&k.keys)
+                        };
+                        Action::AddConstraint {
+                            table: table.clone(),
+                            name: (!k.conname.is_empty()).then(|| k.conname.clone()),
+                            kind,
+                            not_valid: k.skip_validation,
+                            using_index: !k.indexname.is_empty(),
+                            columns,
+                            references,
+                        }
+                    }
+                    None => other_cmd(&table, "AT_AddConstraint"),
+                }
+            }
+            At::AtDropConstraint => Action::DropConstraint {
+                table: table.clone(),
+                name: cmd.name.clone(),
+            },
+            At::AtValidateConstraint => {
+                mode = ShareUpdateExclusive;
+                Action::ValidateConstraint {
+                    table: table.clone(),
+                }
+            }
+            At::AtEnableRowSecurity
+            | At::AtDisableRowSecurity
+            | At::AtForceRowSecurity
+            | At::AtNoForceRowSecurity => {
+                let change = match cmd.subtype() {
+                    At::AtEnableRowSecurity => "enable",
+                    At::AtDisableRowSecurity => "disable",
+                    At::AtForceRowSecurity => "force",
+                    _ => "no-force",
+                };
+                Action::RowSecurity {
+                    table: table.clone(),
+                    change: change.into(),
+                }
+            }
+            At::AtSetTableSpace => Action::SetTablespace {
+                relation: table.clone(),
+            },
+            At::AtSetStatistics
+            | At::AtClusterOn
+            | At::AtDropCluster
+            | At::AtSetRelOptions
+            | At::AtResetRelOptions
+            | At::AtReplaceRelOptions => {
+                mode = ShareUpdateExclusive;
+                other_cmd(&table, &format!("{:?}", cmd.subtype()))
+            }
+            At::AtAttachPartition => {
+                mode = ShareUpdateExclusive;
+                other_cmd(&table, "AT_AttachPartition")
+            }
+            At::AtDetachPartition => {
+                let concurrent = matches!(
+                    cmd.def.as_ref().and_then(|d| d.node.as_ref()),
+                    Some(N::PartitionCmd(p)) if p.concurrent
+                );
+                if concurrent {
+                    mode = ShareUpdateExclusive;
+                    f.no_transaction = true;
+                }
+                other_cmd(&table, "AT_DetachPartition")
+            }
+            At::AtEnableTrig
+            | At::AtEnableAlwaysTrig
+            | At::AtEnableReplicaTrig
+            | At::AtDisableTrig
+            | At::AtEnableTrigAll
+            | At::AtDisableTrigAll
+            | At::AtEnableTrigUser
+            | At::AtDisableTrigUser => {
+                mode = ShareRowExclusive;
+                other_cmd(&table, &format!("{:?}", cmd.subtype()))
+            }
+            other => other_cmd(&table, &format!("{other:?}")),
+        };
+        f.lock(&table, mode);
+        f.push(action);
+    }
+}
+
+fn other_cmd(table: &ObjectName, subcommand: &str) -> Action {
+    Action::AlterTableOther {
+        table: table.clone(),
+        subcommand: subcommand.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(sql: &str) -> Facts {
+        analyze(sql).unwrap_or_else(|e| panic!("{sql}: {}", e.message))
+    }
+
+    #[test]
+    fn alter_table_add_column_facts_and_lock() {
+        let f =
+            facts("ALTER TABLE Public.Users ADD COLUMN age int NOT NULL DEFAULT gen_random_uuid()");
+        assert_eq!(f.kind, "ALTER TABLE");
+        assert_eq!(
+            f.locks,
+            vec![(
+                ObjectName {
+                    schema: Some("public".into()),
+                    name: "users".into()
+                },
+                LockMode::AccessExclusive
+            )]
+        );
+        match &f.actions[0] {
+            Action::AddColumn {
+                column,
+                not_null,
+                default,
+                ..
+            } => {
+                assert_eq!(column, "age");
+                assert!(*not_null);
+                assert_eq!(*default, DefaultKind::Volatile);
+            }
+            a => panic!("{a:?}"),
+        }
+        let f = facts("ALTER TABLE \"Users\" ADD COLUMN created_at timestamptz DEFAULT now()");
+        assert_eq!(
+            f.locks[0].0.name, "Users",
+            "quoted identifiers keep their case"
+        );
+        assert!(matches!(
+            f.actions[0],
+            Action::AddColumn {
+                default: DefaultKind::Constant,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn foreign_keys_lock_both_tables() {
+        let f = facts("ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID");
+        assert_eq!(f.locks.len(), 2);
+        assert!(f
+            .locks
+            .iter()
+            .all(|(_, m)| *m == LockMode::ShareRowExclusive));
+        assert!(matches!(
+            &f.actions[0],
+            Action::AddConstraint {
+                kind: ConstraintKind::ForeignKey,
+                not_valid: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn indexes_and_concurrency() {
+        let f = facts("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a, lower(b))");
+        assert!(f.no_transaction);
+        assert_eq!(f.locks[0].1, LockMode::ShareUpdateExclusive);
+        assert!(
+            matches!(&f.actions[0], Action::CreateIndex { columns, concurrent: true, .. } if columns == &vec!["a".to_string()])
+        );
+        let f = facts("DROP INDEX CONCURRENTLY IF EXISTS s.i");
+        assert!(matches!(
+            &f.actions[0],
+            Action::DropIndex {
+                concurrent: true,
+                ..
+            }
+        ));
+        let f = facts("REINDEX INDEX CONCURRENTLY i");
+        assert!(matches!(
+            &f.actions[0],
+            Action::Reindex {
+                concurrent: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn function_bodies_are_not_statements() {
+        let f = facts("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$");
+        assert_eq!(f.actions.len(), 1);
+        assert!(matches!(&f.actions[0], Action::CreateObject { kind, .. } if kind == "FUNCTION"));
+    }
+
+    #[test]
+    fn drops_deletes_and_rls() {
+        assert!(matches!(
+            &facts("DROP TABLE a, b CASCADE").actions[..],
+            [Action::DropTable { .. }, Action::DropTable { .. }]
+        ));
+        assert!(matches!(
+            &facts("DELETE FROM a").actions[0],
+            Action::Delete {
+                has_where: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &facts("UPDATE a SET x = 1 WHERE id = 2").actions[0],
+            Action::Update {
+                has_where: true,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&facts("DROP POLICY p ON s.t").actions[0], Action::DropPolicy { policy, table } if policy == "p" && table.name == "t")
+        );
+        assert!(
+            matches!(&facts("ALTER TABLE t DISABLE ROW LEVEL SECURITY").actions[0], Action::RowSecurity { change, .. } if change == "disable")
+        );
+        assert!(
+            matches!(&facts("DROP TYPE mood").actions[0], Action::DropObject { kind, .. } if kind == "TYPE")
+        );
+        assert!(matches!(
+            &facts("VACUUM (FULL, ANALYZE) t").actions[0],
+            Action::Vacuum { full: true, .. }
+        ));
+    }
+
+    #[test]
+    fn syntax_errors_carry_postgres_message() {
+        let e = analyze("CREATE TABEL t (id int)").unwrap_err();
+        assert!(e.message.contains("syntax error"), "{}", e.message);
+    }
+}
