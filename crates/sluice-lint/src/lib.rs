@@ -4,13 +4,19 @@
 //!   severity, risk and group (as ruff's `codes.rs` does). Configuration overrides
 //!   are validated against it, so a misspelled id in `[rules]` is an error.
 //! - [`Diagnostic`] is plain data: rule, severity, location, message, help.
-//! - [`rules`] holds one file per rule. This version implements the directory and
-//!   file-contract rules; [`lint_contract`] runs them all over a [`Context`].
+//! - [`analysis`] splits a migration into statements and parses them into facts.
+//! - [`engine`] runs the statement and migration rules, applies destructive
+//!   bypasses and `sluice:allow` suppressions, and computes the migration's risk.
+//! - [`rules`] holds one file per rule; [`lint_contract`] runs the directory
+//!   contract rules over a [`Context`].
 
+pub mod analysis;
 pub mod diagnostic;
+pub mod engine;
 pub mod registry;
 pub mod rules;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use engine::{lint_migration, MigrationLint, Policy};
 pub use registry::{RuleInfo, RULES};
-pub use rules::{lint_contract, Context};
+pub use rules::{lint_contract, Context, RULE_SOURCES};

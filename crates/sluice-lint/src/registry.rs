@@ -127,7 +127,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Contract,
-        false,
+        true,
         "declared RISK_LEVEL is lower than the computed risk"
     ),
     rule!(
@@ -135,7 +135,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Contract,
-        false,
+        true,
         "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY"
     ),
     rule!(
@@ -143,7 +143,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         None,
         Contract,
-        false,
+        true,
         "no down section and no ROLLBACK_STRATEGY"
     ),
     rule!(
@@ -167,23 +167,16 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "a statement does not parse in the configured dialect"
     ),
-    rule!(
-        "drop-table",
-        E,
-        Some(High),
-        Destructive,
-        false,
-        "DROP TABLE"
-    ),
+    rule!("drop-table", E, Some(High), Destructive, true, "DROP TABLE"),
     rule!(
         "drop-column",
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "ALTER TABLE ... DROP COLUMN"
     ),
     rule!(
@@ -191,7 +184,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "DROP SCHEMA"
     ),
     rule!(
@@ -199,16 +192,16 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "DROP DATABASE"
     ),
-    rule!("truncate", E, Some(High), Destructive, false, "TRUNCATE"),
+    rule!("truncate", E, Some(High), Destructive, true, "TRUNCATE"),
     rule!(
         "drop-constraint",
         E,
         Some(Medium),
         Destructive,
-        false,
+        true,
         "DROP CONSTRAINT"
     ),
     rule!(
@@ -216,7 +209,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(Medium),
         Destructive,
-        false,
+        true,
         "DROP INDEX"
     ),
     rule!(
@@ -224,7 +217,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(Medium),
         Destructive,
-        false,
+        true,
         "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ..."
     ),
     rule!(
@@ -232,7 +225,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "DELETE or UPDATE with no WHERE on an existing table"
     ),
     rule!(
@@ -240,7 +233,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "ALTER COLUMN ... TYPE"
     ),
     rule!(
@@ -248,7 +241,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(High),
         Destructive,
-        false,
+        true,
         "row-level security disabled or a policy dropped/altered"
     ),
     rule!(
@@ -256,7 +249,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Destructive,
-        false,
+        true,
         "a destructive bypass without a valid reference"
     ),
     rule!(
@@ -264,7 +257,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(Medium),
         Statement,
-        false,
+        true,
         "renaming a table"
     ),
     rule!(
@@ -272,7 +265,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(Medium),
         Statement,
-        false,
+        true,
         "renaming a column"
     ),
     rule!(
@@ -280,7 +273,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "additive_only and the statement is not purely additive"
     ),
     rule!(
@@ -288,7 +281,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "CREATE INDEX without CONCURRENTLY on an existing table"
     ),
     rule!(
@@ -296,7 +289,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "DROP INDEX without CONCURRENTLY"
     ),
     rule!(
@@ -304,7 +297,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "ADD FOREIGN KEY or CHECK without NOT VALID"
     ),
     rule!(
@@ -312,7 +305,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "ADD UNIQUE / PRIMARY KEY not built from an existing index"
     ),
     rule!(
@@ -320,7 +313,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "SET NOT NULL on an existing table"
     ),
     rule!(
@@ -328,7 +321,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         Some(Medium),
         Statement,
-        false,
+        true,
         "ADD COLUMN ... NOT NULL without DEFAULT"
     ),
     rule!(
@@ -336,7 +329,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "ADD COLUMN with a volatile DEFAULT"
     ),
     rule!(
@@ -344,7 +337,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Medium),
         Statement,
-        false,
+        true,
         "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE"
     ),
     rule!(
@@ -352,7 +345,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "CONCURRENTLY in a transactional migration"
     ),
     rule!(
@@ -360,7 +353,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "BEGIN / COMMIT / ROLLBACK inside a wrapped migration"
     ),
     rule!(
@@ -368,7 +361,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         None,
         Statement,
-        false,
+        true,
         "a lock-heavy statement without lock_timeout"
     ),
     rule!(
@@ -376,7 +369,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "a new table without row-level security in a required schema"
     ),
     rule!(
@@ -384,7 +377,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "a table outside allowed_tables"
     ),
     rule!(
@@ -392,7 +385,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         None,
         Statement,
-        false,
+        true,
         "one migration changes unrelated things"
     ),
     rule!(
@@ -400,7 +393,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Low),
         Statement,
-        false,
+        true,
         "a foreign key without an index"
     ),
     rule!(
@@ -408,7 +401,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         Some(Low),
         Statement,
-        false,
+        true,
         "an identifier that is not snake_case or too long"
     ),
     rule!(
@@ -416,7 +409,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Statement,
-        false,
+        true,
         "a sluice:allow without a known rule or a reason"
     ),
     rule!(
@@ -424,7 +417,7 @@ pub static RULES: &[RuleInfo] = &[
         W,
         None,
         Statement,
-        false,
+        true,
         "a sluice:allow that suppressed nothing"
     ),
     rule!(
@@ -457,7 +450,7 @@ pub static RULES: &[RuleInfo] = &[
         None,
         Gate,
         true,
-        "down where allow_down = false"
+        "down where allow_down = true"
     ),
     rule!(
         "dirty-state",

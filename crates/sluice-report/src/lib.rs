@@ -4,11 +4,15 @@
 //!   underlined, then a summary.
 //! - [`json`]: one JSON object with `schema_version`, `diagnostics` and `summary`
 //!   (the public shape documented in `docs/json.md`).
+//! - [`sarif`]: SARIF 2.1.0 for code scanning.
+//! - [`github`]: GitHub Actions workflow annotations.
 //!
 //! Emitters never read the database or the config; they get diagnostics and a
 //! way to fetch a file's text by its project-relative path.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use sluice_lint::{Diagnostic, Severity};

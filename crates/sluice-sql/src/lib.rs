@@ -26,6 +26,7 @@
 //! and column where the unterminated construct starts.
 
 pub mod facts;
+pub mod generic;
 pub mod pg;
 
 use sluice_core::config::Dialect;

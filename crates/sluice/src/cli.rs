@@ -26,6 +26,10 @@ pub enum Format {
     Text,
     /// One JSON object (see docs/json.md).
     Json,
+    /// SARIF 2.1.0 (code scanning).
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 /// Options every command takes.

@@ -11,12 +11,12 @@ fn apply_status_down_resolve_on_postgres() {
     p.migration(
         "1000000000001",
         "users",
-        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);\nCREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n  NEW.email := lower(NEW.email); -- a ; inside a body\n  RETURN NEW;\nEND\n$fn$;\nDO $$ BEGIN PERFORM 1; END $$;\n-- sluice:down\nDROP FUNCTION touch();\nDROP TABLE users;\n",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);\nCREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n  NEW.email := lower(NEW.email); -- a ; inside a body\n  RETURN NEW;\nEND\n$fn$;\nDO $$ BEGIN PERFORM 1; END $$;\n-- sluice:down\nDROP FUNCTION touch(); -- CI:DESTRUCTIVE_OK ADR-1 reversal\nDROP TABLE users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
     );
     p.migration(
         "1000000000002",
         "users_email_idx",
-        "-- sluice:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\n-- sluice:down\nDROP INDEX CONCURRENTLY users_id_email_idx;\nDROP INDEX CONCURRENTLY users_email_idx;\n",
+        "-- sluice:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\n-- sluice:down\nDROP INDEX CONCURRENTLY users_id_email_idx; -- CI:DESTRUCTIVE_OK ADR-1 reversal\nDROP INDEX CONCURRENTLY users_email_idx; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
     );
     p.hash();
     p.run(&["check"]).ok();

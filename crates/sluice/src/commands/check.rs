@@ -1,12 +1,15 @@
-//! `sluice check`: the static rules over the migrations directory. No database.
+//! `sluice check`: every static rule over the migrations directory. No database.
 //! Exit 0 clean (warnings allowed), 1 when an error-severity finding remains, 2
 //! when the input cannot be read (a malformed ledger, a non-UTF-8 file).
+//!
+//! Migrations are independent until policy, so they are analysed on all cores.
 
 use crate::cli::{Format, Outcome};
 use crate::project::Project;
 use anyhow::Result;
+use sluice_core::Migration;
 use sluice_lint::registry::apply_overrides;
-use sluice_lint::{lint_contract, Context, Severity};
+use sluice_lint::{lint_contract, Context, Diagnostic, Policy, Severity};
 use sluice_report::Summary;
 
 /// Runs `check`.
@@ -21,13 +24,23 @@ pub fn run(project: &Project) -> Result<Outcome> {
         ledger_display: &ledger_display,
         require_header: &project.config.file.policy.require_header,
     };
-    let diags = apply_overrides(lint_contract(&ctx), &project.rule_overrides);
+    let mut diags = lint_contract(&ctx);
+    diags.extend(lint_statements(project, &catalog.migrations)?);
+    let mut diags = apply_overrides(diags, &project.rule_overrides);
+    diags.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
+    });
     let summary = Summary::of(&diags, catalog.migrations.len());
     match project.global.format {
         Format::Json => print!(
             "{}",
             sluice_report::json::render(&diags, summary, sluice_core::TOOL_VERSION)
         ),
+        Format::Sarif => print!(
+            "{}",
+            sluice_report::sarif::render(&diags, sluice_core::TOOL_VERSION)
+        ),
+        Format::Github => print!("{}", sluice_report::github::render(&diags)),
         Format::Text => {
             let root = project.config.root.clone();
             let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
@@ -44,4 +57,46 @@ pub fn run(project: &Project) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// Whether every environment considered sets `lock_timeout`: the selected one
+/// with `--env`, else every environment in sluice.toml.
+fn lock_timeout_everywhere(project: &Project) -> bool {
+    let envs = &project.config.file.environments;
+    match &project.global.env {
+        Some(name) => envs.get(name).is_some_and(|e| e.lock_timeout.is_some()),
+        None => !envs.is_empty() && envs.values().all(|e| e.lock_timeout.is_some()),
+    }
+}
+
+/// Statement and migration rules over every migration, on all cores.
+fn lint_statements(project: &Project, migrations: &[Migration]) -> Result<Vec<Diagnostic>> {
+    let policy_section = &project.config.file.policy;
+    let policy = Policy {
+        dialect: project.config.dialect,
+        policy: policy_section,
+        bypass: regex::Regex::new(&policy_section.bypass_reference)?,
+        lock_timeout_everywhere: lock_timeout_everywhere(project),
+    };
+    let lint_one = |m: &Migration| {
+        let analysis = sluice_lint::analysis::analyze(m, project.config.dialect);
+        sluice_lint::lint_migration(m, &analysis, &policy).diagnostics
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    if migrations.len() < 16 || threads == 1 {
+        return Ok(migrations.iter().flat_map(lint_one).collect());
+    }
+    let chunk = migrations.len().div_ceil(threads);
+    Ok(std::thread::scope(|s| {
+        let handles: Vec<_> = migrations
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().flat_map(lint_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("lint thread panicked"))
+            .collect()
+    }))
 }

@@ -1,0 +1,117 @@
+//! A migration analysed: its sections split into statements, each parsed into
+//! facts, with the comments that carry bypasses and suppressions.
+
+use sluice_core::config::Dialect;
+use sluice_core::Migration;
+use sluice_sql::facts::{Action, Facts, ObjectName};
+use sluice_sql::{Comment, SplitError, Statement};
+
+/// One statement with its facts.
+#[derive(Debug, Clone)]
+pub struct AnalyzedStatement {
+    /// Where it is.
+    pub stmt: Statement,
+    /// In the down section.
+    pub down: bool,
+    /// Its section runs outside a transaction.
+    pub no_transaction: bool,
+    /// Its facts, or the parser's message.
+    pub facts: Result<Facts, String>,
+}
+
+/// A migration analysed.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Statements of the up section, then of the down section.
+    pub statements: Vec<AnalyzedStatement>,
+    /// Line comments of both sections.
+    pub comments: Vec<Comment>,
+    /// A section that could not be split (unterminated quote...): its line and
+    /// message. Statements before it are still analysed.
+    pub split_errors: Vec<SplitError>,
+}
+
+/// Splits and parses a migration's sections.
+pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
+    let mut a = Analysis::default();
+    let sections = std::iter::once((&m.up, false)).chain(m.down.as_ref().map(|d| (d, true)));
+    for (section, down) in sections {
+        match sluice_sql::split_section_with_comments(&m.text, section.range.clone(), dialect) {
+            Ok(split) => {
+                for stmt in split.statements {
+                    let facts = if stmt.meta_command {
+                        Err(format!(
+                            "`{}` is a psql meta-command, not SQL: the server cannot run it",
+                            stmt.text(&m.text)
+                                .split_whitespace()
+                                .next()
+                                .unwrap_or("\\\\")
+                        ))
+                    } else {
+                        parse(stmt.text(&m.text), dialect)
+                    };
+                    a.statements.push(AnalyzedStatement {
+                        stmt,
+                        down,
+                        no_transaction: section.no_transaction,
+                        facts,
+                    });
+                }
+                a.comments.extend(split.comments);
+            }
+            Err(e) => a.split_errors.push(e),
+        }
+    }
+    a
+}
+
+fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
+    match dialect {
+        Dialect::Postgres => sluice_sql::pg::analyze(sql).map_err(|e| e.message),
+        Dialect::Sqlite | Dialect::Mysql => Ok(sluice_sql::generic::analyze(sql, dialect)),
+    }
+}
+
+/// Objects created earlier in the same migration section: a rule about locks or
+/// rewrites never fires on them.
+#[derive(Debug, Clone, Default)]
+pub struct Created {
+    tables: Vec<ObjectName>,
+    indexes: Vec<String>,
+    objects: Vec<ObjectName>,
+}
+
+impl Created {
+    /// Whether `t` was created earlier.
+    pub fn table(&self, t: &ObjectName) -> bool {
+        self.tables.iter().any(|c| c.same_as(t))
+    }
+
+    /// Whether an index named `i` was created earlier.
+    pub fn index(&self, i: &ObjectName) -> bool {
+        self.indexes.contains(&i.name)
+    }
+
+    /// Whether another object was created earlier.
+    pub fn object(&self, o: &ObjectName) -> bool {
+        self.objects.iter().any(|c| c.same_as(o))
+    }
+
+    /// Records what a statement creates.
+    pub fn record(&mut self, facts: &Facts) {
+        for a in &facts.actions {
+            match a {
+                Action::CreateTable { table, .. } => self.tables.push(table.clone()),
+                Action::CreateIndex { index: Some(i), .. } => self.indexes.push(i.clone()),
+                Action::CreateObject { object, .. } => self.objects.push(object.clone()),
+                Action::RenameTable { table, new_name } if self.table(table) => {
+                    self.tables.push(ObjectName {
+                        schema: table.schema.clone(),
+                        name: new_name.clone(),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Statement and migration rules over an [`Analysis`], then the two mechanisms
+//! every rule shares: destructive bypasses and `sluice:allow` suppressions.
+//!
+//! - A finding of the destructive group is allowed only with a comment on the
+//!   statement's line(s) `-- CI:DESTRUCTIVE_OK <reference> <why>` whose text
+//!   matches `policy.bypass_reference`; a bypass without such a reference turns
+//!   the finding into `bypass-invalid`. A bypass lowers no risk: the statement is
+//!   still destructive, and still needs its approvals.
+//! - `-- sluice:allow RULE[, RULE] reason: TEXT` suppresses those rules on the
+//!   next statement (or, written after a statement on its line, on that
+//!   statement). Suppressed findings do not count toward the computed risk: the
+//!   reason says why the statement is safe. A suppression with an unknown rule or
+//!   no reason is `suppression-invalid`; one that suppresses nothing is
+//!   `suppression-unused`.
+//!
+//! The migration's computed risk is the highest risk of its up-section
+//! statements: each finding's risk (from the registry, or set by the rule), and
+//! at least Medium for a statement that is not purely additive and takes a lock
+//! that blocks writes on an existing table.
+
+use crate::analysis::{Analysis, AnalyzedStatement, Created};
+use crate::registry::{lookup, Group};
+use crate::Diagnostic;
+use regex::Regex;
+use sluice_core::config::{Dialect, PolicySection};
+use sluice_core::header::RiskLevel;
+use sluice_core::Migration;
+use sluice_sql::facts::{Action, Facts, LockMode};
+
+/// What the rules may consult besides the SQL.
+pub struct Policy<'a> {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// `[policy]`.
+    pub policy: &'a PolicySection,
+    /// Compiled `bypass_reference`.
+    pub bypass: Regex,
+    /// Whether every environment considered sets `lock_timeout`.
+    pub lock_timeout_everywhere: bool,
+}
+
+/// One statement as a rule sees it.
+pub struct Stmt<'a> {
+    /// The statement.
+    pub a: &'a AnalyzedStatement,
+    /// Its facts.
+    pub facts: &'a Facts,
+    /// Its SQL.
+    pub sql: &'a str,
+    /// Objects created earlier in the same section.
+    pub created: &'a Created,
+    /// Its section runs in a transaction.
+    pub transactional: bool,
+    /// `SET lock_timeout` ran earlier in this section.
+    pub lock_timeout_set: bool,
+}
+
+/// A rule's finding before severity, bypass and suppression.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: &'static str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub help: String,
+    /// Risk it carries (registry default unless the rule says otherwise).
+    pub risk: Option<RiskLevel>,
+    /// Index of the statement it is about, when it is about one.
+    pub statement: Option<usize>,
+}
+
+impl Stmt<'_> {
+    /// A finding at this statement.
+    pub fn finding(
+        &self,
+        rule: &'static str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            line: self.a.stmt.line,
+            column: self.a.stmt.column,
+            message: message.into(),
+            help: help.into(),
+            risk: lookup(rule).and_then(|r| r.risk),
+            statement: None,
+        }
+    }
+
+    /// Whether this statement's table was created earlier in the migration.
+    pub fn new_table(&self, a: &Action) -> bool {
+        a.table().is_some_and(|t| self.created.table(t))
+    }
+}
+
+/// A statement rule.
+pub type StatementRule = fn(&Stmt<'_>, &Policy<'_>, &mut Vec<Finding>);
+
+/// The whole migration, for migration-level rules.
+pub struct MigrationView<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// Its analysis.
+    pub analysis: &'a Analysis,
+    /// The computed risk of its up section.
+    pub risk: RiskLevel,
+    /// Why (statements that set the risk), for messages.
+    pub risk_reasons: Vec<String>,
+}
+
+impl MigrationView<'_> {
+    /// Up-section statements with facts, with their index.
+    pub fn up(&self) -> impl Iterator<Item = (usize, &AnalyzedStatement, &Facts)> {
+        self.analysis
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.down)
+            .filter_map(|(i, s)| s.facts.as_ref().ok().map(|f| (i, s, f)))
+    }
+
+    /// A finding at a statement.
+    pub fn at(
+        &self,
+        index: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        let s = &self.analysis.statements[index].stmt;
+        Finding {
+            rule,
+            line: s.line,
+            column: s.column,
+            message: message.into(),
+            help: help.into(),
+            risk: lookup(rule).and_then(|r| r.risk),
+            statement: Some(index),
+        }
+    }
+
+    /// A finding at a line of the file (a header field).
+    pub fn at_line(
+        &self,
+        line: usize,
+        column: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            line,
+            column,
+            message: message.into(),
+            help: help.into(),
+            risk: None,
+            statement: None,
+        }
+    }
+}
+
+/// A migration-level rule.
+pub type MigrationRule = fn(&MigrationView<'_>, &Policy<'_>, &mut Vec<Finding>);
+
+/// The result of linting one migration.
+#[derive(Debug, Clone)]
+pub struct MigrationLint {
+    /// Diagnostics at default severities (overrides are applied by the caller).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Computed risk of the up section.
+    pub risk: RiskLevel,
+}
+
+struct Allow {
+    line: usize,
+    rules: Vec<&'static str>,
+    target: Option<usize>,
+    used: bool,
+}
+
+fn syntax_column(sql: &str, stmt_line: usize, stmt_col: usize, message: &str) -> (usize, usize) {
+    // "syntax error at or near "X"": point at X.
+    let Some(tok) = message
+        .split("at or near \"")
+        .nth(1)
+        .and_then(|r| r.rsplit_once('"'))
+        .map(|(t, _)| t)
+    else {
+        return (stmt_line, stmt_col);
+    };
+    let Some(off) = sql.find(tok) else {
+        return (stmt_line, stmt_col);
+    };
+    let before = &sql[..off];
+    let lines = before.matches('\n').count();
+    if lines == 0 {
+        (stmt_line, stmt_col + before.chars().count())
+    } else {
+        (
+            stmt_line + lines,
+            before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
+        )
+    }
+}
+
+/// Lints one analysed migration.
+pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> MigrationLint {
+    let mut findings: Vec<Finding> = Vec::new();
+    for e in &analysis.split_errors {
+        findings.push(Finding {
+            rule: "syntax-error",
+            line: e.line,
+            column: e.column,
+            message: e.message.clone(),
+            help: "close the quote, comment or dollar quote; nothing after this point can be analysed or run".into(),
+            risk: None,
+            statement: None,
+        });
+    }
+    // Statement rules, section by section.
+    let mut created = Created::default();
+    let mut section_down = false;
+    let mut lock_timeout_set = false;
+    let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
+    for (i, a) in analysis.statements.iter().enumerate() {
+        if a.down != section_down {
+            section_down = a.down;
+            created = Created::default();
+            lock_timeout_set = false;
+        }
+        let sql = a.stmt.text(&m.text);
+        let facts = match &a.facts {
+            Ok(f) => f,
+            Err(msg) => {
+                let (line, column) = syntax_column(sql, a.stmt.line, a.stmt.column, msg);
+                findings.push(Finding {
+                    rule: "syntax-error",
+                    line,
+                    column,
+                    message: format!("{msg} (in {} SQL)", p.dialect.as_str()),
+                    help: "fix the statement: it would fail when applied".into(),
+                    risk: None,
+                    statement: Some(i),
+                });
+                continue;
+            }
+        };
+        let s = Stmt {
+            a,
+            facts,
+            sql,
+            created: &created,
+            transactional: !a.no_transaction,
+            lock_timeout_set,
+        };
+        let start = findings.len();
+        for rule in crate::rules::STATEMENT_RULES {
+            rule(&s, p, &mut findings);
+        }
+        for f in &mut findings[start..] {
+            f.statement = Some(i);
+        }
+        // Baseline risk: not purely additive and blocking writes on an existing table.
+        let blocks = facts
+            .locks
+            .iter()
+            .any(|(rel, mode)| mode.blocks_writes() && !created.table(rel) && !created.index(rel));
+        if blocks
+            && facts
+                .actions
+                .iter()
+                .any(|a| !a.is_additive() && !s.new_table(a))
+        {
+            stmt_risk[i] = RiskLevel::Medium;
+        }
+        if facts
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Set { name } if name == "lock_timeout"))
+        {
+            lock_timeout_set = true;
+        }
+        created.record(facts);
+    }
+
+    // Bypasses.
+    let comment_text = |c: &sluice_sql::Comment| m.text[c.range.clone()].trim().to_string();
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let destructive = lookup(f.rule).is_some_and(|r| r.group == Group::Destructive)
+            && f.rule != "bypass-invalid";
+        if let (true, Some(i)) = (destructive, f.statement) {
+            let st = &analysis.statements[i].stmt;
+            let bypass = analysis
+                .comments
+                .iter()
+                .filter(|c| c.line >= st.line && c.line <= st.end_line)
+                .map(comment_text)
+                .find_map(|t| {
+                    t.strip_prefix("CI:DESTRUCTIVE_OK")
+                        .map(|r| r.trim().to_string())
+                });
+            if let Some(rest) = bypass {
+                if p.bypass.is_match(&rest) {
+                    // Allowed, but still as risky as it was.
+                    if let Some(r) = f.risk {
+                        stmt_risk[i] = stmt_risk[i].max(r);
+                    }
+                    continue;
+                }
+                out.push(Finding {
+                    rule: "bypass-invalid",
+                    message: format!(
+                        "`CI:DESTRUCTIVE_OK` on this line cites no reference matching `{}` ({} needs one)",
+                        p.bypass.as_str(),
+                        f.rule
+                    ),
+                    help: "write `-- CI:DESTRUCTIVE_OK ADR-123 why this is safe` with a reference to the decision that allows it".into(),
+                    risk: f.risk,
+                    ..f
+                });
+                continue;
+            }
+        }
+        out.push(f);
+    }
+
+    // Suppressions.
+    let mut allows: Vec<Allow> = Vec::new();
+    for c in &analysis.comments {
+        let t = comment_text(c);
+        let Some(rest) = t.strip_prefix("sluice:allow") else {
+            continue;
+        };
+        let (ids, reason) = match rest.split_once("reason:") {
+            Some((ids, reason)) => (ids, reason.trim()),
+            None => (rest, ""),
+        };
+        let mut rules = Vec::new();
+        let mut bad = Vec::new();
+        for id in ids
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match lookup(id) {
+                Some(r) => rules.push(r.id),
+                None => bad.push(id.to_string()),
+            }
+        }
+        if !bad.is_empty() || rules.is_empty() || reason.is_empty() {
+            let what = if rules.is_empty() && bad.is_empty() {
+                "names no rule".to_string()
+            } else if !bad.is_empty() {
+                format!(
+                    "names unknown rule{} {}",
+                    if bad.len() > 1 { "s" } else { "" },
+                    bad.join(", ")
+                )
+            } else {
+                "gives no reason".to_string()
+            };
+            out.push(Finding {
+                rule: "suppression-invalid",
+                line: c.line,
+                column: 1,
+                message: format!("this sluice:allow {what}"),
+                help: "write `-- sluice:allow RULE-ID reason: why the statement is safe`".into(),
+                risk: None,
+                statement: None,
+            });
+            continue;
+        }
+        let target = if c.trailing {
+            analysis
+                .statements
+                .iter()
+                .position(|s| s.stmt.line <= c.line && c.line <= s.stmt.end_line)
+        } else {
+            analysis
+                .statements
+                .iter()
+                .position(|s| s.stmt.line > c.line)
+        };
+        allows.push(Allow {
+            line: c.line,
+            rules,
+            target,
+            used: false,
+        });
+    }
+    let mut kept = Vec::new();
+    for f in out {
+        let allow = allows
+            .iter_mut()
+            .find(|a| a.target.is_some() && a.target == f.statement && a.rules.contains(&f.rule));
+        match allow {
+            Some(a) => a.used = true,
+            None => {
+                if let (Some(i), Some(r)) = (f.statement, f.risk) {
+                    stmt_risk[i] = stmt_risk[i].max(r);
+                }
+                kept.push(f);
+            }
+        }
+    }
+    for a in allows.iter().filter(|a| !a.used) {
+        kept.push(Finding {
+            rule: "suppression-unused",
+            line: a.line,
+            column: 1,
+            message: format!(
+                "this sluice:allow {} suppresses nothing",
+                a.rules.join(", ")
+            ),
+            help: "remove it (the statement it precedes does not trigger that rule)".into(),
+            risk: None,
+            statement: None,
+        });
+    }
+
+    // Migration-level rules, with the computed risk.
+    let mut risk = RiskLevel::Low;
+    let mut reasons = Vec::new();
+    for (i, a) in analysis
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.down)
+    {
+        if stmt_risk[i] > risk {
+            risk = stmt_risk[i];
+            reasons.clear();
+        }
+        if stmt_risk[i] == risk && risk > RiskLevel::Low {
+            reasons.push(format!(
+                "line {}: {}",
+                a.stmt.line,
+                a.facts
+                    .as_ref()
+                    .map(|f| f.kind.as_str())
+                    .unwrap_or("statement")
+            ));
+        }
+    }
+    let view = MigrationView {
+        migration: m,
+        analysis,
+        risk,
+        risk_reasons: reasons,
+    };
+    for rule in crate::rules::MIGRATION_RULES {
+        rule(&view, p, &mut kept);
+    }
+    let diagnostics = kept
+        .into_iter()
+        .map(|f| Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help))
+        .collect();
+    MigrationLint { diagnostics, risk }
+}
+
+/// Whether any lock of `facts` on a relation not created earlier is at least `mode`.
+pub fn locks_existing(s: &Stmt<'_>, mode: LockMode) -> bool {
+    s.facts
+        .locks
+        .iter()
+        .any(|(rel, m)| *m >= mode && !s.created.table(rel) && !s.created.index(rel))
+}

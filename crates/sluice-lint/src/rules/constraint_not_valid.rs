@@ -1,0 +1,69 @@
+//! `constraint-not-valid` (warn, Medium): `ADD FOREIGN KEY` or `ADD CHECK` on a
+//! table this migration did not create, without `NOT VALID`.
+//!
+//! **Why.** Adding the constraint scans the whole table to validate it while
+//! holding a lock that blocks writes (a foreign key locks the referenced table
+//! too).
+//!
+//! **Example.** `ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);`
+//!
+//! **Instead.** Add it `NOT VALID` (instant), then `VALIDATE CONSTRAINT` in a
+//! later statement or migration (takes only SHARE UPDATE EXCLUSIVE).
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
+    if p.dialect != Dialect::Postgres {
+        return;
+    }
+    for a in &s.facts.actions {
+        if let Action::AddConstraint {
+            table,
+            kind,
+            not_valid: false,
+            name,
+            ..
+        } = a
+        {
+            if matches!(kind, ConstraintKind::ForeignKey | ConstraintKind::Check)
+                && !s.created.table(table)
+            {
+                let what = if *kind == ConstraintKind::ForeignKey {
+                    "FOREIGN KEY"
+                } else {
+                    "CHECK"
+                };
+                out.push(s.finding(
+                    "constraint-not-valid",
+                    format!(
+                        "adding {what} {}to {table} scans the whole table while blocking writes",
+                        name.as_ref().map(|n| format!("{n} ")).unwrap_or_default()
+                    ),
+                    "add it with NOT VALID, then run ALTER TABLE ... VALIDATE CONSTRAINT separately",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);",
+        );
+        lint_err(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD CHECK (total >= 0);",
+        );
+        lint_ok("constraint-not-valid", "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;");
+        lint_ok(
+            "constraint-not-valid",
+            "CREATE TABLE o (a int);\nALTER TABLE o ADD CHECK (a > 0);",
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! `drop-column` (error, High, destructive): `ALTER TABLE ... DROP COLUMN` on a
+//! table this migration did not create.
+//!
+//! **Why.** The column's data is gone, and running code that still selects or
+//! writes it fails (ORMs often select every mapped column).
+//!
+//! **Example.** `ALTER TABLE users DROP COLUMN legacy_flag;`
+//!
+//! **Instead.** Remove the column from the code and deploy first (expand and
+//! contract), then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the line.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    for a in &s.facts.actions {
+        if let Action::DropColumn { table, column } = a {
+            if !s.created.table(table) {
+                out.push(s.finding(
+                    "drop-column",
+                    format!("dropping column {column} of {table} destroys its data and breaks code that still uses it"),
+                    "remove it from the code and deploy first; then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the same line",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "drop-column",
+            "ALTER TABLE users DROP COLUMN IF EXISTS legacy;",
+        );
+        lint_ok(
+            "drop-column",
+            "CREATE TABLE t (a int, b int);\nALTER TABLE t DROP COLUMN b;",
+        );
+        lint_ok(
+            "drop-column",
+            "ALTER TABLE users DROP COLUMN legacy; -- CI:DESTRUCTIVE_OK JIRA-12 unused since March",
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! `drop-index` (error, Medium; High for a `protected_indexes` entry,
+//! destructive): `DROP INDEX` of an index this migration did not create.
+//!
+//! **Why.** Queries that used the index fall back to scans; on a busy table that
+//! is an outage. Indexes backing uniqueness also stop enforcing it.
+//!
+//! **Example.** `DROP INDEX CONCURRENTLY orders_created_at_idx;`
+//!
+//! **Instead.** Check `pg_stat_user_indexes.idx_scan` first, then drop with
+//! `-- CI:DESTRUCTIVE_OK <ADR> <why>`.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
+    for a in &s.facts.actions {
+        if let Action::DropIndex { index, .. } = a {
+            if s.created.index(index) {
+                continue;
+            }
+            let protected = p
+                .policy
+                .protected_indexes
+                .iter()
+                .any(|pi| *pi == index.name || *pi == index.to_string());
+            let mut f = s.finding(
+                "drop-index",
+                format!("dropping index {index}{} slows every query that used it", if protected { " (a protected index)" } else { "" }),
+                "confirm it is unused (pg_stat_user_indexes.idx_scan), then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>`",
+            );
+            if protected {
+                f.risk = Some(RiskLevel::High);
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "drop-index",
+            "DROP INDEX CONCURRENTLY orders_created_at_idx;",
+        );
+        lint_ok(
+            "drop-index",
+            "CREATE INDEX tmp_idx ON t (a);\nDROP INDEX tmp_idx;",
+        );
+    }
+}

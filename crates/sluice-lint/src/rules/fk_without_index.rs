@@ -1,0 +1,103 @@
+//! `fk-without-index` (warn, Low): a foreign key on a table created in this
+//! migration whose referencing columns are not the leading columns of any
+//! index, primary key or unique constraint created in the same migration.
+//!
+//! Foreign keys added to older tables are not checked: their indexes may come
+//! from earlier migrations, which a static check cannot see.
+//!
+//! **Why.** Deleting or updating a referenced row scans the referencing table
+//! for every row, and joins on the key are slow.
+//!
+//! **Example.** `CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));`
+//!
+//! **Instead.** Add `CREATE INDEX posts_user_id_idx ON posts (user_id);` in the
+//! same migration.
+
+use super::prelude::*;
+
+pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    let mut indexed: Vec<(ObjectName, Vec<String>)> = Vec::new();
+    let mut fks: Vec<(usize, ObjectName, Vec<String>, ObjectName)> = Vec::new();
+    let mut created: Vec<ObjectName> = Vec::new();
+    for (i, _, f) in v.up() {
+        for a in &f.actions {
+            match a {
+                Action::CreateTable {
+                    table,
+                    foreign_keys,
+                    indexed: ix,
+                    ..
+                } => {
+                    created.push(table.clone());
+                    indexed.extend(ix.iter().map(|c| (table.clone(), c.clone())));
+                    fks.extend(
+                        foreign_keys
+                            .iter()
+                            .map(|k| (i, table.clone(), k.columns.clone(), k.references.clone())),
+                    );
+                }
+                Action::CreateIndex { table, columns, .. } => {
+                    indexed.push((table.clone(), columns.clone()))
+                }
+                Action::AddConstraint {
+                    table,
+                    kind,
+                    columns,
+                    references,
+                    ..
+                } => match (kind, references) {
+                    (ConstraintKind::ForeignKey, Some(r))
+                        if created.iter().any(|c| c.same_as(table)) =>
+                    {
+                        fks.push((i, table.clone(), columns.clone(), r.clone()))
+                    }
+                    (ConstraintKind::PrimaryKey | ConstraintKind::Unique, _) => {
+                        indexed.push((table.clone(), columns.clone()))
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    for (i, table, cols, to) in fks {
+        if cols.is_empty() {
+            continue;
+        }
+        let covered = indexed.iter().any(|(t, ix)| {
+            t.same_as(&table) && ix.len() >= cols.len() && ix[..cols.len()] == cols[..]
+        });
+        if !covered {
+            out.push(v.at(
+                i,
+                "fk-without-index",
+                format!(
+                    "foreign key {table} ({}) → {to} has no index on its columns",
+                    cols.join(", ")
+                ),
+                format!(
+                    "add `CREATE INDEX ON {table} ({});` to this migration",
+                    cols.join(", ")
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires_without_an_index() {
+        lint_err(
+            "fk-without-index",
+            "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));",
+        );
+        lint_ok("fk-without-index", "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\nCREATE INDEX posts_user_id_idx ON posts (user_id, id);");
+        lint_ok(
+            "fk-without-index",
+            "CREATE TABLE m (a int REFERENCES x (id), b int, PRIMARY KEY (a, b));",
+        );
+    }
+}

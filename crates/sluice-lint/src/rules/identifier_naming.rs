@@ -1,0 +1,100 @@
+//! `identifier-naming` (warn, Low): a new identifier (table, column, index,
+//! constraint, view, function, type, or a rename target) that is not snake_case
+//! (`^[a-z_][a-z0-9_]*$`), or that is longer than 63 bytes (Postgres silently
+//! truncates it, so two long names can collide).
+//!
+//! **Why.** Mixed-case names must be double-quoted forever after; truncated
+//! names surprise everyone.
+//!
+//! **Example.** `CREATE TABLE "UserAccounts" ("firstName" text);`
+//!
+//! **Instead.** `CREATE TABLE user_accounts (first_name text);`
+
+use super::prelude::*;
+
+fn bad(name: &str, sql: &str) -> Option<String> {
+    // The Postgres parser truncates identifiers to 63 bytes before we see them:
+    // a 63-byte name that continues in the source was longer.
+    if name.len() == 63 {
+        let truncated = sql.match_indices(name).any(|(i, _)| {
+            sql[i + name.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        });
+        if truncated {
+            return Some(format!(
+                "`{name}…` is longer than 63 bytes; Postgres truncates it to `{name}`"
+            ));
+        }
+    }
+    if name.len() > 63 {
+        return Some(format!(
+            "`{name}` is {} bytes; Postgres truncates identifiers to 63",
+            name.len()
+        ));
+    }
+    let mut chars = name.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    (!ok).then(|| format!("`{name}` is not snake_case"))
+}
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    let mut names: Vec<&str> = Vec::new();
+    for a in &s.facts.actions {
+        match a {
+            Action::CreateTable { table, columns, .. } => {
+                names.push(&table.name);
+                names.extend(columns.iter().map(String::as_str));
+            }
+            Action::AddColumn { column, .. } => names.push(column),
+            Action::CreateIndex { index: Some(i), .. } => names.push(i),
+            Action::AddConstraint { name: Some(n), .. } => names.push(n),
+            Action::CreateObject { object, kind, .. } if kind != "EXTENSION" => {
+                names.push(&object.name)
+            }
+            Action::RenameTable { new_name, .. } | Action::RenameColumn { new_name, .. } => {
+                names.push(new_name)
+            }
+            _ => {}
+        }
+    }
+    for n in names.into_iter().filter(|n| !n.is_empty()) {
+        if let Some(why) = bad(n, s.sql) {
+            out.push(s.finding(
+                "identifier-naming",
+                why,
+                "use lower-case snake_case names of at most 63 bytes",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires_on_new_names_only() {
+        lint_err(
+            "identifier-naming",
+            "CREATE TABLE \"UserAccounts\" (id int);",
+        );
+        lint_err(
+            "identifier-naming",
+            "ALTER TABLE users ADD COLUMN \"firstName\" text;",
+        );
+        let long = "a".repeat(64);
+        lint_err(
+            "identifier-naming",
+            &format!("CREATE INDEX {long} ON t (a);"),
+        );
+        lint_ok(
+            "identifier-naming",
+            "CREATE TABLE user_accounts (first_name text);\nSELECT * FROM \"Legacy\";",
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! `index-not-concurrent` (warn, Medium): `CREATE INDEX` without `CONCURRENTLY`
+//! on a table this migration did not create (Postgres).
+//!
+//! **Why.** A plain CREATE INDEX holds a SHARE lock for the whole build: every
+//! INSERT, UPDATE and DELETE on the table waits, for minutes on a large table.
+//!
+//! **Example.** `CREATE INDEX orders_created_at_idx ON orders (created_at);`
+//!
+//! **Instead.** `CREATE INDEX CONCURRENTLY ...` in a migration marked
+//! `-- sluice:no-transaction` (it cannot run inside a transaction).
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
+    if p.dialect != Dialect::Postgres {
+        return;
+    }
+    for a in &s.facts.actions {
+        if let Action::CreateIndex {
+            table,
+            concurrent: false,
+            index,
+            ..
+        } = a
+        {
+            if !s.created.table(table) {
+                out.push(s.finding(
+                    "index-not-concurrent",
+                    format!(
+                        "CREATE INDEX {}on {table} without CONCURRENTLY blocks writes to {table} for the whole build",
+                        index.as_ref().map(|i| format!("{i} ")).unwrap_or_default()
+                    ),
+                    "use CREATE INDEX CONCURRENTLY in a migration marked `-- sluice:no-transaction`",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires_on_existing_tables() {
+        lint_err(
+            "index-not-concurrent",
+            "CREATE INDEX orders_created_at_idx ON orders (created_at);",
+        );
+        lint_ok(
+            "index-not-concurrent",
+            "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);",
+        );
+    }
+
+    #[test]
+    fn suppression_with_reason_silences_it() {
+        let d = lint_sql("-- sluice:allow index-not-concurrent reason: table is created empty by the same deploy\nCREATE INDEX i ON fresh (a);");
+        assert!(
+            d.iter()
+                .all(|d| d.rule != "index-not-concurrent" && !d.rule.starts_with("suppression")),
+            "{d:#?}"
+        );
+    }
+}

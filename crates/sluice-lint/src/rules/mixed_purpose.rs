@@ -1,0 +1,139 @@
+//! `mixed-purpose` (warn): one migration mixes a lock-heavy statement (ACCESS
+//! EXCLUSIVE on a table it did not create) with statements on other tables, or
+//! changes several existing tables that nothing in the migration relates (no
+//! foreign key between them).
+//!
+//! **Why.** A migration is the unit of review, approval, retry and rollback. A
+//! risky lock mixed with unrelated changes makes all of them wait on it, and a
+//! failure rolls back things that had nothing to do with it.
+//!
+//! **Example.** `ALTER TABLE orders ALTER COLUMN total TYPE numeric;` plus
+//! `CREATE TABLE coupons (...)` in the same file.
+//!
+//! **Instead.** One purpose per migration.
+
+use super::prelude::*;
+use std::collections::BTreeSet;
+
+pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    let mut created: Vec<ObjectName> = Vec::new();
+    let mut heavy: Option<(usize, ObjectName)> = None;
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut changed_existing: BTreeSet<String> = BTreeSet::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    for (i, _, f) in v.up() {
+        for a in &f.actions {
+            if let Action::CreateTable { table, .. } = a {
+                created.push(table.clone());
+            }
+            if let Some(t) = a.table() {
+                touched.insert(t.name.clone());
+                let is_new = created.iter().any(|c| c.same_as(t));
+                if !is_new && !matches!(a, Action::Insert { .. }) {
+                    changed_existing.insert(t.name.clone());
+                }
+            }
+            match a {
+                Action::CreateTable {
+                    table,
+                    foreign_keys,
+                    ..
+                } => {
+                    created.push(table.clone());
+                    links.extend(
+                        foreign_keys
+                            .iter()
+                            .map(|k| (table.name.clone(), k.references.name.clone())),
+                    );
+                }
+                Action::AddConstraint {
+                    table,
+                    references: Some(r),
+                    ..
+                }
+                | Action::AddColumn {
+                    table,
+                    references: Some(r),
+                    ..
+                } => links.push((table.name.clone(), r.name.clone())),
+                _ => {}
+            }
+        }
+        if heavy.is_none() {
+            if let Some((rel, _)) = f.locks.iter().find(|(r, m)| {
+                *m == LockMode::AccessExclusive && !created.iter().any(|c| c.same_as(r))
+            }) {
+                heavy = Some((i, rel.clone()));
+            }
+        }
+    }
+    if let Some((i, rel)) = &heavy {
+        let others: Vec<&String> = touched.iter().filter(|t| **t != rel.name).collect();
+        if !others.is_empty() {
+            out.push(v.at(
+                *i,
+                "mixed-purpose",
+                format!(
+                    "this migration takes an ACCESS EXCLUSIVE lock on {rel} and also changes {}",
+                    others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                "put the lock-heavy change in a migration of its own",
+            ));
+            return;
+        }
+    }
+    // Existing tables changed, grouped by the foreign keys that relate them.
+    let mut groups: Vec<BTreeSet<String>> = changed_existing
+        .iter()
+        .map(|t| BTreeSet::from([t.clone()]))
+        .collect();
+    for (a, b) in &links {
+        let ia = groups.iter().position(|g| g.contains(a));
+        let ib = groups.iter().position(|g| g.contains(b));
+        if let (Some(x), Some(y)) = (ia, ib) {
+            if x != y {
+                let merged = groups.remove(x.max(y));
+                groups[x.min(y)].extend(merged);
+            }
+        }
+    }
+    if groups.len() > 1 {
+        if let Some((i, _, _)) = v.up().next() {
+            out.push(v.at(
+                i,
+                "mixed-purpose",
+                format!(
+                        "this migration changes unrelated existing tables: {}",
+                        changed_existing
+                            .iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                "split it into one migration per purpose",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires_on_mixed_changes() {
+        lint_err(
+            "mixed-purpose",
+            "ALTER TABLE orders ALTER COLUMN total TYPE numeric;\nCREATE TABLE coupons (id int);",
+        );
+        lint_err(
+            "mixed-purpose",
+            "UPDATE users SET a = 1 WHERE id = 1;\nUPDATE orders SET b = 2 WHERE id = 1;",
+        );
+        lint_ok("mixed-purpose", "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (a_id int REFERENCES a (id));\nCREATE INDEX b_a ON b (a_id);");
+        lint_ok(
+            "mixed-purpose",
+            "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;",
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! `not-null-without-default` (error, Medium): `ADD COLUMN ... NOT NULL` without
+//! a `DEFAULT` on a table this migration did not create.
+//!
+//! **Why.** It fails on any table that has rows, and if it does succeed
+//! (empty table) the running code that inserts without the column starts
+//! failing.
+//!
+//! **Example.** `ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;`
+//!
+//! **Instead.** Add it with a DEFAULT (instant since Postgres 11 for constants),
+//! or nullable, backfill, then SET NOT NULL safely.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    for a in &s.facts.actions {
+        if let Action::AddColumn {
+            table,
+            column,
+            not_null: true,
+            default: DefaultKind::None,
+            generated: false,
+            ..
+        } = a
+        {
+            if !s.created.table(table) {
+                out.push(s.finding(
+                    "not-null-without-default",
+                    format!("adding NOT NULL column {column} to {table} without a DEFAULT fails on existing rows and breaks running inserts"),
+                    "give it a DEFAULT, or add it nullable, backfill, and set NOT NULL later",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "not-null-without-default",
+            "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;",
+        );
+        lint_ok(
+            "not-null-without-default",
+            "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0;",
+        );
+        lint_ok(
+            "not-null-without-default",
+            "ALTER TABLE users ADD COLUMN id2 bigint GENERATED ALWAYS AS IDENTITY;",
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! `set-not-null-scan` (warn, Medium): `ALTER COLUMN ... SET NOT NULL` on a table
+//! this migration did not create.
+//!
+//! **Why.** Postgres scans the whole table to check for NULLs while holding an
+//! ACCESS EXCLUSIVE lock.
+//!
+//! **Example.** `ALTER TABLE users ALTER COLUMN email SET NOT NULL;`
+//!
+//! **Instead.** Add `CHECK (email IS NOT NULL) NOT VALID`, `VALIDATE` it, then
+//! SET NOT NULL (Postgres 12+ uses the valid check and skips the scan), then
+//! drop the check.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    for a in &s.facts.actions {
+        if let Action::SetNotNull { table, column } = a {
+            if !s.created.table(table) {
+                out.push(s.finding(
+                    "set-not-null-scan",
+                    format!("SET NOT NULL on {table}.{column} scans the whole table under an ACCESS EXCLUSIVE lock"),
+                    "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (no scan), then drop the check",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "set-not-null-scan",
+            "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        );
+        lint_ok(
+            "set-not-null-scan",
+            "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! `table-rewrite` (warn, Medium): `VACUUM FULL`, `CLUSTER`, `REINDEX` without
+//! `CONCURRENTLY`, `SET TABLESPACE`.
+//!
+//! **Why.** Each rewrites a table or index while holding a lock that blocks
+//! reads or writes for the whole operation.
+//!
+//! **Example.** `VACUUM FULL orders;`
+//!
+//! **Instead.** `REINDEX ... CONCURRENTLY`; pg_repack for VACUUM FULL / CLUSTER;
+//! or run it in a maintenance window, not in a migration.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    for a in &s.facts.actions {
+        let what = match a {
+            Action::Vacuum { full: true, .. } => {
+                "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock".to_string()
+            }
+            Action::Cluster { .. } => {
+                "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock".to_string()
+            }
+            Action::Reindex {
+                concurrent: false,
+                target,
+            } => format!("REINDEX {target} without CONCURRENTLY blocks writes while it rebuilds"),
+            Action::SetTablespace { relation } if !s.created.table(relation) => {
+                format!("SET TABLESPACE rewrites {relation} under an ACCESS EXCLUSIVE lock")
+            }
+            _ => continue,
+        };
+        out.push(s.finding(
+            "table-rewrite",
+            what,
+            "use REINDEX CONCURRENTLY or pg_repack, or do it in a maintenance window rather than a migration",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "table-rewrite",
+            "-- sluice:no-transaction\nVACUUM FULL orders;",
+        );
+        lint_err("table-rewrite", "CLUSTER orders USING orders_pkey;");
+        lint_err("table-rewrite", "REINDEX TABLE orders;");
+        lint_ok("table-rewrite", "REINDEX TABLE CONCURRENTLY orders;");
+    }
+}

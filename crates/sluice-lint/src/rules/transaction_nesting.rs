@@ -1,0 +1,51 @@
+//! `transaction-nesting` (error): `BEGIN`, `COMMIT`, `ROLLBACK` (or `START
+//! TRANSACTION`, `END`) inside a migration that sluice wraps in a transaction.
+//!
+//! **Why.** sluice runs the migration and writes its history row in one
+//! transaction; a COMMIT in the middle ends it early, so a later failure leaves
+//! half the migration applied and the history wrong.
+//!
+//! **Example.** `BEGIN; ALTER TABLE ...; COMMIT;`
+//!
+//! **Instead.** Remove them: each migration is already atomic. If you need
+//! separate commits, mark the migration `-- sluice:no-transaction`.
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+    if !s.transactional {
+        return;
+    }
+    for a in &s.facts.actions {
+        if let Action::Transaction { kind } = a {
+            if matches!(
+                kind.as_str(),
+                "BEGIN" | "COMMIT" | "ROLLBACK" | "PREPARE TRANSACTION" | "COMMIT PREPARED"
+            ) {
+                out.push(s.finding(
+                    "transaction-nesting",
+                    format!("{kind} inside a migration that sluice already runs in a transaction"),
+                    "remove it: the migration is atomic already (or mark it `-- sluice:no-transaction`)",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "transaction-nesting",
+            "BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;",
+        );
+        lint_ok(
+            "transaction-nesting",
+            "-- sluice:no-transaction\nBEGIN;\nCREATE TABLE t (id int);\nCOMMIT;",
+        );
+        lint_ok("transaction-nesting", "SAVEPOINT a;");
+    }
+}

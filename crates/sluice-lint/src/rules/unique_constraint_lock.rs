@@ -1,0 +1,54 @@
+//! `unique-constraint-lock` (warn, Medium): `ADD UNIQUE` or `ADD PRIMARY KEY` on
+//! a table this migration did not create, not built from an existing index.
+//!
+//! **Why.** Postgres builds the unique index inside the ALTER TABLE, under an
+//! ACCESS EXCLUSIVE lock, for as long as the build takes.
+//!
+//! **Example.** `ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);`
+//!
+//! **Instead.** `CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);`
+//! then `ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;`
+
+use super::prelude::*;
+
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
+    if p.dialect != Dialect::Postgres {
+        return;
+    }
+    for a in &s.facts.actions {
+        if let Action::AddConstraint {
+            table,
+            kind,
+            using_index: false,
+            ..
+        } = a
+        {
+            if matches!(kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
+                && !s.created.table(table)
+            {
+                out.push(s.finding(
+                    "unique-constraint-lock",
+                    format!("adding a {} constraint to {table} builds its index under an ACCESS EXCLUSIVE lock", if *kind == ConstraintKind::Unique { "UNIQUE" } else { "PRIMARY KEY" }),
+                    "build the index with CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn fires() {
+        lint_err(
+            "unique-constraint-lock",
+            "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+        );
+        lint_ok(
+            "unique-constraint-lock",
+            "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+        );
+    }
+}
