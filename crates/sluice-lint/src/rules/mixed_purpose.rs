@@ -1,5 +1,7 @@
-//! `mixed-purpose` (warn): one migration mixes a lock-heavy statement (ACCESS
-//! EXCLUSIVE on a table it did not create) with statements on other tables, or
+//! `mixed-purpose` (warn): one migration mixes a lock-heavy statement (a change
+//! that is not purely additive and takes ACCESS EXCLUSIVE on a table the
+//! migration did not create: a rewrite, a scan, a drop) with statements on other
+//! tables not related to it by a foreign key, or
 //! changes several existing tables that nothing in the migration relates (no
 //! foreign key between them).
 //!
@@ -60,15 +62,30 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
             }
         }
         if heavy.is_none() {
-            if let Some((rel, _)) = f.locks.iter().find(|(r, m)| {
-                *m == LockMode::AccessExclusive && !created.iter().any(|c| c.same_as(r))
-            }) {
-                heavy = Some((i, rel.clone()));
-            }
+            heavy = f
+                .actions
+                .iter()
+                .filter(|a| !a.is_additive())
+                .filter_map(|a| a.table())
+                .find(|t| {
+                    !created.iter().any(|c| c.same_as(t))
+                        && f.locks
+                            .iter()
+                            .any(|(r, m)| r == *t && *m == LockMode::AccessExclusive)
+                })
+                .map(|t| (i, t.clone()));
         }
     }
     if let Some((i, rel)) = &heavy {
-        let others: Vec<&String> = touched.iter().filter(|t| **t != rel.name).collect();
+        let linked = |t: &String| {
+            links
+                .iter()
+                .any(|(a, b)| (a == t && *b == rel.name) || (b == t && *a == rel.name))
+        };
+        let others: Vec<&String> = touched
+            .iter()
+            .filter(|t| **t != rel.name && !linked(t))
+            .collect();
         if !others.is_empty() {
             out.push(v.at(
                 *i,
