@@ -12,6 +12,7 @@
 
 pub mod analysis;
 pub mod diagnostic;
+pub mod docs;
 pub mod engine;
 pub mod registry;
 pub mod rules;

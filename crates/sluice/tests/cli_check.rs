@@ -1,0 +1,136 @@
+//! `sluice check` with statement analysis, through the real binary.
+
+mod common;
+use common::*;
+
+fn pg_project() -> Project {
+    Project::new("[migrations]\ndialect = \"postgres\"\n\n[environments.production]\nurl = \"postgres://db/prod\"\nlock_timeout = \"5s\"\n")
+}
+
+#[test]
+fn statement_rules_bypass_suppression_and_risk() {
+    let p = pg_project();
+    p.migration("1000000000001", "users", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email_idx ON users (email);\n");
+    p.raw(
+        "db/migrations/1000000000002_cleanup.sql",
+        b"-- MIGRATION_ID: 1000000000002\n-- TITLE: Cleanup\n-- CHANGE_TYPE: Column\n-- RISK_LEVEL: Low\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: restore from backup\nALTER TABLE users DROP COLUMN email;  -- CI:DESTRUCTIVE_OK ADR-015 moved to identities\nDROP TABLE legacy;  -- CI:DESTRUCTIVE_OK no reference here\n-- sluice:allow index-not-concurrent reason: users is tiny\nCREATE INDEX users_id_idx ON users (id);\nCREATE TABEL oops (id int);\n",
+    );
+    p.hash();
+    let r = p.run(&["check"]);
+    r.code(1)
+        .says("error[bypass-invalid]")
+        .says("error[risk-understated]: RISK_LEVEL is Low but the computed risk is High")
+        .says("error[syntax-error]: syntax error at or near \"TABEL\"")
+        .says(" --> db/migrations/1000000000002_cleanup.sql:11:8")
+        .never_says("error[drop-column]")
+        .never_says("index-not-concurrent");
+    let j = p.run(&["check", "--format", "json"]).json();
+    let rules: Vec<&str> = j["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "risk-understated",
+            "mixed-purpose",
+            "bypass-invalid",
+            "syntax-error"
+        ],
+        "{j}"
+    );
+    assert_eq!(j["summary"]["errors"], 3);
+    assert_eq!(j["summary"]["warnings"], 1);
+}
+
+#[test]
+fn warnings_alone_exit_zero_and_overrides_apply() {
+    let p = pg_project();
+    p.migration(
+        "1000000000001",
+        "idx",
+        "CREATE INDEX orders_created_idx ON orders (created_at);\n",
+    );
+    p.hash();
+    // Declared Low, computed Medium: raise the declared risk to see only the warning.
+    let f = p.migrations().join("1000000000001_idx.sql");
+    std::fs::write(
+        &f,
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
+    )
+    .unwrap();
+    p.hash();
+    p.run(&["check"])
+        .ok()
+        .says("warn[index-not-concurrent]")
+        .says("ok: 0 errors and 1 warning");
+    let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap()
+        + "\n[rules]\nindex-not-concurrent = \"error\"\n";
+    std::fs::write(p.path().join("sluice.toml"), cfg).unwrap();
+    p.run(&["check"])
+        .code(1)
+        .says("error[index-not-concurrent]");
+}
+
+#[test]
+fn sarif_and_github_formats() {
+    let p = pg_project();
+    p.migration("1000000000001", "drop", "DROP TABLE legacy;\n");
+    p.hash();
+    let sarif: serde_json::Value = serde_json::from_str(
+        &p.run(&["check", "--format", "sarif"])
+            .code(1)
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "sluice");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"drop-table"), "{rules:?}");
+    let res = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "drop-table")
+        .unwrap();
+    assert_eq!(res["level"], "error");
+    assert_eq!(
+        res["locations"][0]["physicalLocation"]["region"]["startLine"],
+        7
+    );
+    assert!(run["tool"]["driver"]["rules"][0]["helpUri"]
+        .as_str()
+        .unwrap()
+        .ends_with(".md"));
+    let gh = p.run(&["check", "--format", "github"]);
+    gh.code(1).says("::error file=db/migrations/1000000000001_drop.sql,line=7,col=1,title=drop-table::DROP TABLE legacy");
+}
+
+#[test]
+fn sqlite_and_mysql_dialects_are_classified_not_parsed() {
+    let p = Project::new("[migrations]\ndialect = \"mysql\"\n");
+    p.migration("1000000000001", "m", "ALTER TABLE t DROP COLUMN a, MODIFY b BIGINT;\nDELETE FROM t;\nCREATE PROCEDURE p() BEGIN SELECT 1; END;\n");
+    p.hash();
+    let j = p.run(&["check", "--format", "json"]).json();
+    let rules: Vec<&str> = j["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    for r in ["drop-column", "column-type-change", "delete-without-where"] {
+        assert!(rules.contains(&r), "{r} missing: {rules:?}");
+    }
+    assert!(!rules.contains(&"syntax-error"));
+}
