@@ -16,7 +16,7 @@ a = ap.parse_args()
 mig = os.path.join(a.dir, "db", "migrations")
 os.makedirs(mig, exist_ok=True)
 with open(os.path.join(a.dir, "sluice.toml"), "w") as f:
-    f.write(f'[migrations]\ndialect = "{a.dialect}"\n\n[environments.dev]\nurl = "{a.url}"\n\n[evidence]\nenabled = false\n')
+    f.write(f'[migrations]\ndialect = "{a.dialect}"\n\n[environments.dev]\nurl = "{a.url}"\nlock_timeout = "5s"\n\n[evidence]\nenabled = false\n')
 base = 1700000000000
 for i in range(a.n):
     v = base + i
@@ -26,5 +26,5 @@ for i in range(a.n):
             f"-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: down section below\n"
             f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamp);\n"
             f"CREATE INDEX t{i}_name_idx ON t{i} (name);\n"
-            f"\n-- sluice:down\nDROP TABLE t{i};\n"
+            f"\n-- sluice:down\nDROP TABLE t{i};  -- CI:DESTRUCTIVE_OK ADR-1 reversal of this migration\n"
         )
