@@ -1,6 +1,7 @@
 //! Parse + lint throughput (MB/s) over PostgreSQL's regression SQL
 //! (`shared/corpora/postgres-regress`, 3.7 MB), and over a typical small
 //! migration. Results go to bench/README.md.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sluice_core::config::{Dialect, PolicySection};
