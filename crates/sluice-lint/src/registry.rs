@@ -159,7 +159,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Contract,
-        false,
+        true,
         "a deploy/config file migrates at start-up"
     ),
     rule!(

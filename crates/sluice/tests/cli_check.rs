@@ -134,3 +134,20 @@ fn sqlite_and_mysql_dialects_are_classified_not_parsed() {
     }
     assert!(!rules.contains(&"syntax-error"));
 }
+
+#[test]
+fn startup_migration_is_found_in_deploy_files() {
+    let p = pg_project();
+    p.raw(
+        "fly.toml",
+        b"app = \"x\"\n[deploy]\n  release_command = \"npx prisma migrate deploy\"\n",
+    );
+    p.raw(".env.local", b"RUN_DB_MIGRATIONS_ON_STARTUP=0\n");
+    p.hash();
+    p.run(&["check"])
+        .code(1)
+        .says("error[startup-migration]")
+        .says(" --> fly.toml:3:3");
+    std::fs::remove_file(p.path().join("fly.toml")).unwrap();
+    p.run(&["check"]).ok();
+}

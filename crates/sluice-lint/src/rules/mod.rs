@@ -35,6 +35,7 @@ mod risk_understated;
 mod rls_missing;
 mod rls_weakened;
 mod set_not_null_scan;
+pub mod startup_migration;
 mod suppression_invalid;
 mod suppression_unused;
 mod syntax_error;
@@ -132,6 +133,7 @@ pub const RULE_SOURCES: &[(&str, &str)] = &[
         "irreversible-undocumented",
         include_str!("irreversible_undocumented.rs"),
     ),
+    ("startup-migration", include_str!("startup_migration.rs")),
     ("syntax-error", include_str!("syntax_error.rs")),
     ("drop-table", include_str!("drop_table.rs")),
     ("drop-column", include_str!("drop_column.rs")),
@@ -225,6 +227,11 @@ pub fn lint_contract(ctx: &Context<'_>) -> Vec<Diagnostic> {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
     out
+}
+
+/// `path` relative to `root`, `/`-separated.
+pub(crate) fn display(root: &std::path::Path, path: &std::path::Path) -> String {
+    sluice_core::catalog::display_path(root, path)
 }
 
 /// 1-based line of the ledger entry for `file`.

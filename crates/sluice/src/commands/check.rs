@@ -26,6 +26,15 @@ pub fn run(project: &Project) -> Result<Outcome> {
     };
     let mut diags = lint_contract(&ctx);
     diags.extend(lint_statements(project, &catalog.migrations)?);
+    let startup = &project.config.file.startup;
+    diags.extend(
+        sluice_lint::rules::startup_migration::check(
+            &project.config.root,
+            &startup.paths,
+            &startup.patterns,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
+    );
     let mut diags = apply_overrides(diags, &project.rule_overrides);
     diags.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))

@@ -1,0 +1,225 @@
+//! `startup-migration` (error): a deploy or config file matches a "migrates at
+//! start-up" pattern (`[startup]` in sluice.toml).
+//!
+//! Defaults: files `fly.toml`, `Procfile`, `app.json`, `package.json`,
+//! `**/*.env*`, `.github/workflows/*.yml`; patterns
+//! `RUN_DB_MIGRATIONS_ON_STARTUP=1`/`true` (also `:` and quoted), a fly.toml
+//! `release_command` running `migrate deploy`/`migrate up`, a Procfile
+//! `release:` line doing so, and an `app.json`/`package.json` `release`,
+//! `postdeploy`, `start` or `prestart` script doing so. Setting `paths` or
+//! `patterns` in `[startup]` replaces the corresponding defaults.
+//!
+//! **Why.** Migrations that run when the app boots run once per instance, race
+//! each other, run without review or approval, and turn a bad migration into a
+//! crash loop. The playbooks require migrations to be an explicit step.
+//!
+//! **Example.** `RUN_DB_MIGRATIONS_ON_STARTUP=true` in `.env.production`.
+//!
+//! **Instead.** Run `sluice apply --env production` as its own deploy step, and
+//! call `sluice::verify_current` at start-up to fail fast when the schema is
+//! behind.
+
+use crate::Diagnostic;
+use regex::Regex;
+use std::path::Path;
+
+/// Default file globs.
+pub const DEFAULT_PATHS: &[&str] = &[
+    "fly.toml",
+    "Procfile",
+    "app.json",
+    "package.json",
+    "**/*.env*",
+    ".github/workflows/*.yml",
+    ".github/workflows/*.yaml",
+];
+
+/// Default patterns.
+pub const DEFAULT_PATTERNS: &[&str] = &[
+    r#"(?i)RUN_DB_MIGRATIONS_ON_STARTUP\s*[=:]\s*["']?(1|true)\b"#,
+    r#"release_command\s*=.*migrate\s+(deploy|up)\b"#,
+    r#"(?m)^\s*release\s*:.*migrate\s+(deploy|up)\b"#,
+    r#""(release|postdeploy|start|prestart)"\s*:\s*"[^"]*migrate\s+(deploy|up)\b"#,
+];
+
+/// Turns a glob (`**/`, `*`, `?`) into an anchored regex over `/` paths.
+pub fn glob_regex(glob: &str) -> Regex {
+    let mut re = String::from("^");
+    let mut rest = glob;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("**/") {
+            re.push_str("(?:.*/)?");
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("**") {
+            re.push_str(".*");
+            rest = r;
+        } else {
+            let c = rest.chars().next().expect("non-empty");
+            match c {
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                c => re.push_str(&regex::escape(&c.to_string())),
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    re.push('$');
+    Regex::new(&re).expect("escaped glob is a valid regex")
+}
+
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "target",
+    "node_modules",
+    "vendor",
+    ".artifacts",
+    ".sluice",
+    ".venv",
+    "venv",
+    "__pycache__",
+];
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            if !SKIP_DIRS.contains(&name.as_str()) {
+                walk(root, &path, out);
+            }
+        } else if ft.is_file() {
+            out.push(crate::rules::display(root, &path));
+        }
+    }
+}
+
+/// Scans the project for start-up migrations. `paths`/`patterns` empty means
+/// the defaults. Invalid patterns are returned as errors naming them.
+pub fn check(
+    root: &Path,
+    paths: &[String],
+    patterns: &[String],
+) -> Result<Vec<Diagnostic>, String> {
+    let globs: Vec<Regex> = if paths.is_empty() {
+        DEFAULT_PATHS.iter().map(|g| glob_regex(g)).collect()
+    } else {
+        paths.iter().map(|g| glob_regex(g)).collect()
+    };
+    let res: Vec<Regex> = if patterns.is_empty() {
+        DEFAULT_PATTERNS
+            .iter()
+            .map(|p| Regex::new(p).expect("default patterns compile"))
+            .collect()
+    } else {
+        patterns
+            .iter()
+            .map(|p| {
+                Regex::new(p).map_err(|e| {
+                    format!("[startup] patterns: {p:?} is not a valid regular expression: {e}")
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let mut files = Vec::new();
+    walk(root, root, &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| globs.iter().any(|g| g.is_match(f))) {
+        let Ok(text) = std::fs::read_to_string(root.join(f)) else {
+            continue;
+        };
+        for re in &res {
+            for m in re.find_iter(&text) {
+                let before = &text[..m.start()];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                out.push(Diagnostic::new(
+                    "startup-migration",
+                    f.clone(),
+                    line,
+                    column,
+                    format!("`{}` runs migrations when the application starts", m.as_str().trim()),
+                    "run `sluice apply --env ENV` as an explicit deploy step instead, and call `sluice::verify_current` at start-up to fail fast when the schema is behind",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_regex("**/*.env*").is_match(".env.production"));
+        assert!(glob_regex("**/*.env*").is_match("deploy/prod.env"));
+        assert!(glob_regex(".github/workflows/*.yml").is_match(".github/workflows/deploy.yml"));
+        assert!(!glob_regex(".github/workflows/*.yml").is_match(".github/workflows/x/deploy.yml"));
+        assert!(glob_regex("app/models/**/*.py").is_match("app/models/a/b.py"));
+    }
+
+    #[test]
+    fn every_default_pattern_fires_and_zero_does_not() {
+        let d = tempfile::tempdir().unwrap();
+        let w = |p: &str, body: &str| {
+            let path = d.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        };
+        w(
+            ".env.production",
+            "PORT=3000\nRUN_DB_MIGRATIONS_ON_STARTUP=1\n",
+        );
+        w(
+            "deploy/staging.env",
+            "RUN_DB_MIGRATIONS_ON_STARTUP = \"true\"\n",
+        );
+        w(
+            ".github/workflows/deploy.yml",
+            "env:\n  RUN_DB_MIGRATIONS_ON_STARTUP: true\n",
+        );
+        w(
+            "fly.toml",
+            "[deploy]\n  release_command = \"npx prisma migrate deploy\"\n",
+        );
+        w(
+            "Procfile",
+            "web: node server.js\nrelease: npx prisma migrate deploy\n",
+        );
+        w(
+            "app.json",
+            "{\"scripts\": {\"postdeploy\": \"dbmate migrate up\"}}\n",
+        );
+        w(
+            "package.json",
+            "{\"scripts\": {\"start\": \"prisma migrate deploy && node index.js\"}}\n",
+        );
+        w(".env.local", "RUN_DB_MIGRATIONS_ON_STARTUP=0\n");
+        w("src/.env.example", "RUN_DB_MIGRATIONS_ON_STARTUP=false\n");
+        w(
+            "docs/notes.md",
+            "RUN_DB_MIGRATIONS_ON_STARTUP=1 (a file that is not configured)\n",
+        );
+        let found = check(d.path(), &[], &[]).unwrap();
+        let files: Vec<(&str, usize)> = found.iter().map(|d| (d.path.as_str(), d.line)).collect();
+        assert_eq!(
+            files,
+            vec![
+                (".env.production", 2),
+                (".github/workflows/deploy.yml", 2),
+                ("Procfile", 2),
+                ("app.json", 1),
+                ("deploy/staging.env", 1),
+                ("fly.toml", 2),
+                ("package.json", 1),
+            ]
+        );
+        assert!(check(d.path(), &[], &["(".into()]).is_err());
+    }
+}
