@@ -20,7 +20,8 @@ pub fn document(diags: &[Diagnostic], tool_version: &str) -> Value {
         .map(|r| {
             json!({
                 "id": r.id,
-                "name": r.id,
+                // SARIF1001: a rule's name must differ from its id.
+                "name": pascal(r.id),
                 "shortDescription": { "text": r.summary },
                 "helpUri": format!("{HELP_BASE}{}.md", r.id),
                 "defaultConfiguration": { "level": level(r.severity) },
@@ -58,6 +59,16 @@ pub fn document(diags: &[Diagnostic], tool_version: &str) -> Value {
             "results": results,
         }],
     })
+}
+
+/// `drop-table` → `DropTable`.
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 fn level(s: Severity) -> &'static str {
