@@ -20,6 +20,8 @@ pub struct CatalogOptions<'a> {
     pub filename: &'a Regex,
     /// Files in the directory that are not migrations (the ledger).
     pub ignore: &'a [PathBuf],
+    /// The layout.
+    pub layout: crate::config::Layout,
 }
 
 /// A file-level problem found while reading the directory. These are reported by
@@ -34,6 +36,22 @@ pub enum CatalogIssue {
         display_path: String,
         /// The pattern it had to match.
         pattern: String,
+    },
+    /// (alembic) The revision graph has more than one head.
+    MultipleHeads {
+        /// Each head: revision id, file, line of `revision = …`.
+        heads: Vec<(String, String, usize)>,
+    },
+    /// (alembic) A `down_revision` names a revision that does not exist.
+    RevisionGap {
+        /// The revision whose parent is missing.
+        revision: String,
+        /// The missing parent.
+        parent: String,
+        /// Its file.
+        display_path: String,
+        /// Line of its `down_revision`.
+        line: usize,
     },
     /// Several files share a version.
     DuplicateVersion {
@@ -92,6 +110,9 @@ impl Catalog {
         }
         files.sort();
 
+        if opts.layout == crate::config::Layout::Alembic {
+            return load_alembic(opts, files);
+        }
         let mut catalog = Catalog::default();
         let mut parsed = Vec::with_capacity(files.len());
         for (file_name, path) in files {
@@ -143,6 +164,92 @@ impl Catalog {
             .iter()
             .any(|i| matches!(i, CatalogIssue::DuplicateVersion { .. }))
     }
+}
+
+/// Alembic: every `*.py` matching the contract (but `__init__.py`) is a
+/// revision; the order is the revision graph's (parents first, ties by file).
+fn load_alembic(
+    opts: &CatalogOptions<'_>,
+    files: Vec<(String, PathBuf)>,
+) -> Result<Catalog, CoreError> {
+    let mut catalog = Catalog::default();
+    let mut revisions = Vec::new();
+    for (file_name, path) in files {
+        let display = display_path(opts.root, &path);
+        if file_name == "__init__.py" {
+            continue;
+        }
+        if !file_name.ends_with(".py") || !opts.filename.is_match(&file_name) {
+            catalog.issues.push(CatalogIssue::FilenameContract {
+                display_path: display,
+                pattern: opts.filename.as_str().to_string(),
+            });
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| CoreError::io(&path, e))?;
+        revisions.push(crate::alembic::parse_revision(path, display, &bytes)?);
+    }
+    let known: std::collections::HashSet<String> =
+        revisions.iter().map(|(_, r)| r.revision.clone()).collect();
+    let mut is_parent: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (m, r) in &revisions {
+        for p in &r.down_revisions {
+            is_parent.insert(p.clone());
+            if !known.contains(p) {
+                catalog.issues.push(CatalogIssue::RevisionGap {
+                    revision: r.revision.clone(),
+                    parent: p.clone(),
+                    display_path: m.display_path.clone(),
+                    line: r.down_line,
+                });
+            }
+        }
+    }
+    let heads: Vec<(String, String, usize)> = revisions
+        .iter()
+        .filter(|(_, r)| !is_parent.contains(&r.revision))
+        .map(|(m, r)| (r.revision.clone(), m.display_path.clone(), r.revision_line))
+        .collect();
+    if heads.len() > 1 {
+        catalog.issues.push(CatalogIssue::MultipleHeads { heads });
+    }
+    let mut by_rev: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (m, r) in &revisions {
+        by_rev
+            .entry(r.revision.clone())
+            .or_default()
+            .push(m.display_path.clone());
+    }
+    for (rev, paths) in by_rev.into_iter().filter(|(_, p)| p.len() > 1) {
+        catalog.issues.push(CatalogIssue::DuplicateVersion {
+            version: rev,
+            display_paths: paths,
+        });
+    }
+    // Topological order: a revision comes after all its (known) parents.
+    let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut remaining = revisions;
+    loop {
+        let before = remaining.len();
+        let (ready, rest): (Vec<_>, Vec<_>) = remaining.into_iter().partition(|(_, r)| {
+            r.down_revisions
+                .iter()
+                .all(|p| placed.contains(p) || !known.contains(p))
+        });
+        for (_, r) in &ready {
+            placed.insert(r.revision.clone());
+        }
+        catalog.migrations.extend(ready.into_iter().map(|(m, _)| m));
+        remaining = rest;
+        if remaining.is_empty() || remaining.len() == before {
+            // A cycle: keep file order for what is left.
+            catalog
+                .migrations
+                .extend(remaining.into_iter().map(|(m, _)| m));
+            break;
+        }
+    }
+    Ok(catalog)
 }
 
 /// Reads files on all cores: the catalog of a large project is thousands of
@@ -206,6 +313,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn alembic_graph_order_heads_and_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let rev = |id: &str, down: &str| {
+            format!("\"\"\"x\"\"\"\nrevision = \"{id}\"\ndown_revision = {down}\n\ndef upgrade():\n    pass\n")
+        };
+        for (f, body) in [
+            ("c_third.py", rev("c3", "\"b2\"")),
+            ("a_first.py", rev("a1", "None")),
+            ("b_second.py", rev("b2", "\"a1\"")),
+            ("d_branch.py", rev("d4", "\"a1\"")),
+            ("e_orphan.py", rev("e5", "\"zz\"")),
+            ("__init__.py", String::new()),
+        ] {
+            std::fs::write(dir.path().join(f), body).unwrap();
+        }
+        let re = Regex::new(crate::config::DEFAULT_ALEMBIC_FILENAME).unwrap();
+        let c = Catalog::load(&CatalogOptions {
+            dir: dir.path(),
+            root: dir.path(),
+            filename: &re,
+            ignore: &[],
+            layout: crate::config::Layout::Alembic,
+        })
+        .unwrap();
+        let order: Vec<&str> = c.migrations.iter().map(|m| m.version.as_str()).collect();
+        assert_eq!(
+            order,
+            ["a1", "e5", "b2", "d4", "c3"],
+            "parents first; unknown parents count as placed"
+        );
+        let heads = c.issues.iter().find_map(|i| match i {
+            CatalogIssue::MultipleHeads { heads } => {
+                Some(heads.iter().map(|h| h.0.as_str()).collect::<Vec<_>>())
+            }
+            _ => None,
+        });
+        assert_eq!(heads, Some(vec!["c3", "d4", "e5"]));
+        assert!(c
+            .issues
+            .iter()
+            .any(|i| matches!(i, CatalogIssue::RevisionGap { parent, .. } if parent == "zz")));
+    }
+
+    #[test]
     fn splits_native_names() {
         let re = Regex::new(r"^\d{13}_[a-z0-9_]+\.sql$").unwrap();
         let (v, n) = split_file_name(&re, "1732190000000_create_users.sql").unwrap();
@@ -243,6 +394,7 @@ mod tests {
             root,
             filename: &re,
             ignore: &ignore,
+            layout: crate::config::Layout::Sluice,
         })
         .unwrap();
         let names: Vec<_> = c.migrations.iter().map(|m| m.file_name.as_str()).collect();

@@ -27,6 +27,8 @@ use std::time::Duration;
 pub const CONFIG_FILE: &str = "sluice.toml";
 /// The default filename contract.
 pub const DEFAULT_FILENAME: &str = r"^\d{13}_[a-z0-9_]+\.sql$";
+/// The default filename contract of the `alembic` layout.
+pub const DEFAULT_ALEMBIC_FILENAME: &str = r"^[A-Za-z0-9_]+\.py$";
 /// The default bounded wait for the migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 
@@ -38,8 +40,9 @@ pub struct MigrationsSection {
     pub dir: String,
     /// The directory layout.
     pub layout: String,
-    /// The filename contract.
-    pub filename: String,
+    /// The filename contract (default per layout: [`DEFAULT_FILENAME`], or
+    /// [`DEFAULT_ALEMBIC_FILENAME`]).
+    pub filename: Option<String>,
     /// `postgres`, `sqlite` or `mysql`.
     pub dialect: String,
     /// The ledger file; default `<dir>/checksums.json`.
@@ -53,7 +56,7 @@ impl Default for MigrationsSection {
         MigrationsSection {
             dir: "db/migrations".into(),
             layout: "sluice".into(),
-            filename: DEFAULT_FILENAME.into(),
+            filename: None,
             dialect: "postgres".into(),
             ledger: None,
             allow_out_of_order: false,
@@ -307,6 +310,29 @@ pub struct Config {
     pub filename: Regex,
     /// The dialect.
     pub dialect: Dialect,
+    /// The directory layout.
+    pub layout: Layout,
+}
+
+/// How a migrations directory is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `<version>_<name>.sql` with a `-- sluice:down` section.
+    Sluice,
+    /// Alembic revisions (`*.py`) read in place: analysed and checked; applying
+    /// stays Alembic's job.
+    Alembic,
+}
+
+impl Layout {
+    /// Parses a layout name.
+    pub fn parse(s: &str) -> Option<Layout> {
+        match s {
+            "sluice" => Some(Layout::Sluice),
+            "alembic" => Some(Layout::Alembic),
+            _ => None,
+        }
+    }
 }
 
 /// A resolved environment.
@@ -441,13 +467,20 @@ impl Config {
                 .unwrap_or_else(|| root.join(CONFIG_FILE)),
             message,
         };
-        if file.migrations.layout != "sluice" {
-            return Err(cfg_err(format!(
-                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\"",
+        let layout = Layout::parse(&file.migrations.layout).ok_or_else(|| {
+            cfg_err(format!(
+                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\", \"alembic\"",
                 file.migrations.layout
-            )));
-        }
-        let filename = Regex::new(&file.migrations.filename).map_err(|e| {
+            ))
+        })?;
+        let pattern = file.migrations.filename.clone().unwrap_or_else(|| {
+            match layout {
+                Layout::Sluice => DEFAULT_FILENAME,
+                Layout::Alembic => DEFAULT_ALEMBIC_FILENAME,
+            }
+            .to_string()
+        });
+        let filename = Regex::new(&pattern).map_err(|e| {
             cfg_err(format!(
                 "[migrations] filename is not a valid regular expression: {e}"
             ))
@@ -491,6 +524,7 @@ impl Config {
             ledger_path,
             filename,
             dialect,
+            layout,
         })
     }
 

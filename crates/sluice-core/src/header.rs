@@ -106,6 +106,27 @@ impl Header {
     }
 }
 
+impl Header {
+    /// Parses `KEY: value` lines of a Python docstring (Alembic revisions);
+    /// `first_line` is the docstring's first line in the file.
+    pub fn parse_docstring(text: &str, first_line: usize) -> Header {
+        let mut header = Header::default();
+        for (i, raw) in text.lines().enumerate() {
+            let body = raw.trim_start();
+            if let Some((key, value)) = split_field(body) {
+                let value_trimmed = value.trim_start();
+                header.fields.push(HeaderField {
+                    key: key.to_string(),
+                    value: value_trimmed.trim_end().to_string(),
+                    line: first_line + i,
+                    value_column: raw.len() - value_trimmed.len() + 1,
+                });
+            }
+        }
+        header
+    }
+}
+
 fn split_field(body: &str) -> Option<(&str, &str)> {
     let colon = body.find(':')?;
     let key = body[..colon].trim_end();

@@ -18,6 +18,7 @@
 //!
 //! Nothing here touches a database.
 
+pub mod alembic;
 pub mod catalog;
 pub mod checksum;
 pub mod clock;

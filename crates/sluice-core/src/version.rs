@@ -37,6 +37,16 @@ impl Version {
         })
     }
 
+    /// An opaque revision id (Alembic's `ae1027a6acf`): no numeric key, ordered
+    /// after every numeric version and by text among themselves. The order of
+    /// Alembic revisions comes from their `down_revision` graph, not from ids.
+    pub fn revision(text: &str) -> Version {
+        Version {
+            text: text.to_string(),
+            key: Box::new([]),
+        }
+    }
+
     /// The version as written.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -45,7 +55,12 @@ impl Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
+        match (self.key.is_empty(), other.key.is_empty()) {
+            (false, false) => self.key.cmp(&other.key),
+            (true, true) => self.text.cmp(&other.text),
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+        }
     }
 }
 
@@ -64,6 +79,9 @@ impl PartialEq for Version {
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.key.hash(state);
+        if self.key.is_empty() {
+            self.text.hash(state);
+        }
     }
 }
 

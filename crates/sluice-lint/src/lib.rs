@@ -10,6 +10,7 @@
 //! - [`rules`] holds one file per rule; [`lint_contract`] runs the directory
 //!   contract rules over a [`Context`].
 
+pub mod alembic;
 pub mod analysis;
 pub mod diagnostic;
 pub mod docs;

@@ -151,7 +151,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Contract,
-        false,
+        true,
         "(alembic) the revision graph has more than one head, or a gap"
     ),
     rule!(

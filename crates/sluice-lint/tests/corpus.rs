@@ -90,3 +90,76 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
     }
     assert!(statements > 200, "{statements}");
 }
+
+#[test]
+fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
+    use sluice_core::catalog::{Catalog, CatalogOptions};
+    use sluice_core::config::{Layout, DEFAULT_ALEMBIC_FILENAME};
+    use sluice_core::CatalogIssue;
+    let dir = corpus("airflow-alembic/versions");
+    let re = regex::Regex::new(DEFAULT_ALEMBIC_FILENAME).unwrap();
+    let catalog = Catalog::load(&CatalogOptions {
+        dir: &dir,
+        root: &dir,
+        filename: &re,
+        ignore: &[],
+        layout: Layout::Alembic,
+    })
+    .unwrap();
+    assert!(
+        catalog.migrations.len() >= 124,
+        "{}",
+        catalog.migrations.len()
+    );
+    let graph_issues: Vec<_> = catalog
+        .issues
+        .iter()
+        .filter(|i| {
+            matches!(
+                i,
+                CatalogIssue::MultipleHeads { .. }
+                    | CatalogIssue::RevisionGap { .. }
+                    | CatalogIssue::DuplicateVersion { .. }
+            )
+        })
+        .collect();
+    assert!(graph_issues.is_empty(), "{graph_issues:#?}");
+    // The squashed root comes first.
+    assert!(
+        catalog.migrations[0].file_name.starts_with("0000_"),
+        "{}",
+        catalog.migrations[0].file_name
+    );
+    let policy_section = PolicySection {
+        require_header: vec![],
+        ..Default::default()
+    };
+    let policy = Policy {
+        dialect: Dialect::Postgres,
+        policy: &policy_section,
+        bypass: regex::Regex::new(&policy_section.bypass_reference).unwrap(),
+        lock_timeout_everywhere: true,
+    };
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut calls = 0;
+    let mut all = Vec::new();
+    for m in &catalog.migrations {
+        let a = sluice_lint::alembic::analyze(m, Dialect::Postgres);
+        calls += a.statements.len();
+        for d in lint_migration(m, &a, &policy).diagnostics {
+            *by_rule.entry(d.rule).or_default() += 1;
+            all.push(d);
+        }
+    }
+    println!(
+        "airflow-alembic: {} revisions, {calls} op calls, findings by rule: {by_rule:?}",
+        catalog.migrations.len()
+    );
+    let syntax: Vec<_> = all
+        .iter()
+        .filter(|d| d.rule == "syntax-error")
+        .map(|d| format!("{}:{}: {}", d.path, d.line, d.message))
+        .collect();
+    assert!(syntax.is_empty(), "{}", syntax.join("\n"));
+    assert!(calls > 300, "{calls}");
+}

@@ -79,6 +79,7 @@ impl Project {
             root: &self.config.root,
             filename: &self.config.filename,
             ignore: &ignore,
+            layout: self.config.layout,
         })?)
     }
 

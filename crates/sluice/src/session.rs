@@ -28,8 +28,14 @@ pub struct Session<'p> {
 }
 
 impl<'p> Session<'p> {
-    /// Resolves the environment and starts a run.
+    /// Resolves the environment and starts a run. Layouts whose own tool applies
+    /// them (alembic) are refused here: sluice checks them, it does not run them.
     pub fn start(project: &'p Project, command: &'static str) -> Result<Session<'p>> {
+        if project.config.layout == sluice_core::config::Layout::Alembic {
+            anyhow::bail!(
+                "`sluice {command}` does not run Alembic revisions: applying stays Alembic's job (`alembic upgrade head`); sluice checks them (`sluice check`, `sluice hash`)"
+            );
+        }
         Ok(Session {
             env: project.environment()?,
             project,

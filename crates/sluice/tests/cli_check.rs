@@ -151,3 +151,50 @@ fn startup_migration_is_found_in_deploy_files() {
     std::fs::remove_file(p.path().join("fly.toml")).unwrap();
     p.run(&["check"]).ok();
 }
+
+fn alembic_rev(id: &str, down: &str, body: &str) -> String {
+    format!(
+        "\"\"\"Revision {id}.\n\nMIGRATION_ID: {id}\nTITLE: t\nCHANGE_TYPE: Table\nRISK_LEVEL: High\nFORWARD_ONLY: No\nROLLBACK_STRATEGY: downgrade()\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{id}\"\ndown_revision = {down}\n\n\ndef upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
+    )
+}
+
+#[test]
+fn alembic_layout_is_checked_in_place_and_never_applied() {
+    let p = Project::new(
+        "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n",
+    );
+    p.raw(
+        "alembic/versions/a1_init.py",
+        alembic_rev(
+            "a1",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+        )
+        .as_bytes(),
+    );
+    p.raw("alembic/versions/b2_drop.py", alembic_rev("b2", "\"a1\"", "    op.drop_column(\"users\", \"legacy\")  # CI:DESTRUCTIVE_OK ADR-4 moved\n    op.drop_table(\"old\")").as_bytes());
+    p.run(&["hash"]).ok();
+    let r = p.run(&["check"]);
+    r.code(1)
+        .says("error[drop-table]")
+        .says(" --> alembic/versions/b2_drop.py:")
+        .never_says("drop-column")
+        .never_says("multiple-heads");
+    // A second branch on a1: two heads.
+    p.raw(
+        "alembic/versions/c3_branch.py",
+        alembic_rev(
+            "c3",
+            "\"a1\"",
+            "    op.add_column(\"users\", sa.Column(\"bio\", sa.Text()))",
+        )
+        .as_bytes(),
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("error[multiple-heads]: revision b2 is one of 2 heads (b2, c3)");
+    p.run(&["apply"])
+        .code(2)
+        .says("applying stays Alembic's job");
+}

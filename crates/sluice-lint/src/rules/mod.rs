@@ -26,6 +26,7 @@ mod index_not_concurrent;
 mod irreversible_undocumented;
 mod missing_lock_timeout;
 mod mixed_purpose;
+mod multiple_heads;
 mod non_additive;
 mod not_null_without_default;
 mod out_of_scope;
@@ -133,6 +134,7 @@ pub const RULE_SOURCES: &[(&str, &str)] = &[
         "irreversible-undocumented",
         include_str!("irreversible_undocumented.rs"),
     ),
+    ("multiple-heads", include_str!("multiple_heads.rs")),
     ("startup-migration", include_str!("startup_migration.rs")),
     ("syntax-error", include_str!("syntax_error.rs")),
     ("drop-table", include_str!("drop_table.rs")),
@@ -215,6 +217,7 @@ const CONTRACT_RULES: &[Rule] = &[
     ledger_tampered::check,
     header_missing::check,
     header_invalid::check,
+    multiple_heads::check,
 ];
 
 /// Runs every directory/file contract rule, sorted by path, line and rule.
@@ -292,6 +295,7 @@ pub(crate) mod testing {
             root: dir,
             filename: &re,
             ignore: &ignore,
+            layout: sluice_core::config::Layout::Sluice,
         })
         .unwrap()
     }

@@ -87,8 +87,13 @@ fn lint_statements(project: &Project, migrations: &[Migration]) -> Result<Vec<Di
         bypass: regex::Regex::new(&policy_section.bypass_reference)?,
         lock_timeout_everywhere: lock_timeout_everywhere(project),
     };
+    let alembic = project.config.layout == sluice_core::config::Layout::Alembic;
     let lint_one = |m: &Migration| {
-        let analysis = sluice_lint::analysis::analyze(m, project.config.dialect);
+        let analysis = if alembic {
+            sluice_lint::alembic::analyze(m, project.config.dialect)
+        } else {
+            sluice_lint::analysis::analyze(m, project.config.dialect)
+        };
         sluice_lint::lint_migration(m, &analysis, &policy).diagnostics
     };
     let threads = std::thread::available_parallelism()
