@@ -50,4 +50,28 @@ mod tests {
             "CREATE INDEX tmp_idx ON t (a);\nDROP INDEX tmp_idx;",
         );
     }
+
+    #[test]
+    fn protected_indexes_are_high_risk() {
+        use sluice_core::config::Dialect;
+        let text = HEADER.replace("RISK_LEVEL: High", "RISK_LEVEL: Medium")
+            + "DROP INDEX CONCURRENTLY orders_pkey_idx; -- CI:DESTRUCTIVE_OK ADR-2 replaced\n";
+        let with = |protected: Vec<String>| {
+            lint_full(
+                &text,
+                Dialect::Postgres,
+                |p| p.protected_indexes = protected,
+                true,
+            )
+            .into_iter()
+            .filter(|d| d.rule == "risk-understated")
+            .count()
+        };
+        assert_eq!(with(vec![]), 0, "Medium covers an ordinary index drop");
+        assert_eq!(
+            with(vec!["orders_pkey_idx".into()]),
+            1,
+            "a protected index drop is High"
+        );
+    }
 }
