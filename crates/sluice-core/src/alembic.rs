@@ -6,7 +6,6 @@
 //! of `def upgrade()` and `def downgrade()`, whose `op.*` calls the analysis
 //! classifies. Applying stays Alembic's job.
 
-use crate::checksum::{normalize, Checksum};
 use crate::error::CoreError;
 use crate::header::Header;
 use crate::migration::{Migration, Section};
@@ -143,16 +142,7 @@ pub fn parse_revision(
     display_path: String,
     bytes: &[u8],
 ) -> Result<(Migration, RevisionInfo), CoreError> {
-    let checksum = Checksum::of_migration(bytes);
-    let normalized = normalize(bytes);
-    let text = match std::str::from_utf8(&normalized) {
-        Ok(t) => t.to_string(),
-        Err(e) => {
-            let offset = e.valid_up_to();
-            let line = normalized[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-            return Err(CoreError::NotUtf8 { path, line, offset });
-        }
-    };
+    let (checksum, text) = crate::migration::decode(&path, bytes)?;
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())

@@ -61,16 +61,7 @@ impl Migration {
         display_path: String,
         bytes: &[u8],
     ) -> Result<Migration, CoreError> {
-        let checksum = Checksum::of_migration(bytes);
-        let normalized = normalize(bytes);
-        let text = match std::str::from_utf8(&normalized) {
-            Ok(t) => t.to_string(),
-            Err(e) => {
-                let offset = e.valid_up_to();
-                let line = normalized[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-                return Err(CoreError::NotUtf8 { path, line, offset });
-            }
-        };
+        let (checksum, text) = decode(&path, bytes)?;
         let header = Header::parse(&text, 1);
         let file_no_tx = header.has_directive("no-transaction");
 
@@ -181,6 +172,25 @@ pub fn has_sql(sql: &str) -> bool {
         let t = l.trim();
         !t.is_empty() && !t.starts_with("--")
     })
+}
+
+/// The checksum and the normalised text of a migration file's bytes. A file
+/// that is not UTF-8 is an error naming the line of the first invalid byte.
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<(Checksum, String), CoreError> {
+    let checksum = Checksum::of_migration(bytes);
+    let normalized = normalize(bytes);
+    match std::str::from_utf8(&normalized) {
+        Ok(t) => Ok((checksum, t.to_string())),
+        Err(e) => {
+            let offset = e.valid_up_to();
+            let line = normalized[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(CoreError::NotUtf8 {
+                path: path.to_path_buf(),
+                line,
+                offset,
+            })
+        }
+    }
 }
 
 /// Reads and parses one native migration file.
