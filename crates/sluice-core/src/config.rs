@@ -49,6 +49,8 @@ pub struct MigrationsSection {
     pub ledger: Option<String>,
     /// Allow pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
+    /// The approvals file (default `db/approvals.toml`).
+    pub approvals: Option<String>,
 }
 
 impl Default for MigrationsSection {
@@ -60,6 +62,7 @@ impl Default for MigrationsSection {
             dialect: "postgres".into(),
             ledger: None,
             allow_out_of_order: false,
+            approvals: None,
         }
     }
 }
@@ -306,6 +309,8 @@ pub struct Config {
     pub migrations_dir: PathBuf,
     /// The ledger file.
     pub ledger_path: PathBuf,
+    /// The approvals file.
+    pub approvals_path: PathBuf,
     /// The compiled filename contract.
     pub filename: Regex,
     /// The dialect.
@@ -516,7 +521,14 @@ impl Config {
             Some(l) => root.join(l),
             None => migrations_dir.join("checksums.json"),
         };
+        let approvals_path = root.join(
+            file.migrations
+                .approvals
+                .as_deref()
+                .unwrap_or("db/approvals.toml"),
+        );
         Ok(Config {
+            approvals_path,
             root,
             config_path,
             file,

@@ -86,6 +86,8 @@ enum Command {
     Down(commands::down::DownArgs),
     /// Clear a dirty migration after inspecting it, with an audited reason.
     Resolve(commands::resolve::ResolveArgs),
+    /// Record an approval of a migration for an environment.
+    Approve(commands::approve::ApproveArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -143,5 +145,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Status(a) => commands::status::run(&project, a),
         Command::Down(a) => commands::down::run(&project, a),
         Command::Resolve(a) => commands::resolve::run(&project, a),
+        Command::Approve(a) => commands::approve::run(&project, a),
     }
 }

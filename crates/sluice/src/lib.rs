@@ -14,11 +14,14 @@
 //!   driver traits.
 //! - `evidence` writes `.artifacts/deploy/<sha>/migration.json`.
 
+mod approvals;
 pub mod cli;
 mod commands;
 mod evidence;
+mod gate;
 mod output;
 mod project;
+mod risk;
 mod runner;
 mod secrets;
 mod session;

@@ -36,6 +36,8 @@ pub struct Step<'a> {
     pub statements: Vec<Statement>,
     /// Whether it runs statement by statement outside a transaction.
     pub no_transaction: bool,
+    /// The approvals that let it run (JSON array), recorded in history and audit.
+    pub approvals: serde_json::Value,
 }
 
 impl Step<'_> {
@@ -76,6 +78,7 @@ pub fn prepare<'a>(
                 direction,
                 statements,
                 no_transaction: section.no_transaction,
+                approvals: serde_json::json!([]),
             })
         })
         .collect()
@@ -132,7 +135,7 @@ impl RunInfo<'_> {
             applied_at: sluice_core::clock::now_rfc3339(),
             applied_by: self.actor.clone(),
             environment: self.env.name.clone(),
-            approvals: "[]".into(),
+            approvals: step.approvals.to_string(),
             statements_total: step.statements.len() as i64,
             statements_applied: applied as i64,
             execution_ms: None,
@@ -235,7 +238,7 @@ fn run_step(
         Direction::Up => "apply",
         Direction::Down => "down",
     };
-    let details = |extra: serde_json::Value| serde_json::json!({ "name": m.name, "statements": n, "transactional": !step.no_transaction, "extra": extra });
+    let details = |extra: serde_json::Value| serde_json::json!({ "name": m.name, "statements": n, "transactional": !step.no_transaction, "approvals": step.approvals, "extra": extra });
     let stmts = step.texts();
 
     if !step.no_transaction {

@@ -71,7 +71,20 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
         .filter(|e| e.is_pending() && to.as_ref().is_none_or(|t| e.version <= *t))
         .filter_map(|e| e.migration)
         .collect();
-    let steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let mut steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
+    if !approvals.findings.is_empty() {
+        if a.dry_run {
+            crate::output::print_findings(project, &approvals.findings);
+            return Ok(Outcome::Findings);
+        }
+        return session.refuse(&mut db, approvals.findings);
+    }
+    for s in &mut steps {
+        if let Some(used) = approvals.used.get(s.migration.version.as_str()) {
+            s.approvals = used.clone();
+        }
+    }
     let applied_count = entries.iter().filter(|e| e.state.is_clean()).count();
 
     if steps.is_empty() || a.dry_run {

@@ -9,7 +9,7 @@ use crate::project::Project;
 use anyhow::Result;
 use sluice_core::Migration;
 use sluice_lint::registry::apply_overrides;
-use sluice_lint::{lint_contract, Context, Diagnostic, Policy, Severity};
+use sluice_lint::{lint_contract, Context, Diagnostic, Severity};
 use sluice_report::Summary;
 
 /// Runs `check`.
@@ -68,34 +68,10 @@ pub fn run(project: &Project) -> Result<Outcome> {
     })
 }
 
-/// Whether every environment considered sets `lock_timeout`: the selected one
-/// with `--env`, else every environment in sluice.toml.
-fn lock_timeout_everywhere(project: &Project) -> bool {
-    let envs = &project.config.file.environments;
-    match &project.global.env {
-        Some(name) => envs.get(name).is_some_and(|e| e.lock_timeout.is_some()),
-        None => !envs.is_empty() && envs.values().all(|e| e.lock_timeout.is_some()),
-    }
-}
-
 /// Statement and migration rules over every migration, on all cores.
 fn lint_statements(project: &Project, migrations: &[Migration]) -> Result<Vec<Diagnostic>> {
-    let policy_section = &project.config.file.policy;
-    let policy = Policy {
-        dialect: project.config.dialect,
-        policy: policy_section,
-        bypass: regex::Regex::new(&policy_section.bypass_reference)?,
-        lock_timeout_everywhere: lock_timeout_everywhere(project),
-    };
-    let alembic = project.config.layout == sluice_core::config::Layout::Alembic;
-    let lint_one = |m: &Migration| {
-        let analysis = if alembic {
-            sluice_lint::alembic::analyze(m, project.config.dialect)
-        } else {
-            sluice_lint::analysis::analyze(m, project.config.dialect)
-        };
-        sluice_lint::lint_migration(m, &analysis, &policy).diagnostics
-    };
+    let policy = crate::risk::policy(project)?;
+    let lint_one = |m: &Migration| crate::risk::lint(project, &policy, m).diagnostics;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod apply;
+pub mod approve;
 pub mod check;
 pub mod down;
 pub mod hash;

@@ -1,0 +1,112 @@
+//! `sluice approve VERSION --env E --by NAME --ref TICKET [--sign KEY]`: appends
+//! an approval bound to the migration's current checksum and the environment to
+//! the approvals file. With `--sign`, the approval is signed with `ssh-keygen -Y
+//! sign` (namespace `sluice-approval`); when the environment names an
+//! `allowed_signers` file, the signature is verified before anything is written.
+
+use crate::approvals::{self, AllowedSigners, Approval};
+use crate::cli::Outcome;
+use crate::project::Project;
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use sluice_core::Version;
+use std::path::PathBuf;
+
+/// Options for `approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The migration's version.
+    pub version: String,
+    /// Who approves (must be in the environment's `approvers` when it has any).
+    #[arg(long, value_name = "NAME")]
+    pub by: String,
+    /// The ticket or change reference.
+    #[arg(long = "ref", value_name = "TICKET")]
+    pub reference: String,
+    /// Sign with this SSH private key (ssh-keygen -Y sign).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+}
+
+/// Runs `approve`.
+pub fn run(project: &Project, a: &ApproveArgs) -> Result<Outcome> {
+    let Some(env) = project.global.env.clone() else {
+        bail!("approve needs --env: an approval is for one environment");
+    };
+    let known = project.config.environment_names();
+    if !known.contains(&env) {
+        bail!(
+            "unknown environment `{env}`; sluice.toml defines: {}",
+            known.join(", ")
+        );
+    }
+    for (what, v) in [("--by", &a.by), ("--ref", &a.reference)] {
+        if v.trim().is_empty() {
+            bail!("{what} must not be empty");
+        }
+    }
+    let catalog = project.catalog()?;
+    let version = Version::parse(&a.version).unwrap_or_else(|| Version::revision(&a.version));
+    let m = catalog.get(&version).ok_or_else(|| {
+        anyhow!(
+            "no migration with version {} in {}",
+            a.version,
+            project.rel(&project.config.migrations_dir)
+        )
+    })?;
+    let mut approval = Approval {
+        version: m.version.to_string(),
+        environment: env.clone(),
+        checksum: m.checksum.to_hex(),
+        by: a.by.trim().to_string(),
+        reference: a.reference.trim().to_string(),
+        at: sluice_core::clock::now_rfc3339(),
+        signature: None,
+    };
+    if let Some(key) = &a.sign {
+        let signature = approvals::sign(&project.config.root.join(key), &approval.message())?;
+        if let Some(signers) = project
+            .config
+            .file
+            .environments
+            .get(&env)
+            .and_then(|e| e.allowed_signers.clone())
+        {
+            let path = project.config.root.join(&signers);
+            let allowed = AllowedSigners::load(&path, &project.rel(&path))?;
+            allowed
+                .verify(&approval.by, &approval.message(), &signature)
+                .map_err(|why| {
+                    anyhow!(
+                        "not recorded: {why} (allowed_signers: {})",
+                        project.rel(&path)
+                    )
+                })?;
+        }
+        approval.signature = Some(signature);
+    }
+    approvals::append(&project.config.approvals_path, &approval)?;
+    if project.json() {
+        crate::output::print_json(&serde_json::json!({
+            "schema_version": crate::output::SCHEMA_VERSION,
+            "approval": approval,
+            "file": project.rel(&project.config.approvals_path),
+        }));
+    } else if !project.global.quiet {
+        println!(
+            "approved {} ({}) for `{env}` by {} ({}){}, bound to checksum {}; recorded in {}",
+            m.version,
+            m.name,
+            approval.by,
+            approval.reference,
+            if approval.signature.is_some() {
+                ", signed"
+            } else {
+                ""
+            },
+            &approval.checksum[..12],
+            project.rel(&project.config.approvals_path)
+        );
+    }
+    Ok(Outcome::Ok)
+}
