@@ -6,12 +6,14 @@
 //!   (the public shape documented in `docs/json.md`).
 //! - [`sarif`]: SARIF 2.1.0 for code scanning.
 //! - [`github`]: GitHub Actions workflow annotations.
+//! - [`markdown`]: a findings table for pull-request comments.
 //!
 //! Emitters never read the database or the config; they get diagnostics and a
 //! way to fetch a file's text by its project-relative path.
 
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 

@@ -30,6 +30,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow annotations.
     Github,
+    /// Markdown (`report`).
+    Markdown,
 }
 
 /// Options every command takes.
@@ -88,6 +90,8 @@ enum Command {
     Resolve(commands::resolve::ResolveArgs),
     /// Record an approval of a migration for an environment.
     Approve(commands::approve::ApproveArgs),
+    /// Evidence pack for a pull request: per pending migration, what changes and how to roll back.
+    Report(commands::report::ReportArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -146,5 +150,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Down(a) => commands::down::run(&project, a),
         Command::Resolve(a) => commands::resolve::run(&project, a),
         Command::Approve(a) => commands::approve::run(&project, a),
+        Command::Report(a) => commands::report::run(&project, a),
     }
 }

@@ -13,10 +13,14 @@
 //! - `runner` is the run loop for `apply` and `down`, written once over the
 //!   driver traits.
 //! - `evidence` writes `.artifacts/deploy/<sha>/migration.json`.
+//!
+//! For applications, [`verify_current`] is the start-up guard: it fails when the
+//! database is behind (or ahead of) the code, and never migrates.
 
 mod approvals;
 pub mod cli;
 mod commands;
+mod current;
 mod evidence;
 mod gate;
 mod output;
@@ -26,3 +30,5 @@ mod runner;
 mod secrets;
 mod session;
 mod state;
+
+pub use current::{verify_current, verify_current_with, NotCurrent, VerifyOptions};

@@ -98,7 +98,11 @@ impl<'p> Session<'p> {
             None,
             "refused",
             Some(reason),
-            json!({ "command": self.command, "rules": findings.iter().map(|d| d.rule).collect::<Vec<_>>() }),
+            json!({
+                "command": self.command,
+                "rules": findings.iter().map(|d| d.rule).collect::<Vec<_>>(),
+                "findings": findings.iter().map(|d| json!({ "rule": d.rule, "path": d.path, "message": d.message })).collect::<Vec<_>>(),
+            }),
         ));
         db.run_in_transaction(&[], &[audit])
             .map_err(|f| anyhow!("recording the refusal failed: {}", f.error))?;

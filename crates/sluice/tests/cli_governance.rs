@@ -365,3 +365,122 @@ fn signed_approvals_verify_and_forgeries_do_not_count() {
         .scalar("SELECT approvals::text FROM sluice_history WHERE version = '1000000000002'")
         .contains("\"signed\": true"));
 }
+
+#[test]
+fn verify_current_guards_app_start_up_and_never_migrates() {
+    let db = PgDb::create();
+    let p = production(&db, "");
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    );
+    p.migration(
+        "1000000000002",
+        "posts",
+        "CREATE TABLE posts (id int PRIMARY KEY);\n",
+    );
+    p.hash();
+    let dir = p.migrations();
+    // Nothing applied: both pending, and the guard created nothing.
+    let e = sluice::verify_current(&db.url(), &dir).unwrap_err();
+    assert_eq!(e.pending, ["1000000000001", "1000000000002"]);
+    assert!(
+        e.to_string()
+            .contains("2 migrations pending (1000000000001, 1000000000002): run `sluice apply`"),
+        "{e}"
+    );
+    assert_eq!(
+        db.scalar("SELECT to_regclass('sluice_history') IS NULL"),
+        "t",
+        "the guard never writes"
+    );
+    p.run(&["apply", "--env", "dev"]).ok();
+    sluice::verify_current(&db.url(), &dir).unwrap();
+    // An edit to an applied file, and a file the code lacks.
+    let f = dir.join("1000000000002_posts.sql");
+    std::fs::write(
+        &f,
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("id int", "id bigint"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("1000000000001_users.sql")).unwrap();
+    let e = sluice::verify_current(&db.url(), &dir).unwrap_err();
+    assert_eq!(
+        (e.modified.clone(), e.missing.clone()),
+        (
+            vec!["1000000000002".to_string()],
+            vec!["1000000000001".to_string()]
+        )
+    );
+    // An unreachable database is an error that never shows the password.
+    let e = sluice::verify_current("postgres://u:s3cret-pw@127.0.0.1:1/x", &dir).unwrap_err();
+    assert!(
+        e.error.is_some() && !e.to_string().contains("s3cret-pw"),
+        "{e}"
+    );
+}
+
+#[test]
+fn report_renders_the_pull_request_evidence_pack() {
+    let db = PgDb::create();
+    let p = production(&db, "");
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["apply", "--env", "dev"]).ok();
+    let m = p.migration(
+        "1000000000002",
+        "users_bio",
+        "ALTER TABLE users ADD COLUMN bio text;\nCREATE INDEX users_email_idx ON users (email);\n-- sluice:down\nDROP INDEX users_email_idx; -- CI:DESTRUCTIVE_OK ADR-1 reversal\nALTER TABLE users DROP COLUMN bio; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    std::fs::write(
+        &m,
+        std::fs::read_to_string(&m)
+            .unwrap()
+            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
+    )
+    .unwrap();
+    p.hash();
+    p.run(&[
+        "approve",
+        "1000000000002",
+        "--env",
+        "production",
+        "--by",
+        "alice",
+        "--ref",
+        "OPS-7",
+    ])
+    .ok();
+    let md = p.run(&["report", "--env", "production", "--format", "markdown"]);
+    md.ok()
+        .says("### 1000000000002 users_bio")
+        .says("computed **Medium**")
+        .says("**Approvals**: 1 of 1 needed: alice (OPS-7)")
+        .says("| 7 | ALTER TABLE users | AccessExclusiveLock on users | yes |")
+        .says("ShareLock on users")
+        .says("`sluice down --env production` runs the down section")
+        .says("FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' AND column_name = 'bio'")
+        .says("`index-not-concurrent` (warn)")
+        .says("### Evidence")
+        .never_says("1000000000001 users");
+    let j = p
+        .run(&["report", "--env", "production", "--format", "json"])
+        .json();
+    let m0 = &j["migrations"][0];
+    assert_eq!(m0["version"], "1000000000002");
+    assert_eq!(m0["approvals"]["needed"], 1);
+    assert_eq!(m0["rollback"]["kind"], "down-section");
+    assert_eq!(j["evidence"]["last_run"]["command"], "apply");
+    // Without a database: name the versions.
+    let j = p
+        .run(&["report", "--versions", "1000000000001", "--format", "json"])
+        .json();
+    assert_eq!(j["migrations"][0]["rollback"]["kind"], "irreversible");
+}

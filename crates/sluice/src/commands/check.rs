@@ -50,6 +50,7 @@ pub fn run(project: &Project) -> Result<Outcome> {
             sluice_report::sarif::render(&diags, sluice_core::TOOL_VERSION)
         ),
         Format::Github => print!("{}", sluice_report::github::render(&diags)),
+        Format::Markdown => print!("{}", sluice_report::markdown::render(&diags, summary)),
         Format::Text => {
             let root = project.config.root.clone();
             let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();

@@ -7,5 +7,6 @@ pub mod down;
 pub mod hash;
 pub mod init;
 pub mod new;
+pub mod report;
 pub mod resolve;
 pub mod status;
