@@ -56,13 +56,7 @@ fn warnings_alone_exit_zero_and_overrides_apply() {
     p.hash();
     // Declared Low, computed Medium: raise the declared risk to see only the warning.
     let f = p.migrations().join("1000000000001_idx.sql");
-    std::fs::write(
-        &f,
-        std::fs::read_to_string(&f)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
-    )
-    .unwrap();
+    set_risk(&f, "Medium");
     p.hash();
     p.run(&["check"])
         .ok()

@@ -24,25 +24,13 @@ fn migrations(p: &Project) {
         "users_email_idx",
         "CREATE INDEX users_email_idx ON users (email);\n",
     );
-    std::fs::write(
-        &m,
-        std::fs::read_to_string(&m)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
-    )
-    .unwrap();
+    set_risk(&m, "Medium");
     let h = p.migration(
         "1000000000003",
         "drop_legacy",
         "ALTER TABLE users DROP COLUMN legacy; -- CI:DESTRUCTIVE_OK ADR-9 moved to archive\n",
     );
-    std::fs::write(
-        &h,
-        std::fs::read_to_string(&h)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: High"),
-    )
-    .unwrap();
+    set_risk(&h, "High");
     p.hash();
 }
 
@@ -192,13 +180,7 @@ fn approvers_restricts_who_counts() {
         "idx",
         "CREATE INDEX users_email_idx ON users (email);\n",
     );
-    std::fs::write(
-        &m,
-        std::fs::read_to_string(&m)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
-    )
-    .unwrap();
+    set_risk(&m, "Medium");
     p.hash();
     p.run(&[
         "approve",
@@ -283,13 +265,7 @@ fn signed_approvals_verify_and_forgeries_do_not_count() {
         "idx",
         "CREATE INDEX users_email_idx ON users (email);\n",
     );
-    std::fs::write(
-        &m,
-        std::fs::read_to_string(&m)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
-    )
-    .unwrap();
+    set_risk(&m, "Medium");
     p.hash();
     let keys = tempfile::tempdir().unwrap();
     let (alice_key, alice_pub) = keygen(keys.path(), "alice");
@@ -439,13 +415,7 @@ fn report_renders_the_pull_request_evidence_pack() {
         "users_bio",
         "ALTER TABLE users ADD COLUMN bio text;\nCREATE INDEX users_email_idx ON users (email);\n-- sluice:down\nDROP INDEX users_email_idx; -- CI:DESTRUCTIVE_OK ADR-1 reversal\nALTER TABLE users DROP COLUMN bio; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
     );
-    std::fs::write(
-        &m,
-        std::fs::read_to_string(&m)
-            .unwrap()
-            .replace("RISK_LEVEL: Low", "RISK_LEVEL: Medium"),
-    )
-    .unwrap();
+    set_risk(&m, "Medium");
     p.hash();
     p.run(&[
         "approve",

@@ -113,6 +113,21 @@ impl Project {
     }
 }
 
+/// Changes a migration's declared `RISK_LEVEL: Low` to `risk`.
+pub fn set_risk(path: &Path, risk: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains("RISK_LEVEL: Low"),
+        "{} declares no Low risk",
+        path.display()
+    );
+    std::fs::write(
+        path,
+        text.replace("RISK_LEVEL: Low", &format!("RISK_LEVEL: {risk}")),
+    )
+    .unwrap();
+}
+
 /// A finished run.
 pub struct Run {
     pub code: i32,
