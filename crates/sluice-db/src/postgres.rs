@@ -42,8 +42,9 @@ fn err(e: postgres::Error) -> DbError {
     }
 }
 
-/// FNV-1a, to turn the history schema into a stable advisory-lock key.
-fn lock_key(schema: &str) -> i64 {
+/// The advisory-lock key of a history schema (FNV-1a of its name): stable
+/// across versions, so operators can see who holds it in `pg_locks`.
+pub fn lock_key(schema: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in format!("sluice-migration-lock:{schema}").bytes() {
         h ^= u64::from(b);

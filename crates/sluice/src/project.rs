@@ -59,7 +59,8 @@ impl Project {
         self.global.format == Format::Json
     }
 
-    /// Prints a progress line (stderr; suppressed by `-q` and in JSON mode).
+    /// Prints a progress line on stderr (suppressed by `-q`); stdout stays
+    /// clean for `--format json`.
     pub fn progress(&self, line: &str) {
         if !self.global.quiet {
             eprintln!("{line}");

@@ -6,6 +6,7 @@ use crate::project::Project;
 use anyhow::Result;
 use sluice_core::config::Layout;
 use sluice_core::Migration;
+use sluice_lint::analysis::Analysis;
 use sluice_lint::{MigrationLint, Policy};
 
 /// Whether every environment considered sets `lock_timeout`: the selected one
@@ -29,11 +30,15 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
     })
 }
 
-/// Analyses and lints one migration in the project's layout and dialect.
-pub fn lint(project: &Project, policy: &Policy<'_>, m: &Migration) -> MigrationLint {
-    let analysis = match project.config.layout {
+/// Splits and parses one migration in the project's layout and dialect.
+pub fn analyze(project: &Project, m: &Migration) -> Analysis {
+    match project.config.layout {
         Layout::Alembic => sluice_lint::alembic::analyze(m, project.config.dialect),
         Layout::Sluice => sluice_lint::analysis::analyze(m, project.config.dialect),
-    };
-    sluice_lint::lint_migration(m, &analysis, policy)
+    }
+}
+
+/// Analyses and lints one migration.
+pub fn lint(project: &Project, policy: &Policy<'_>, m: &Migration) -> MigrationLint {
+    sluice_lint::lint_migration(m, &analyze(project, m), policy)
 }

@@ -152,57 +152,12 @@ pub fn apply_gates(
         .map(|e| &e.version)
         .max();
     for e in entries {
+        if let Some(d) = entry_gate(e, migrations_dir, env) {
+            out.push(d);
+            continue;
+        }
         let path = location(migrations_dir, e);
         match e.state {
-            State::Dirty => {
-                let h = e.history.expect("dirty comes from history");
-                out.push(Diagnostic::new(
-                    "dirty-state",
-                    path,
-                    1,
-                    1,
-                    format!(
-                        "migration {} is dirty at statement {} of {}{}: it stopped part-way, so some of it may have run",
-                        e.version,
-                        h.statements_applied + 1,
-                        h.statements_total,
-                        h.error.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
-                    ),
-                    format!(
-                        "inspect the database, then run `sluice resolve {} --env {env} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
-                        e.version
-                    ),
-                ));
-            }
-            State::Modified => {
-                let h = e.history.expect("modified comes from history");
-                out.push(Diagnostic::new(
-                    "applied-modified",
-                    path,
-                    1,
-                    1,
-                    format!(
-                        "migration {} was applied on {} with checksum {} but the file now has checksum {}",
-                        e.version,
-                        h.applied_at,
-                        &h.checksum[..h.checksum.len().min(12)],
-                        &e.migration.expect("modified has a file").checksum.to_hex()[..12]
-                    ),
-                    "applied migrations are immutable: restore the file as it was applied and put the change in a new migration",
-                ));
-            }
-            State::Missing => out.push(Diagnostic::new(
-                "applied-missing",
-                path,
-                1,
-                1,
-                format!(
-                    "migration {} ({}) is applied on this database but its file is not in the migrations directory",
-                    e.version,
-                    e.name()
-                ),
-                "restore the file from version control (or check that you are on the right branch and --env)",
-            )),
             State::Pending | State::Failed if !allow_out_of_order => {
                 if let Some(newest) = newest_applied {
                     if e.version < *newest {
@@ -226,4 +181,63 @@ pub fn apply_gates(
         }
     }
     out
+}
+
+/// The gate a single migration's own state triggers, if any: `dirty-state`,
+/// `applied-modified` or `applied-missing`. `apply` checks every migration;
+/// `down` checks the dirty ones and those it would reverse.
+pub fn entry_gate(e: &Entry<'_>, migrations_dir: &str, env: &str) -> Option<Diagnostic> {
+    let path = location(migrations_dir, e);
+    match e.state {
+        State::Dirty => {
+            let h = e.history.expect("dirty comes from history");
+            Some(Diagnostic::new(
+                "dirty-state",
+                path,
+                1,
+                1,
+                format!(
+                    "migration {} is dirty at statement {} of {}{}: it stopped part-way, so some of it may have run",
+                    e.version,
+                    h.statements_applied + 1,
+                    h.statements_total,
+                    h.error.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+                ),
+                format!(
+                    "inspect the database, then run `sluice resolve {} --env {env} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
+                    e.version
+                ),
+            ))
+        }
+        State::Modified => {
+            let h = e.history.expect("modified comes from history");
+            Some(Diagnostic::new(
+                "applied-modified",
+                path,
+                1,
+                1,
+                format!(
+                    "migration {} was applied on {} with checksum {} but the file now has checksum {}",
+                    e.version,
+                    h.applied_at,
+                    &h.checksum[..h.checksum.len().min(12)],
+                    &e.migration.expect("modified has a file").checksum.to_hex()[..12]
+                ),
+                "applied migrations are immutable: restore the file as it was applied and put the change in a new migration",
+            ))
+        }
+        State::Missing => Some(Diagnostic::new(
+            "applied-missing",
+            path,
+            1,
+            1,
+            format!(
+                "migration {} ({}) is applied on this database but its file is not in the migrations directory",
+                e.version,
+                e.name()
+            ),
+            "restore the file from version control (or check that you are on the right branch and --env)",
+        )),
+        _ => None,
+    }
 }

@@ -670,3 +670,31 @@ fn sluice_config_names_another_file_and_actor_is_known_without_user() {
         .says("nope.toml")
         .says("does not exist");
 }
+
+#[test]
+fn down_is_refused_only_by_the_migrations_it_would_reverse() {
+    let p = Project::sqlite();
+    let a = p.migration("1000000000001", "a", "CREATE TABLE a (id int);\n-- sluice:down\nDROP TABLE a; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n");
+    p.migration("1000000000002", "b", "CREATE TABLE b (id int);\n-- sluice:down\nDROP TABLE b; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n");
+    p.hash();
+    p.run(&["apply"]).ok();
+    // An edit to an older applied migration does not block reversing the newest...
+    std::fs::write(
+        &a,
+        std::fs::read_to_string(&a)
+            .unwrap()
+            .replace("id int", "id bigint"),
+    )
+    .unwrap();
+    p.run(&["down"]).ok().says("1000000000002_b  reverted");
+    // ...but it blocks reversing that migration itself.
+    p.run(&["down"])
+        .code(1)
+        .says("applied-modified")
+        .says("1000000000001");
+    let db = p.path().join("dev.db");
+    assert_eq!(
+        sqlite_column(&db, "SELECT count(*) FROM sqlite_master WHERE name = 'a'"),
+        ["1"]
+    );
+}

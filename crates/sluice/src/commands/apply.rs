@@ -36,109 +36,146 @@ pub fn target_version(
     Ok(Some(v))
 }
 
-/// Runs `apply`.
-pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
-    let session = Session::start(project, "apply")?;
-    let catalog = project.catalog()?;
-    let to = target_version(&catalog, &a.to)?;
-    let mut db = if a.dry_run {
-        // A dry run reads history without the lock and writes nothing.
-        sluice_db::LockGuard::acquire(session.connect()?, std::time::Duration::ZERO, || {})
-            .map_err(|e| anyhow!("{e}"))?
-    } else {
-        session.lock()?
-    };
-    let history = db
-        .load_history()
-        .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
-    let entries = state::join(&catalog, &history);
+/// What a run would do, or why it may not: the gates and approvals decided on
+/// a history read under the lock (a real run) or without it (a dry run).
+enum Plan<'a> {
+    /// A gate or the approvals refuse the run.
+    Blocked(Vec<sluice_lint::Diagnostic>),
+    /// These steps would run; `applied` migrations are already clean.
+    Ready {
+        steps: Vec<runner::Step<'a>>,
+        applied: usize,
+    },
+}
+
+fn plan<'a>(
+    project: &Project,
+    session: &Session<'_>,
+    catalog: &'a sluice_core::Catalog,
+    history: &'a [sluice_db::HistoryRow],
+    to: Option<&Version>,
+) -> Result<Plan<'a>> {
+    let entries = state::join(catalog, history);
     let gates = state::apply_gates(
-        &catalog,
+        catalog,
         &entries,
         &project.rel(&project.config.migrations_dir),
         &session.env.name,
         project.config.file.migrations.allow_out_of_order,
     );
     if !gates.is_empty() {
-        if a.dry_run {
-            crate::output::print_findings(project, &gates);
-            return Ok(Outcome::Findings);
-        }
-        return session.refuse(&mut db, gates);
+        return Ok(Plan::Blocked(gates));
     }
-    let pending: Vec<&Migration> = entries
+    let pending: Vec<&'a Migration> = entries
         .iter()
-        .filter(|e| e.is_pending() && to.as_ref().is_none_or(|t| e.version <= *t))
+        .filter(|e| e.is_pending() && to.is_none_or(|t| e.version <= *t))
         .filter_map(|e| e.migration)
         .collect();
     let mut steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
     let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
     if !approvals.findings.is_empty() {
-        if a.dry_run {
-            crate::output::print_findings(project, &approvals.findings);
-            return Ok(Outcome::Findings);
-        }
-        return session.refuse(&mut db, approvals.findings);
+        return Ok(Plan::Blocked(approvals.findings));
     }
     for s in &mut steps {
         if let Some(used) = approvals.used.get(s.migration.version.as_str()) {
             s.approvals = used.clone();
         }
     }
-    let applied_count = entries.iter().filter(|e| e.state.is_clean()).count();
+    let applied = entries.iter().filter(|e| e.state.is_clean()).count();
+    Ok(Plan::Ready { steps, applied })
+}
 
-    if steps.is_empty() || a.dry_run {
-        let outcome = if steps.is_empty() { "noop" } else { "dry-run" };
-        if project.json() {
-            let pending_json: Vec<_> = steps
-                .iter()
-                .map(|s| json!({ "version": s.migration.version.to_string(), "name": s.migration.name, "statements": s.statements.len(), "transactional": !s.no_transaction }))
-                .collect();
-            crate::output::print_json(&session.document(
-                outcome,
-                &[],
-                &[],
-                None,
-                json!({ "pending": pending_json }),
-            ));
-        } else if !project.global.quiet {
-            if steps.is_empty() {
+/// Prints what a dry run (or a no-op run) found.
+fn print_pending(
+    project: &Project,
+    session: &Session<'_>,
+    steps: &[runner::Step<'_>],
+    applied: usize,
+    outcome: &str,
+) {
+    if project.json() {
+        let pending_json: Vec<_> = steps
+            .iter()
+            .map(|s| json!({ "version": s.migration.version.to_string(), "name": s.migration.name, "statements": s.statements.len(), "transactional": !s.no_transaction }))
+            .collect();
+        crate::output::print_json(&session.document(
+            outcome,
+            &[],
+            &[],
+            None,
+            json!({ "pending": pending_json }),
+        ));
+    } else if !project.global.quiet {
+        if steps.is_empty() {
+            println!(
+                "nothing to apply: environment `{}` is up to date ({applied} migrations applied)",
+                session.env.name
+            );
+        } else {
+            println!(
+                "would apply {} migrations to `{}` (dry run, nothing changed):",
+                steps.len(),
+                session.env.name
+            );
+            for s in steps {
                 println!(
-                    "nothing to apply: environment `{}` is up to date ({applied_count} migrations applied)",
-                    session.env.name
+                    "  {}_{}  {} statements{}",
+                    s.migration.version,
+                    s.migration.name,
+                    s.statements.len(),
+                    if s.no_transaction {
+                        ", no transaction"
+                    } else {
+                        ""
+                    }
                 );
-            } else {
-                println!(
-                    "would apply {} migrations to `{}` (dry run, nothing changed):",
-                    steps.len(),
-                    session.env.name
-                );
-                for s in &steps {
-                    println!(
-                        "  {}_{}  {} statements{}",
-                        s.migration.version,
-                        s.migration.name,
-                        s.statements.len(),
-                        if s.no_transaction {
-                            ", no transaction"
-                        } else {
-                            ""
-                        }
-                    );
-                }
             }
         }
-        if !a.dry_run {
-            session.finish(
-                outcome,
-                vec![],
-                vec![],
-                json!({ "applied": applied_count }),
-                None,
-            );
-        }
-        return Ok(Outcome::Ok);
     }
+}
+
+/// Runs `apply`.
+pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
+    let session = Session::start(project, "apply")?;
+    let catalog = project.catalog()?;
+    let to = target_version(&catalog, &a.to)?;
+    let read_history = |db: &mut dyn sluice_db::Database| {
+        db.load_history()
+            .map_err(|e| anyhow!("reading sluice_history: {e}"))
+    };
+
+    if a.dry_run {
+        // No lock, nothing written: a dry run works while another run holds the lock.
+        let history = read_history(&mut *session.connect()?)?;
+        return match plan(project, &session, &catalog, &history, to.as_ref())? {
+            Plan::Blocked(findings) => {
+                crate::output::print_findings(project, &findings);
+                Ok(Outcome::Findings)
+            }
+            Plan::Ready { steps, applied } => {
+                print_pending(
+                    project,
+                    &session,
+                    &steps,
+                    applied,
+                    if steps.is_empty() { "noop" } else { "dry-run" },
+                );
+                Ok(Outcome::Ok)
+            }
+        };
+    }
+
+    let mut db = session.lock()?;
+    let history = read_history(&mut *db)?;
+    let steps = match plan(project, &session, &catalog, &history, to.as_ref())? {
+        Plan::Blocked(findings) => return session.refuse(&mut db, findings),
+        Plan::Ready { steps, applied } if steps.is_empty() => {
+            print_pending(project, &session, &steps, applied, "noop");
+            session.finish("noop", vec![], vec![], json!({ "applied": applied }), None);
+            return Ok(Outcome::Ok);
+        }
+        Plan::Ready { steps, .. } => steps,
+    };
 
     db.ensure_history()
         .map_err(|e| anyhow!("creating sluice's tables: {e}"))?;

@@ -63,16 +63,12 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     };
     targets.reverse();
     let dir = project.rel(&project.config.migrations_dir);
-    let mut findings: Vec<Diagnostic> =
-        state::apply_gates(&catalog, &entries, &dir, &env_name, true)
-            .into_iter()
-            .filter(|d| {
-                d.rule == "dirty-state"
-                    || targets
-                        .iter()
-                        .any(|t| d.message.contains(&format!("migration {} ", t.version)))
-            })
-            .collect();
+    // Dirty anywhere blocks; modified or missing blocks only what would be reversed.
+    let mut findings: Vec<Diagnostic> = entries
+        .iter()
+        .filter(|e| e.state == State::Dirty || targets.iter().any(|t| t.version == e.version))
+        .filter_map(|e| state::entry_gate(e, &dir, &env_name))
+        .collect();
     for t in &targets {
         if t.state != State::Applied {
             continue;

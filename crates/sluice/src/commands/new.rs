@@ -64,6 +64,9 @@ fn change_type(name: &str) -> &'static str {
 
 /// Runs `new`.
 pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
+    if project.config.layout == sluice_core::config::Layout::Alembic {
+        bail!("the alembic layout's revisions are created by Alembic: run `alembic revision -m \"{}\"`, then `sluice hash`", a.name);
+    }
     let name = snake(&a.name);
     if name.is_empty() {
         bail!("the migration name {:?} has no letters or digits; use something like `add_users_table`", a.name);

@@ -71,15 +71,8 @@ fn migration_report(
     approvals: &crate::gate::ApprovalCheck,
 ) -> Value {
     let policy = crate::risk::policy(project).expect("validated at load");
-    let lint = crate::risk::lint(project, &policy, m);
-    let analysis = match project.config.layout {
-        sluice_core::config::Layout::Alembic => {
-            sluice_lint::alembic::analyze(m, project.config.dialect)
-        }
-        sluice_core::config::Layout::Sluice => {
-            sluice_lint::analysis::analyze(m, project.config.dialect)
-        }
-    };
+    let analysis = crate::risk::analyze(project, m);
+    let lint = sluice_lint::lint_migration(m, &analysis, &policy);
     let mut changes = Vec::new();
     let mut checks = Vec::new();
     for s in analysis.statements.iter().filter(|s| !s.down) {
@@ -278,6 +271,9 @@ fn markdown(doc: &Value) -> String {
 
 /// Runs `report`.
 pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
+    if a.versions.is_empty() && project.config.layout == sluice_core::config::Layout::Alembic {
+        anyhow::bail!("with the alembic layout, sluice keeps no history to tell what is pending: name the revisions with `--versions REV,...`");
+    }
     let catalog = project.catalog()?;
     let env = if project.global.env.is_some() || a.versions.is_empty() {
         Some(project.environment()?)
