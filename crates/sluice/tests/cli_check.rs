@@ -107,6 +107,9 @@ fn sarif_and_github_formats() {
         .as_str()
         .unwrap()
         .ends_with(".md"));
+    p.run(&["check", "--format", "markdown"])
+        .code(1)
+        .says("| error | `drop-table` | `db/migrations/1000000000001_drop.sql:7:1` |");
     let gh = p.run(&["check", "--format", "github"]);
     gh.code(1).says("::error file=db/migrations/1000000000001_drop.sql,line=7,col=1,title=drop-table::DROP TABLE legacy");
 }
