@@ -17,8 +17,10 @@
 //! in the `sluice` crate and is written once for every driver.
 
 pub mod history;
+pub mod inspect;
 pub mod lock;
 pub mod postgres;
+pub mod scratch;
 pub mod sqlite;
 
 pub use history::{AuditEvent, HistoryRow, Status};
@@ -109,6 +111,9 @@ pub trait Executor {
 
     /// Runs one statement outside any transaction (autocommit).
     fn run_alone(&mut self, statement: &str) -> Result<(), DbError>;
+
+    /// Runs one query and returns its rows, each value as text (NULL as `None`).
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
 }
 
 /// Owns the history and audit tables.

@@ -42,6 +42,12 @@ fn err(e: postgres::Error) -> DbError {
     }
 }
 
+/// Parses a Postgres URL (or key=value connection string).
+pub fn parse_url(url: &str) -> Result<postgres::Config, DbError> {
+    url.parse()
+        .map_err(|e| DbError::msg(format!("invalid Postgres URL: {e}")))
+}
+
 /// The advisory-lock key of a history schema (FNV-1a of its name): stable
 /// across versions, so operators can see who holds it in `pg_locks`.
 pub fn lock_key(schema: &str) -> i64 {
@@ -57,9 +63,12 @@ impl PostgresDb {
     /// Connects. TLS is not supported by this build: `sslmode=require` fails with
     /// a clear error rather than silently connecting in clear text.
     pub fn connect(url: &str, schema: &str) -> Result<PostgresDb, DbError> {
-        let mut cfg: postgres::Config = url
-            .parse()
-            .map_err(|e| DbError::msg(format!("invalid Postgres URL: {e}")))?;
+        PostgresDb::connect_config(parse_url(url)?, schema)
+    }
+
+    /// Connects with a parsed configuration (scratch databases change the
+    /// database name of a server's configuration).
+    pub fn connect_config(mut cfg: postgres::Config, schema: &str) -> Result<PostgresDb, DbError> {
         if matches!(cfg.get_ssl_mode(), postgres::config::SslMode::Require) {
             return Err(DbError::msg(
                 "sslmode=require is not supported by this build of sluice (no TLS); connect through a local TLS proxy or use sslmode=prefer/disable",
@@ -173,6 +182,10 @@ impl Executor for PostgresDb {
 
     fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
         self.client.batch_execute(statement).map_err(err)
+    }
+
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        self.query_text(sql)
     }
 }
 

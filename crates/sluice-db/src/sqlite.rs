@@ -143,6 +143,11 @@ impl Executor for SqliteDb {
     fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
         self.run_one(statement)
     }
+
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let ncols = self.conn.prepare(sql).map_err(err)?.column_count();
+        self.query_text(sql, ncols)
+    }
 }
 
 impl HistoryStore for SqliteDb {

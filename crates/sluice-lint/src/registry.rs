@@ -425,7 +425,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Gate,
-        false,
+        true,
         "fewer valid approvals than required"
     ),
     rule!(
@@ -433,7 +433,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Gate,
-        false,
+        true,
         "an approval for another checksum"
     ),
     rule!(
@@ -441,7 +441,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Gate,
-        false,
+        true,
         "a signature that does not verify"
     ),
     rule!(
@@ -491,6 +491,30 @@ pub static RULES: &[RuleInfo] = &[
         Gate,
         false,
         "the live schema differs from the expected one"
+    ),
+    rule!(
+        "replay-failed",
+        E,
+        None,
+        Gate,
+        true,
+        "a migration fails when `plan` replays it on a scratch database"
+    ),
+    rule!(
+        "replay-not-idempotent",
+        E,
+        None,
+        Gate,
+        true,
+        "after `plan`'s replay, a second apply is not a no-op or status is not clean"
+    ),
+    rule!(
+        "rollback-mismatch",
+        E,
+        None,
+        Gate,
+        true,
+        "up → down → up on the scratch database does not return to the same schema"
     ),
 ];
 

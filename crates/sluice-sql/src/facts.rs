@@ -84,6 +84,22 @@ impl LockMode {
         }
     }
 
+    /// Parses Postgres's name (`pg_locks.mode`), such as `ShareLock`.
+    pub fn parse(name: &str) -> Option<LockMode> {
+        [
+            LockMode::AccessShare,
+            LockMode::RowShare,
+            LockMode::RowExclusive,
+            LockMode::ShareUpdateExclusive,
+            LockMode::Share,
+            LockMode::ShareRowExclusive,
+            LockMode::Exclusive,
+            LockMode::AccessExclusive,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
+
     /// Whether it blocks ordinary writes (SHARE and stronger).
     pub fn blocks_writes(self) -> bool {
         self >= LockMode::Share

@@ -80,6 +80,8 @@ enum Command {
     Check,
     /// Rewrite the ledger (checksums.json) after an intended change.
     Hash,
+    /// What apply would do now, proven on a scratch database: pending, risk, gates, observed locks, sizes, rollback guide.
+    Plan(commands::plan::PlanArgs),
     /// Apply pending migrations.
     Apply(commands::apply::ApplyArgs),
     /// Show applied, pending, modified, missing and dirty migrations.
@@ -145,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::New(a) => commands::new::run(&project, a),
         Command::Check => commands::check::run(&project),
         Command::Hash => commands::hash::run(&project),
+        Command::Plan(a) => commands::plan::run(&project, a),
         Command::Apply(a) => commands::apply::run(&project, a),
         Command::Status(a) => commands::status::run(&project, a),
         Command::Down(a) => commands::down::run(&project, a),

@@ -41,7 +41,8 @@ pub struct Step<'a> {
 }
 
 impl Step<'_> {
-    fn texts(&self) -> Vec<&str> {
+    /// The statements' SQL.
+    pub fn texts(&self) -> Vec<&str> {
         self.statements
             .iter()
             .map(|s| s.text(&self.migration.text))
@@ -119,7 +120,8 @@ impl RunInfo<'_> {
         }
     }
 
-    fn row(
+    /// The history row this run writes for `step`.
+    pub fn row(
         &self,
         step: &Step<'_>,
         status: Status,
@@ -219,7 +221,8 @@ fn locate(step: &Step<'_>, index: Option<usize>, position: Option<usize>) -> Str
     }
 }
 
-fn db_message(e: &sluice_db::DbError) -> String {
+/// The database's message with its SQLSTATE.
+pub fn db_message(e: &sluice_db::DbError) -> String {
     match &e.code {
         Some(c) => format!("{e} [{c}]"),
         None => e.to_string(),

@@ -252,7 +252,7 @@ fn lock_wait_is_bounded_and_timeouts_are_set_on_the_session() {
     // A dry run takes no lock, so it works while another run holds it.
     p.run(&["apply", "--dry-run"])
         .ok()
-        .says("would apply 1 migrations");
+        .says("would apply 1 migration to `dev`");
     let start = Instant::now();
     p.run_env(&["apply"], &[("MIGRATION_TIMEOUT_SECONDS", "1")])
         .code(2)

@@ -17,7 +17,7 @@ pub struct ApplyArgs {
     /// Apply pending migrations up to and including this version.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
-    /// Show what would be applied and stop before changing anything.
+    /// Run the plan (pending, gates, scratch replay, locks, rollback guide) and stop before the target.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -145,24 +145,13 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
     };
 
     if a.dry_run {
-        // No lock, nothing written: a dry run works while another run holds the lock.
-        let history = read_history(&mut *session.connect()?)?;
-        return match plan(project, &session, &catalog, &history, to.as_ref())? {
-            Plan::Blocked(findings) => {
-                crate::output::print_findings(project, &findings);
-                Ok(Outcome::Findings)
-            }
-            Plan::Ready { steps, applied } => {
-                print_pending(
-                    project,
-                    &session,
-                    &steps,
-                    applied,
-                    if steps.is_empty() { "noop" } else { "dry-run" },
-                );
-                Ok(Outcome::Ok)
-            }
+        // The plan: read-only on the target (no lock, nothing written), the
+        // replay on a scratch database; it stops before the target.
+        let opts = crate::plan::PlanOptions {
+            to,
+            ..Default::default()
         };
+        return crate::commands::plan::execute(&session, &catalog, &opts);
     }
 
     let mut db = session.lock()?;

@@ -1,0 +1,254 @@
+//! Scratch databases: a fresh, empty database made for one run (`plan`
+//! replays migrations into it) and dropped on every path.
+//!
+//! - Postgres: `CREATE DATABASE sluice_scratch_<host>_<pid>_<n> TEMPLATE
+//!   template0` on a server the caller chose, dropped (its sessions terminated
+//!   first) when the [`Scratch`] is dropped.
+//! - SQLite: a file in a new temporary directory, removed with it.
+//!
+//! Every live scratch database is also kept in a process-wide registry, so a
+//! signal handler can drop them before the process exits ([`cleanup_all`]):
+//! Ctrl-C during a replay leaves nothing behind. A `kill -9` cannot be caught;
+//! the next scratch database made on the same server by the same host drops
+//! those whose process is gone and that nobody is connected to.
+
+use crate::postgres::{parse_url, PostgresDb};
+use crate::sqlite::SqliteDb;
+use crate::{quote_ident, quote_literal, Database, DbError, Executor};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The prefix of every scratch database's name.
+pub const PREFIX: &str = "sluice_scratch_";
+
+#[derive(Clone)]
+enum Kind {
+    Postgres {
+        admin: Box<postgres::Config>,
+        name: String,
+    },
+    Sqlite {
+        dir: PathBuf,
+        path: PathBuf,
+    },
+}
+
+static REGISTRY: Mutex<Vec<(u64, Kind)>> = Mutex::new(Vec::new());
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// A scratch database; dropped (with everything in it) when this is dropped.
+pub struct Scratch {
+    id: u64,
+    kind: Kind,
+    dropped: bool,
+}
+
+fn host_tag() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let mut h: u32 = 0x811c_9dc5;
+    for b in host.trim().bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}_{nanos:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn register(kind: &Kind) -> u64 {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut r) = REGISTRY.lock() {
+        r.push((id, kind.clone()));
+    }
+    id
+}
+
+fn unregister(id: u64) {
+    if let Ok(mut r) = REGISTRY.lock() {
+        r.retain(|(i, _)| *i != id);
+    }
+}
+
+fn drop_postgres(admin: &postgres::Config, name: &str) -> Result<(), DbError> {
+    let mut db = PostgresDb::connect_config(admin.clone(), "public")?;
+    let mut last = None;
+    for _ in 0..20 {
+        // Sessions still connected (ours, or one a signal interrupted) end first.
+        let _ = db.query_rows(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
+            quote_literal(name)
+        ));
+        match db.run_alone(&format!("DROP DATABASE IF EXISTS {}", quote_ident(name))) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                last = Some(e);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| DbError::msg("DROP DATABASE failed")))
+}
+
+fn cleanup(kind: &Kind) -> Result<(), DbError> {
+    match kind {
+        Kind::Postgres { admin, name } => drop_postgres(admin, name),
+        Kind::Sqlite { dir, .. } => match std::fs::remove_dir_all(dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(DbError::msg(format!("removing {}: {e}", dir.display()))),
+        },
+    }
+}
+
+/// Drops every scratch database this process still has (for signal
+/// handlers). Best effort; returns the names that could not be dropped.
+pub fn cleanup_all() -> Vec<String> {
+    let kinds: Vec<Kind> = match REGISTRY.lock() {
+        Ok(mut r) => r.drain(..).map(|(_, k)| k).collect(),
+        Err(_) => return vec![],
+    };
+    kinds
+        .iter()
+        .filter_map(|k| {
+            cleanup(k).err().map(|e| match k {
+                Kind::Postgres { name, .. } => format!("{name}: {e}"),
+                Kind::Sqlite { dir, .. } => format!("{}: {e}", dir.display()),
+            })
+        })
+        .collect()
+}
+
+/// Drops scratch databases that this host's processes left behind when they
+/// were killed outright: same host tag, a process id that no longer exists,
+/// and nobody connected. Linux only (it asks `/proc`).
+fn cleanup_stale(admin_db: &mut PostgresDb, admin: &postgres::Config) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let mine = format!("{PREFIX}{}_", host_tag());
+    let Ok(rows) = admin_db.query_rows(&format!(
+        "SELECT d.datname FROM pg_database d WHERE d.datname LIKE {} AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+        quote_literal(&format!("{}%", mine.replace('_', "\\_")))
+    )) else {
+        return;
+    };
+    for name in rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+    {
+        let pid = name[mine.len()..].split('_').next().unwrap_or("");
+        if !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = drop_postgres(admin, &name);
+        }
+    }
+}
+
+impl Scratch {
+    /// Creates an empty Postgres database on the server `server_url` points at
+    /// (the URL's own database is only used to connect).
+    pub fn postgres(server_url: &str) -> Result<Scratch, DbError> {
+        let admin = parse_url(server_url)?;
+        let mut admin_db = PostgresDb::connect_config(admin.clone(), "public")?;
+        cleanup_stale(&mut admin_db, &admin);
+        let name = format!("{PREFIX}{}_{}_{}", host_tag(), std::process::id(), unique());
+        let kind = Kind::Postgres {
+            admin: Box::new(admin.clone()),
+            name: name.clone(),
+        };
+        // Registered before it exists: a signal between CREATE and here would
+        // otherwise leak it. Dropping a database that does not exist is a no-op.
+        let id = register(&kind);
+        if let Err(mut e) = admin_db.run_alone(&format!(
+            "CREATE DATABASE {} TEMPLATE template0",
+            quote_ident(&name)
+        )) {
+            unregister(id);
+            e.message = format!(
+                "could not create a scratch database: {}; the role needs CREATEDB on that server (or set scratch_url to a server where it has it)",
+                e.message
+            );
+            return Err(e);
+        }
+        Ok(Scratch {
+            id,
+            kind,
+            dropped: false,
+        })
+    }
+
+    /// Creates an empty SQLite database file in a new temporary directory.
+    pub fn sqlite() -> Result<Scratch, DbError> {
+        let dir = std::env::temp_dir().join(format!(
+            "sluice-scratch-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DbError::msg(format!("creating {}: {e}", dir.display())))?;
+        let kind = Kind::Sqlite {
+            path: dir.join("scratch.db"),
+            dir,
+        };
+        let id = register(&kind);
+        Ok(Scratch {
+            id,
+            kind,
+            dropped: false,
+        })
+    }
+
+    /// The scratch database's name (Postgres) or file (SQLite).
+    pub fn name(&self) -> String {
+        match &self.kind {
+            Kind::Postgres { name, .. } => name.clone(),
+            Kind::Sqlite { path, .. } => path.display().to_string(),
+        }
+    }
+
+    /// Opens a connection to it.
+    pub fn connect(&self, history_schema: &str) -> Result<Box<dyn Database>, DbError> {
+        match &self.kind {
+            Kind::Postgres { admin, name } => {
+                let mut cfg = (**admin).clone();
+                cfg.dbname(name);
+                Ok(Box::new(PostgresDb::connect_config(cfg, history_schema)?))
+            }
+            Kind::Sqlite { path, .. } => Ok(Box::new(SqliteDb::open(
+                &format!("//{}", path.display()),
+                Path::new("/"),
+            )?)),
+        }
+    }
+
+    /// Drops it now (connections to it are terminated first) and reports
+    /// failure; dropping the value does the same, silently.
+    pub fn drop_now(&mut self) -> Result<(), DbError> {
+        if self.dropped {
+            return Ok(());
+        }
+        self.dropped = true;
+        let r = cleanup(&self.kind);
+        unregister(self.id);
+        r
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = self.drop_now();
+    }
+}
