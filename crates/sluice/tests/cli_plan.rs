@@ -475,3 +475,28 @@ fn plan_on_sqlite_replays_into_a_temporary_file() {
         .says("no such table: nope");
     p.run(&["apply", "--dry-run"]).code(1).says("replay-failed");
 }
+
+/// The `plan` JSON document is public interface: its shape is pinned.
+#[test]
+fn plan_json_shape_is_pinned() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n-- sluice:down\nDROP TABLE users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.migration(
+        "1000000000002",
+        "nick",
+        "ALTER TABLE users ADD COLUMN nick TEXT;\nUPDATE users SET nick = email;\n",
+    );
+    p.hash();
+    p.run(&["apply", "-q", "--to", "1000000000001"]).ok();
+    let mut plan = p.run(&["plan", "--format", "json"]).json();
+    for key in ["run_id"] {
+        plan[key] = "<redacted>".into();
+    }
+    plan["replay"]["scratch"] = "<scratch>".into();
+    plan["replay"]["duration_ms"] = 0.into();
+    insta::assert_json_snapshot!(plan);
+}
