@@ -228,6 +228,32 @@ impl Default for HistorySection {
     }
 }
 
+/// `[schema]` (an extension of DESIGN.md: what `verify`, `snapshot`, `diff`
+/// and `adopt` read, and where their files live).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaSection {
+    /// Only these database schemas (empty: every non-system schema).
+    pub include: Vec<String>,
+    /// Never these database schemas.
+    pub exclude: Vec<String>,
+    /// Where `snapshot` writes the canonical schema.
+    pub snapshot: String,
+    /// The emergency changes register `adopt` appends to.
+    pub exceptions: String,
+}
+
+impl Default for SchemaSection {
+    fn default() -> Self {
+        SchemaSection {
+            include: vec![],
+            exclude: vec![],
+            snapshot: "db/schema/snapshot.json".into(),
+            exceptions: "db/schema/EXCEPTIONS.md".into(),
+        }
+    }
+}
+
 /// `sluice.toml` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -248,6 +274,8 @@ pub struct ConfigFile {
     pub evidence: EvidenceSection,
     /// `[history]`.
     pub history: HistorySection,
+    /// `[schema]`.
+    pub schema: SchemaSection,
 }
 
 /// SQL dialect of the migrations.

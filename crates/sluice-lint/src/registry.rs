@@ -489,7 +489,7 @@ pub static RULES: &[RuleInfo] = &[
         E,
         None,
         Gate,
-        false,
+        true,
         "the live schema differs from the expected one"
     ),
     rule!(

@@ -92,6 +92,14 @@ enum Command {
     Resolve(commands::resolve::ResolveArgs),
     /// Record an approval of a migration for an environment.
     Approve(commands::approve::ApproveArgs),
+    /// Compare the live schema with the expected one (drift); exit 1 on drift.
+    Verify(commands::schema::VerifyArgs),
+    /// Write the live schema as a JSON snapshot.
+    Snapshot(commands::schema::SnapshotArgs),
+    /// Postgres DDL that turns one schema (URL or snapshot) into another.
+    Diff(commands::schema::DiffArgs),
+    /// Turn drift into a retroactive migration recorded as adopted; append to EXCEPTIONS.md.
+    Adopt(commands::schema::AdoptArgs),
     /// Evidence pack for a pull request: per pending migration, what changes and how to roll back.
     Report(commands::report::ReportArgs),
 }
@@ -154,5 +162,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Resolve(a) => commands::resolve::run(&project, a),
         Command::Approve(a) => commands::approve::run(&project, a),
         Command::Report(a) => commands::report::run(&project, a),
+        Command::Verify(a) => commands::schema::verify(&project, a),
+        Command::Snapshot(a) => commands::schema::snapshot(&project, a),
+        Command::Diff(a) => commands::schema::diff(&project, a),
+        Command::Adopt(a) => commands::schema::adopt(&project, a),
     }
 }

@@ -315,8 +315,9 @@ fn up_facts(analysis: &Analysis) -> HashMap<usize, &Facts> {
         .collect()
 }
 
-/// Resolves the server for the scratch database.
-fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<String> {
+/// Resolves the server for the scratch database (`verify` and `adopt` use it
+/// too).
+pub fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<String> {
     let env = &session.env;
     if let Some(u) = &opts.scratch_url {
         return Ok(u.clone());
@@ -1123,4 +1124,84 @@ fn apply_observed(
     }
     db.run_alone("COMMIT").map_err(|e| bookkeeping_fail(&e))?;
     Ok(out)
+}
+
+/// The schema the directory says `applied` should produce: those migrations
+/// replayed from empty on a scratch database, introspected, and the scratch
+/// database dropped (on every path). For `verify` and `adopt`.
+pub fn expected_schema(
+    session: &Session<'_>,
+    applied: &[&Migration],
+    scratch_url: Option<String>,
+    opts: &sluice_schema::Options,
+) -> Result<sluice_schema::Schema> {
+    let project = session.project;
+    let env = &session.env;
+    let server = scratch_server(
+        session,
+        &PlanOptions {
+            scratch_url,
+            ..Default::default()
+        },
+    )?;
+    crate::secrets::register_url(&server);
+    let backend = backend_of(&server).ok_or_else(|| {
+        anyhow!(
+            "the scratch server {} is not a sqlite:// or postgres:// URL",
+            sluice_core::redact::redact_url(&server)
+        )
+    })?;
+    if backend_of(&env.url).is_some_and(|b| b != backend) {
+        bail!(
+            "the scratch server is {} but environment `{}` is not: the replay must run on the same kind of database",
+            backend.as_str(),
+            env.name
+        );
+    }
+    crate::interrupt::install();
+    let mut scratch = match backend {
+        Backend::Postgres => Scratch::postgres(&server),
+        Backend::Sqlite => Scratch::sqlite(),
+    }
+    .map_err(|e| {
+        anyhow!(
+            "scratch database on {}: {e}",
+            sluice_core::redact::redact_url(&server)
+        )
+    })?;
+    project.progress(&format!(
+        "building the expected schema: replaying {} applied migration{} on scratch database {}",
+        applied.len(),
+        if applied.len() == 1 { "" } else { "s" },
+        scratch.name()
+    ));
+    let schema = project.config.file.history.schema.clone();
+    let result = (|| -> Result<sluice_schema::Schema> {
+        let mut db = scratch
+            .connect(&schema)
+            .map_err(|e| anyhow!("connecting to the scratch database: {e}"))?;
+        db.configure(&SessionSettings {
+            lock_timeout: env.lock_timeout,
+            statement_timeout: env.statement_timeout,
+        })
+        .map_err(|e| anyhow!("configuring the scratch database: {e}"))?;
+        db.ensure_history()
+            .map_err(|e| anyhow!("creating sluice's tables on the scratch database: {e}"))?;
+        let mut db = LockGuard::acquire(db, Duration::from_secs(10), || {})
+            .map_err(|e| anyhow!("scratch database: {e}"))?;
+        let steps = runner::prepare(applied, Direction::Up, project.config.dialect)?;
+        let (_, stop) = runner::run(&mut db, &session.info(), &steps, &mut |_| {});
+        if let Some(s) = stop {
+            bail!(
+                "the expected schema cannot be built: migration {} is applied on `{}` but fails on an empty database: {}",
+                s.record.version,
+                env.name,
+                s.record.error.unwrap_or(s.message)
+            );
+        }
+        sluice_schema::introspect(&mut *db, opts)
+            .map_err(|e| anyhow!("reading the scratch database's schema: {e}"))
+    })();
+    let _ = scratch.drop_now();
+    result
 }

@@ -10,4 +10,5 @@ pub mod new;
 pub mod plan;
 pub mod report;
 pub mod resolve;
+pub mod schema;
 pub mod status;

@@ -22,7 +22,8 @@ pub struct NewArgs {
     pub no_transaction: bool,
 }
 
-fn snake(name: &str) -> String {
+/// A name in snake_case.
+pub fn snake(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -68,8 +69,40 @@ pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
         bail!("the alembic layout's revisions are created by Alembic: run `alembic revision -m \"{}\"`, then `sluice hash`", a.name);
     }
     let name = snake(&a.name);
+    let directive = if a.no_transaction {
+        "-- sluice:no-transaction\n"
+    } else {
+        ""
+    };
+    let (path, version) = create(project, &a.name, |version| {
+        format!(
+            "-- MIGRATION_ID: {version}\n-- TITLE: {}\n-- CHANGE_TYPE: {}\n-- RISK_LEVEL: Low\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: down section below\n{directive}\n-- Write the forward change here.\n\n-- sluice:down\n-- Write the statements that reverse it here.\n",
+            title(&name),
+            change_type(&name),
+        )
+    })?;
+    if project.json() {
+        crate::output::print_json(&serde_json::json!({
+            "schema_version": crate::output::SCHEMA_VERSION,
+            "version": version.to_string(),
+            "path": project.rel(&path),
+        }));
+    } else if !project.global.quiet {
+        println!("created {}", project.rel(&path));
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Creates `<version>_<name>.sql` with the text `body(version)` returns, and
+/// extends the ledger with it (`new`, and `adopt`'s retroactive migration).
+pub fn create(
+    project: &Project,
+    raw_name: &str,
+    body: impl FnOnce(&Version) -> String,
+) -> Result<(std::path::PathBuf, Version)> {
+    let name = snake(raw_name);
     if name.is_empty() {
-        bail!("the migration name {:?} has no letters or digits; use something like `add_users_table`", a.name);
+        bail!("the migration name {raw_name:?} has no letters or digits; use something like `add_users_table`");
     }
     let catalog = project.catalog()?;
     let ledger = match project.ledger()? {
@@ -107,35 +140,17 @@ pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
         );
     }
     let path = project.config.migrations_dir.join(&file_name);
-    let directive = if a.no_transaction {
-        "-- sluice:no-transaction\n"
-    } else {
-        ""
-    };
-    let body = format!(
-        "-- MIGRATION_ID: {version}\n-- TITLE: {}\n-- CHANGE_TYPE: {}\n-- RISK_LEVEL: Low\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: down section below\n{directive}\n-- Write the forward change here.\n\n-- sluice:down\n-- Write the statements that reverse it here.\n",
-        title(&name),
-        change_type(&name),
-    );
+    let body = body(&version);
     sluice_core::ledger::write_atomic(&path, body.as_bytes())?;
     let mut entries: Vec<(String, Checksum)> = ledger
         .migrations
         .iter()
         .filter_map(|e| Checksum::from_hex(&e.checksum).map(|c| (e.file.clone(), c)))
         .collect();
-    entries.push((file_name.clone(), Checksum::of_migration(body.as_bytes())));
+    entries.push((file_name, Checksum::of_migration(body.as_bytes())));
     Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c)))
         .save(&project.config.ledger_path)?;
-    if project.json() {
-        crate::output::print_json(&serde_json::json!({
-            "schema_version": crate::output::SCHEMA_VERSION,
-            "version": version.to_string(),
-            "path": project.rel(&path),
-        }));
-    } else if !project.global.quiet {
-        println!("created {}", project.rel(&path));
-    }
-    Ok(Outcome::Ok)
+    Ok((path, version))
 }
 
 #[cfg(test)]

@@ -1,0 +1,556 @@
+//! Introspection: a live database's catalog into a [`Schema`].
+//!
+//! Postgres: a fixed set of catalog queries (one per object kind), whatever
+//! the schema's size: no query per table. System schemas, objects that belong
+//! to extensions, and sluice's own tables are left out; `include` / `exclude`
+//! narrow the schemas. SQLite: three queries over `sqlite_master` and its
+//! pragma table functions.
+
+use crate::model::*;
+use sluice_db::{Backend, Database, DbError};
+
+/// What to read.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these schemas (empty: all but the system ones).
+    pub include: Vec<String>,
+    /// Never these schemas.
+    pub exclude: Vec<String>,
+    /// Where sluice keeps `sluice_history` / `sluice_audit` (left out).
+    pub history_schema: String,
+}
+
+impl Options {
+    fn wants(&self, schema: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|s| s == schema))
+            && !self.exclude.iter().any(|s| s == schema)
+    }
+
+    fn wants_relation(&self, schema: &str, name: &str) -> bool {
+        self.wants(schema) && !(schema == self.history_schema && name.starts_with("sluice_"))
+    }
+}
+
+/// The number of catalog queries [`introspect`] sends to Postgres.
+pub const POSTGRES_QUERIES: usize = 12;
+
+const NS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+const NOT_EXT: &str =
+    "NOT EXISTS (SELECT 1 FROM pg_depend dx WHERE dx.objid = OBJ AND dx.deptype = 'e')";
+
+fn not_ext(obj: &str) -> String {
+    NOT_EXT.replace("OBJ", obj)
+}
+
+type Row = Vec<Option<String>>;
+
+fn s(r: &Row, i: usize) -> String {
+    r.get(i).cloned().flatten().unwrap_or_default()
+}
+
+fn o(r: &Row, i: usize) -> Option<String> {
+    r.get(i).cloned().flatten()
+}
+
+fn b(r: &Row, i: usize) -> bool {
+    matches!(
+        r.get(i).cloned().flatten().as_deref(),
+        Some("t" | "true" | "1")
+    )
+}
+
+fn n(r: &Row, i: usize) -> i64 {
+    s(r, i).parse().unwrap_or(0)
+}
+
+/// Reads the schema of a live database.
+pub fn introspect(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
+    match db.backend() {
+        Backend::Postgres => postgres(db, opts),
+        Backend::Sqlite => sqlite(db, opts),
+    }
+}
+
+fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
+    let mut out = Schema {
+        snapshot_version: SNAPSHOT_VERSION,
+        dialect: "postgres".into(),
+        ..Default::default()
+    };
+    let mut q = |sql: String| db.query_rows(&sql);
+
+    // 1. schemas
+    for r in q(format!(
+        "SELECT n.nspname, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n WHERE {NS} AND {}",
+        not_ext("n.oid")
+    ))? {
+        let name = s(&r, 0);
+        if !opts.wants(&name) || (name == opts.history_schema && name != "public") {
+            continue;
+        }
+        let comment = o(&r, 1).filter(|c| !(name == "public" && c == "standard public schema"));
+        out.schemas.insert(name, Namespace { comment });
+    }
+    // 2. extensions
+    for r in q("SELECT e.extname, n.nspname, e.extversion FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'".into())? {
+        out.extensions.insert(
+            s(&r, 0),
+            Extension {
+                schema: s(&r, 1),
+                version: s(&r, 2),
+            },
+        );
+    }
+    // 3. relations
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
+                obj_description(c.oid, 'pg_class'),
+                CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+                (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition),
+                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {NS} AND {}",
+        not_ext("c.oid")
+    ))? {
+        let (schema, name) = (s(&r, 0), s(&r, 1));
+        if !opts.wants_relation(&schema, &name) {
+            continue;
+        }
+        let k = key(&schema, &name);
+        match s(&r, 2).as_str() {
+            kind @ ("v" | "m") => {
+                out.views.insert(
+                    k,
+                    View {
+                        schema,
+                        name,
+                        materialized: kind == "m",
+                        definition: s(&r, 9).trim().to_string(),
+                        comment: o(&r, 5),
+                        ..Default::default()
+                    },
+                );
+            }
+            kind => {
+                out.tables.insert(
+                    k,
+                    Table {
+                        schema,
+                        name,
+                        kind: match kind {
+                            "p" => "partitioned table",
+                            "f" => "foreign table",
+                            _ => "table",
+                        }
+                        .into(),
+                        rls_enabled: b(&r, 3),
+                        rls_forced: b(&r, 4),
+                        comment: o(&r, 5),
+                        partition_by: o(&r, 6),
+                        partition_of: o(&r, 7),
+                        partition_bound: o(&r, 8),
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    }
+    // 4. columns
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
+                CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
+                col_description(c.oid, a.attnum)
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {NS}
+         ORDER BY n.nspname, c.relname, a.attnum"
+    ))? {
+        let Some(t) = out.tables.get_mut(&key(&s(&r, 0), &s(&r, 1))) else {
+            continue;
+        };
+        let expr = o(&r, 5);
+        let generated = s(&r, 7) == "s";
+        t.columns.push(Column {
+            name: s(&r, 2),
+            data_type: s(&r, 3),
+            not_null: b(&r, 4),
+            default: if generated { None } else { expr.clone() },
+            identity: match s(&r, 6).as_str() {
+                "a" => Some("always".into()),
+                "d" => Some("by default".into()),
+                _ => None,
+            },
+            generated: if generated { expr } else { None },
+            collation: o(&r, 8),
+            comment: o(&r, 9),
+        });
+    }
+    // 5. constraints (those a partition inherits belong to its parent)
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, co.conname, co.contype::text, pg_get_constraintdef(co.oid), co.convalidated,
+                (SELECT fn.nspname || '.' || fc.relname FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid)
+         FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE co.conrelid <> 0 AND co.conparentid = 0 AND co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND {NS}"
+    ))? {
+        let Some(t) = out.tables.get_mut(&key(&s(&r, 0), &s(&r, 1))) else {
+            continue;
+        };
+        t.constraints.insert(
+            s(&r, 2),
+            Constraint {
+                kind: match s(&r, 3).as_str() {
+                    "p" => "primary key",
+                    "u" => "unique",
+                    "f" => "foreign key",
+                    "c" => "check",
+                    _ => "exclusion",
+                }
+                .into(),
+                definition: s(&r, 4),
+                validated: b(&r, 5),
+                references: o(&r, 6),
+            },
+        );
+    }
+    // 6. indexes (not those behind constraints, nor a partition's copies)
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, ic.relname, pg_get_indexdef(i.indexrelid), i.indisvalid
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {NS}
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)"
+    ))? {
+        let k = key(&s(&r, 0), &s(&r, 1));
+        let idx = Index {
+            definition: s(&r, 3),
+            valid: b(&r, 4),
+        };
+        if let Some(t) = out.tables.get_mut(&k) {
+            t.indexes.insert(s(&r, 2), idx);
+        } else if let Some(v) = out.views.get_mut(&k) {
+            v.indexes.insert(s(&r, 2), idx);
+        }
+    }
+    // 7. triggers
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled::text
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {NS}"
+    ))? {
+        if let Some(t) = out.tables.get_mut(&key(&s(&r, 0), &s(&r, 1))) {
+            t.triggers.insert(
+                s(&r, 2),
+                Trigger {
+                    definition: s(&r, 3),
+                    enabled: s(&r, 4),
+                },
+            );
+        }
+    }
+    // 8. policies
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, p.polname, p.polcmd::text, p.polpermissive,
+                array_to_string(ARRAY(SELECT CASE WHEN x = 0 THEN 'public' ELSE x::regrole::text END FROM unnest(p.polroles) x ORDER BY 1), ','),
+                pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {NS}"
+    ))? {
+        if let Some(t) = out.tables.get_mut(&key(&s(&r, 0), &s(&r, 1))) {
+            t.policies.insert(
+                s(&r, 2),
+                Policy {
+                    command: match s(&r, 3).as_str() {
+                        "r" => "SELECT",
+                        "a" => "INSERT",
+                        "w" => "UPDATE",
+                        "d" => "DELETE",
+                        _ => "ALL",
+                    }
+                    .into(),
+                    permissive: b(&r, 4),
+                    roles: s(&r, 5).split(',').map(str::to_string).collect(),
+                    using: o(&r, 6),
+                    check: o(&r, 7),
+                },
+            );
+        }
+    }
+    // 9. sequences (not identity columns' own)
+    for r in q(format!(
+        "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache,
+                (SELECT tn.nspname || '.' || tc.relname || '.' || a.attname FROM pg_depend d
+                   JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+                   JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refclassid = 'pg_class'::regclass)
+         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {NS} AND {}
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i')",
+        not_ext("c.oid")
+    ))? {
+        let (schema, name) = (s(&r, 0), s(&r, 1));
+        if !opts.wants_relation(&schema, &name) {
+            continue;
+        }
+        out.sequences.insert(
+            key(&schema, &name),
+            Sequence {
+                schema,
+                name,
+                data_type: s(&r, 2),
+                start: n(&r, 3),
+                increment: n(&r, 4),
+                min: n(&r, 5),
+                max: n(&r, 6),
+                cycle: b(&r, 7),
+                cache: n(&r, 8),
+                owned_by: o(&r, 9),
+            },
+        );
+    }
+    // 10. enums and domains
+    for r in q(format!(
+        "SELECT n.nspname, t.typname, t.typtype::text,
+                ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)::text,
+                format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+                (SELECT json_object_agg(dc.conname, pg_get_constraintdef(dc.oid))::text FROM pg_constraint dc WHERE dc.contypid = t.oid)
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE t.typtype IN ('e', 'd') AND {NS} AND {}",
+        not_ext("t.oid")
+    ))? {
+        let (schema, name) = (s(&r, 0), s(&r, 1));
+        if !opts.wants(&schema) {
+            continue;
+        }
+        if s(&r, 2) == "e" {
+            out.enums.insert(
+                key(&schema, &name),
+                Enum {
+                    schema,
+                    name,
+                    values: parse_text_array(&s(&r, 3)),
+                },
+            );
+        } else {
+            let checks = o(&r, 7)
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            out.domains.insert(
+                key(&schema, &name),
+                Domain {
+                    schema,
+                    name,
+                    data_type: s(&r, 4),
+                    not_null: b(&r, 5),
+                    default: o(&r, 6),
+                    checks,
+                },
+            );
+        }
+    }
+    // 11. functions and procedures
+    for r in q(format!(
+        "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text,
+                pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc')
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.prokind IN ('f', 'p') AND {NS} AND {}",
+        not_ext("p.oid")
+    ))? {
+        let (schema, name, args) = (s(&r, 0), s(&r, 1), s(&r, 2));
+        if !opts.wants(&schema) {
+            continue;
+        }
+        out.functions.insert(
+            format!("{schema}.{name}({args})"),
+            Function {
+                schema,
+                name,
+                kind: if s(&r, 3) == "p" {
+                    "procedure"
+                } else {
+                    "function"
+                }
+                .into(),
+                arguments: args,
+                definition: s(&r, 4).trim().to_string(),
+                comment: o(&r, 5),
+            },
+        );
+    }
+    // 12. what views read
+    for r in q(format!(
+        "SELECT DISTINCT n.nspname, v.relname, rn.nspname, r.relname
+         FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid
+         JOIN pg_class v ON v.oid = rw.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace
+         JOIN pg_class r ON r.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+         WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+           AND r.oid <> v.oid AND {NS}
+         ORDER BY 1, 2, 3, 4"
+    ))? {
+        if let Some(v) = out.views.get_mut(&key(&s(&r, 0), &s(&r, 1))) {
+            v.depends_on.push(key(&s(&r, 2), &s(&r, 3)));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a Postgres text array literal (`{a,"b c"}`).
+fn parse_text_array(text: &str) -> Vec<String> {
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or("");
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = inner.chars();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        any = true;
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+fn sqlite(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
+    let _ = opts;
+    let mut out = Schema {
+        snapshot_version: SNAPSHOT_VERSION,
+        dialect: "sqlite".into(),
+        ..Default::default()
+    };
+    let skip = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'sluice\\_%' ESCAPE '\\'";
+    for r in db.query_rows(&format!(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE {skip} AND sql IS NOT NULL ORDER BY name"
+    ))? {
+        let (kind, name, table, sql) = (s(&r, 0), s(&r, 1), s(&r, 2), s(&r, 3));
+        let k = key("main", &name);
+        match kind.as_str() {
+            "table" => {
+                out.tables.insert(
+                    k,
+                    Table {
+                        schema: "main".into(),
+                        name,
+                        kind: "table".into(),
+                        sql: Some(sql),
+                        ..Default::default()
+                    },
+                );
+            }
+            "view" => {
+                out.views.insert(
+                    k,
+                    View {
+                        schema: "main".into(),
+                        name,
+                        definition: sql,
+                        ..Default::default()
+                    },
+                );
+            }
+            "index" | "trigger" => {
+                let t = out
+                    .tables
+                    .entry(key("main", &table))
+                    .or_insert_with(|| Table {
+                        schema: "main".into(),
+                        name: table.clone(),
+                        kind: "table".into(),
+                        ..Default::default()
+                    });
+                if kind == "index" {
+                    t.indexes.insert(
+                        name,
+                        Index {
+                            definition: sql,
+                            valid: true,
+                        },
+                    );
+                } else {
+                    t.triggers.insert(
+                        name,
+                        Trigger {
+                            definition: sql,
+                            enabled: "O".into(),
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for r in db.query_rows(&format!(
+        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND {} ORDER BY m.name, p.cid",
+        skip.replace("name", "m.name")
+    ))? {
+        if let Some(t) = out.tables.get_mut(&key("main", &s(&r, 0))) {
+            t.columns.push(Column {
+                name: s(&r, 1),
+                data_type: s(&r, 2),
+                not_null: b(&r, 3),
+                default: o(&r, 4),
+                ..Default::default()
+            });
+        }
+    }
+    for r in db.query_rows(&format!(
+        "SELECT m.name, f.id, f.\"table\", group_concat(f.\"from\"), group_concat(f.\"to\"), f.on_delete, f.on_update FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND {} GROUP BY m.name, f.id ORDER BY m.name, f.id",
+        skip.replace("name", "m.name")
+    ))? {
+        if let Some(t) = out.tables.get_mut(&key("main", &s(&r, 0))) {
+            t.constraints.insert(
+                format!("fk_{}", s(&r, 1)),
+                Constraint {
+                    kind: "foreign key".into(),
+                    definition: format!(
+                        "FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE {}",
+                        s(&r, 3),
+                        s(&r, 2),
+                        s(&r, 4),
+                        s(&r, 5),
+                        s(&r, 6)
+                    ),
+                    validated: true,
+                    references: Some(key("main", &s(&r, 2))),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_arrays() {
+        assert_eq!(parse_text_array("{}"), Vec::<String>::new());
+        assert_eq!(parse_text_array("{a,b}"), ["a", "b"]);
+        assert_eq!(
+            parse_text_array(r#"{"a b","c,d","e\"f"}"#),
+            ["a b", "c,d", "e\"f"]
+        );
+    }
+}
