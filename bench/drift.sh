@@ -10,7 +10,7 @@ T=${1:-1000}
 command -v hyperfine >/dev/null || { echo "hyperfine is required: apt-get install -y hyperfine" >&2; exit 1; }
 cargo build --release --quiet
 B=$PWD/target/release/sluice
-PG=postgres://postgres@127.0.0.1:5432
+PG=postgresql://postgres@127.0.0.1:5432   # SQLAlchemy 2 (migra) wants postgresql://
 a=sluice_drift_a_$$; b=sluice_drift_b_$$
 work=$(mktemp -d)
 cleanup() {
@@ -41,7 +41,7 @@ echo "== $T tables each; B has 10 more columns"
 
 peer=bench/.peers/migra
 if [ ! -x "$peer/bin/migra" ]; then
-  (python3 -m venv "$peer" && "$peer/bin/pip" install -q migra psycopg2-binary 'setuptools<81') >/dev/null 2>&1 \
+  (python3 -m venv "$peer" && "$peer/bin/pip" install -q migra psycopg2-binary 'psycopg[binary]' 'setuptools<81') >/dev/null 2>&1 \
     || echo "SKIP migra: could not be installed with pip (python3-venv and network needed)"
 fi
 mkdir -p "$work/p" && printf '[environments.dev]\nurl = "%s/%s"\n' "$PG" "$a" > "$work/p/sluice.toml"
@@ -60,4 +60,5 @@ echo "== peak memory"
 [ -x "$peer/bin/migra" ] && /usr/bin/time -f "migra: %e s, %M KiB max RSS" "$peer/bin/migra" --unsafe "$PG/$a" "$PG/$b" >/dev/null || true
 echo "== verify on $T tables (expected schema from a snapshot, live introspection)"
 "$B" -C "$work/p" snapshot -q --out "$work/snap.json"
-hyperfine -N -w 2 -r 10 "$B -C $work/p verify -q --against $work/snap.json"
+hyperfine -N -w 2 -r 10 -i "$B -C $work/p verify -q --against $work/snap.json"
+"$B" -C "$work/p" verify --against "$work/snap.json" || true

@@ -201,7 +201,12 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
                 "table",
                 k.clone(),
                 None,
-                Some(format!("{} with {} columns", a.kind, a.columns.len())),
+                Some(format!(
+                    "{} with {} column{}",
+                    a.kind,
+                    a.columns.len(),
+                    if a.columns.len() == 1 { "" } else { "s" }
+                )),
             );
         }
     }

@@ -104,13 +104,14 @@ fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
     // 3. relations
     for r in q(format!(
         "SELECT n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
-                obj_description(c.oid, 'pg_class'),
+                ds.description,
                 CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
                 (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
                    JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition),
                 CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {NS} AND {}",
         not_ext("c.oid")
     ))? {
@@ -162,14 +163,15 @@ fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
         "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                 pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
                 CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
-                col_description(c.oid, a.attnum)
+                ds.description
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          LEFT JOIN pg_collation co ON co.oid = a.attcollation
+         LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {NS}
-         ORDER BY n.nspname, c.relname, a.attnum"
+         ORDER BY a.attrelid, a.attnum"
     ))? {
         let Some(t) = out.tables.get_mut(&key(&s(&r, 0), &s(&r, 1))) else {
             continue;
@@ -225,8 +227,8 @@ fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
          JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE {NS}
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
-           AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)"
+           AND i.indexrelid NOT IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x'))
+           AND i.indexrelid NOT IN (SELECT h.inhrelid FROM pg_inherits h)"
     ))? {
         let k = key(&s(&r, 0), &s(&r, 1));
         let idx = Index {
@@ -292,7 +294,7 @@ fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' AND d.refclassid = 'pg_class'::regclass)
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE {NS} AND {}
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i')",
+           AND c.oid NOT IN (SELECT d.objid FROM pg_depend d WHERE d.deptype = 'i')",
         not_ext("c.oid")
     ))? {
         let (schema, name) = (s(&r, 0), s(&r, 1));

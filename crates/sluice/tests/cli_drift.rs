@@ -238,3 +238,22 @@ fn verify_on_sqlite() {
         .code(1)
         .says("index main.users.users_email: not expected");
 }
+
+/// The `verify` JSON document is public interface: its shape is pinned.
+#[test]
+fn verify_json_shape_is_pinned() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n",
+    );
+    p.hash();
+    p.run(&["apply", "-q"]).ok();
+    let c = rusqlite::Connection::open(p.path().join("dev.db")).unwrap();
+    c.execute_batch("CREATE INDEX users_email ON users (email); CREATE TABLE notes (id INTEGER);")
+        .unwrap();
+    let mut v = p.run(&["verify", "--format", "json"]).json();
+    v["run_id"] = "<redacted>".into();
+    insta::assert_json_snapshot!(v);
+}

@@ -217,7 +217,6 @@ fn differences_text(diffs: &[Difference]) -> String {
 /// Runs `verify`.
 pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
     let session = Session::start(project, "verify")?;
-    let catalog = project.catalog()?;
     let actual = live(project, &session)?;
     let (expected, source) = match &a.against {
         Some(p) => (
@@ -225,6 +224,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
             format!("snapshot {}", p.display()),
         ),
         None => {
+            let catalog = project.catalog()?;
             let history = session
                 .connect()?
                 .load_history()
@@ -374,8 +374,13 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
 
 /// Runs `diff`.
 pub fn diff(project: &Project, a: &DiffArgs) -> Result<Outcome> {
-    let from = side(project, &a.from)?;
-    let to = side(project, &a.to)?;
+    // Both sides at once: each is a few catalog queries on its own server.
+    let (from, to) = std::thread::scope(|sc| {
+        let f = sc.spawn(|| side(project, &a.from));
+        let t = side(project, &a.to);
+        (f.join().expect("introspection thread"), t)
+    });
+    let (from, to) = (from?, to?);
     if from.dialect != to.dialect {
         bail!(
             "--from is a {} schema and --to a {} one: diff compares schemas of the same kind of database",
