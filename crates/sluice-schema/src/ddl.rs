@@ -178,6 +178,15 @@ fn index_sql(i: &Index) -> String {
     format!("{};", i.definition.replacen(" ON ONLY ", " ON ", 1))
 }
 
+/// `VIEW s.v` or `MATERIALIZED VIEW s.v`.
+fn view_object(v: &View) -> String {
+    format!(
+        "{}VIEW {}",
+        if v.materialized { "MATERIALIZED " } else { "" },
+        q(&v.schema, &v.name)
+    )
+}
+
 fn view_sql(v: &View) -> String {
     format!(
         "CREATE {}VIEW {} AS\n{}{}",
@@ -471,11 +480,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
         drop_views.extend(more);
     }
     for v in view_order(&from.views, &drop_views).into_iter().rev() {
-        let sql = format!(
-            "DROP {}VIEW {};",
-            if v.materialized { "MATERIALIZED " } else { "" },
-            q(&v.schema, &v.name)
-        );
+        let sql = format!("DROP {};", view_object(v));
         if to.views.contains_key(&key(&v.schema, &v.name)) {
             out.add(sql); // recreated below
         } else {
@@ -722,15 +727,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             out.add(index_sql(i));
         }
         if v.comment.is_some() {
-            comment_on(
-                &mut out,
-                &format!(
-                    "{}VIEW {}",
-                    if v.materialized { "MATERIALIZED " } else { "" },
-                    q(&v.schema, &v.name)
-                ),
-                &v.comment,
-            );
+            comment_on(&mut out, &view_object(v), &v.comment);
         }
     }
     for (k, v) in &to.views {
@@ -744,15 +741,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
                 }
             }
             if old.comment != v.comment {
-                comment_on(
-                    &mut out,
-                    &format!(
-                        "{}VIEW {}",
-                        if v.materialized { "MATERIALIZED " } else { "" },
-                        q(&v.schema, &v.name)
-                    ),
-                    &v.comment,
-                );
+                comment_on(&mut out, &view_object(v), &v.comment);
             }
         }
     }

@@ -43,51 +43,7 @@ pub struct Rollback {
     pub forward_only: bool,
 }
 
-const RESERVED: &[&str] = &[
-    "all",
-    "and",
-    "as",
-    "check",
-    "column",
-    "constraint",
-    "default",
-    "desc",
-    "from",
-    "group",
-    "limit",
-    "not",
-    "null",
-    "offset",
-    "or",
-    "order",
-    "primary",
-    "references",
-    "select",
-    "table",
-    "to",
-    "user",
-    "where",
-    "false",
-    "true",
-    "unique",
-    "end",
-    "index",
-];
-
-/// An identifier as SQL must write it (case-folded names stay bare).
-fn ident(s: &str) -> String {
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain && !RESERVED.contains(&s) {
-        s.to_string()
-    } else {
-        sluice_db::quote_ident(s)
-    }
-}
+use sluice_schema::ddl::ident;
 
 fn name(o: &ObjectName) -> String {
     match &o.schema {
