@@ -493,6 +493,30 @@ pub static RULES: &[RuleInfo] = &[
         "the live schema differs from the expected one"
     ),
     rule!(
+        "migration-modified",
+        E,
+        None,
+        Gate,
+        true,
+        "`guard`: a migration on the base is modified, renamed or deleted"
+    ),
+    rule!(
+        "model-change-without-migration",
+        E,
+        None,
+        Gate,
+        true,
+        "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration"
+    ),
+    rule!(
+        "guard-waiver-invalid",
+        E,
+        None,
+        Gate,
+        true,
+        "`guard`: a waiver that is malformed, has no reason, has expired or runs too long"
+    ),
+    rule!(
         "replay-failed",
         E,
         None,

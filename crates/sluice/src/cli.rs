@@ -80,6 +80,8 @@ enum Command {
     Check,
     /// Rewrite the ledger (checksums.json) after an intended change.
     Hash,
+    /// The pull-request check over a git diff: immutability, ordering, model changes without a migration.
+    Guard(commands::guard::GuardArgs),
     /// What apply would do now, proven on a scratch database: pending, risk, gates, observed locks, sizes, rollback guide.
     Plan(commands::plan::PlanArgs),
     /// Apply pending migrations.
@@ -155,6 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::New(a) => commands::new::run(&project, a),
         Command::Check => commands::check::run(&project),
         Command::Hash => commands::hash::run(&project),
+        Command::Guard(a) => commands::guard::run(&project, a),
         Command::Plan(a) => commands::plan::run(&project, a),
         Command::Apply(a) => commands::apply::run(&project, a),
         Command::Status(a) => commands::status::run(&project, a),

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod approve;
 pub mod check;
 pub mod down;
+pub mod guard;
 pub mod hash;
 pub mod init;
 pub mod new;
