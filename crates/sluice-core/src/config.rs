@@ -32,6 +32,9 @@ pub const DEFAULT_ALEMBIC_FILENAME: &str = r"^[A-Za-z0-9_]+\.py$";
 /// The default bounded wait for the migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 
+/// `lock_timeout` of a production-like environment that does not set one.
+pub const DEFAULT_PRODUCTION_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// `[migrations]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -641,7 +644,16 @@ impl Config {
                 }),
             }
         };
-        let lock_timeout = dur("lock_timeout", &section.lock_timeout)?;
+        let production_like_early = section
+            .production
+            .unwrap_or_else(|| is_production_name(&name));
+        // Production-like environments bound every lock wait by default.
+        let lock_timeout =
+            dur("lock_timeout", &section.lock_timeout)?.or(if production_like_early {
+                Some(DEFAULT_PRODUCTION_LOCK_TIMEOUT)
+            } else {
+                None
+            });
         let statement_timeout = dur("statement_timeout", &section.statement_timeout)?;
         let lock_wait = match lookup("MIGRATION_TIMEOUT_SECONDS").filter(|s| !s.is_empty()) {
             Some(s) => parse_duration_or_seconds(&s).ok_or_else(|| {

@@ -217,6 +217,7 @@ fn locate(step: &Step<'_>, index: Option<usize>, position: Option<usize>) -> Str
                 .unwrap_or(0);
             format!("statement {} of {total} (line {})", i + 1, st.line + extra)
         }
+        None if total == 1 => "statement 1 of 1".to_string(),
         None => format!("one of its {total} statements"),
     }
 }
@@ -251,7 +252,26 @@ fn run_step(
         };
         let audit =
             db.audit_sql(&info.audit(verb, Some(m), "ok", None, details(serde_json::Value::Null)));
-        return match db.run_in_transaction(&stmts, &[done_sql, audit]) {
+        let mut attempt = 1u32;
+        let result = loop {
+            match db.run_in_transaction(&stmts, &[done_sql.clone(), audit.clone()]) {
+                Err(f) if is_lock_timeout(&f.error) && attempt <= info.env.lock_retries => {
+                    let where_ = locate(step, f.index, f.error.position);
+                    // Postgres gives no position for a lock timeout: ask about
+                    // every relation the migration touches.
+                    let sql = f
+                        .index
+                        .map(|i| stmts[i].to_string())
+                        .unwrap_or_else(|| stmts.join(";\n"));
+                    retry_after_lock_timeout(
+                        db, info, step, attempt, &where_, &sql, &f.error, &details,
+                    );
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
+        return match result {
             Ok(()) => Ok(record(
                 step,
                 if step.direction == Direction::Up {
@@ -265,7 +285,24 @@ fn run_step(
             )),
             Err(f) => {
                 let where_ = locate(step, f.index, f.error.position);
-                let msg = db_message(&f.error);
+                let mut msg = db_message(&f.error);
+                if is_lock_timeout(&f.error) {
+                    let sql = f
+                        .index
+                        .map(|i| stmts[i].to_string())
+                        .unwrap_or_else(|| stmts.join(";\n"));
+                    msg.push_str(&format!(
+                        " after {} attempt{} (lock_timeout {}, lock_retries {}); {}",
+                        attempt,
+                        if attempt == 1 { "" } else { "s" },
+                        info.env
+                            .lock_timeout
+                            .map(sluice_core::duration::to_postgres)
+                            .unwrap_or_else(|| "unset".into()),
+                        info.env.lock_retries,
+                        describe_blockers(&blockers(db, &sql))
+                    ));
+                }
                 let mut bookkeeping = Vec::new();
                 if step.direction == Direction::Up {
                     let mut row =
@@ -325,7 +362,29 @@ fn run_step(
         }));
     }
     for (i, sql) in stmts.iter().enumerate() {
-        if let Err(e) = db.run_alone(sql) {
+        let mut attempt = 1u32;
+        let outcome = loop {
+            match db.run_alone(sql) {
+                Err(e) if is_lock_timeout(&e) && attempt <= info.env.lock_retries => {
+                    // A CREATE INDEX CONCURRENTLY that gave up may leave an INVALID
+                    // index behind; drop it so the retry can build it again.
+                    drop_invalid_index(db, sql);
+                    let where_ = locate(step, Some(i), e.position);
+                    retry_after_lock_timeout(db, info, step, attempt, &where_, sql, &e, &details);
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
+        if let Err(mut e) = outcome {
+            if is_lock_timeout(&e) {
+                drop_invalid_index(db, sql);
+                e.message.push_str(&format!(
+                    " after {attempt} attempt{}; {}",
+                    if attempt == 1 { "" } else { "s" },
+                    describe_blockers(&blockers(db, sql))
+                ));
+            }
             let where_ = locate(step, Some(i), e.position);
             let msg = db_message(&e);
             let mut row = info.row(
@@ -387,5 +446,186 @@ fn run_step(
                 m.version, f.error, m.version, info.env.name
             ),
         })),
+    }
+}
+
+/// SQLSTATE 55P03 (`lock_not_available`): `lock_timeout` expired.
+fn is_lock_timeout(e: &sluice_db::DbError) -> bool {
+    e.code.as_deref() == Some("55P03")
+}
+
+/// A session holding a lock the migration waited for.
+struct Blocker {
+    pid: String,
+    application: String,
+    query_start: String,
+    state: String,
+    query: String,
+}
+
+/// Sessions that hold granted locks on the relations `sql` needs (from its
+/// facts), with what `pg_stat_activity` says of them. Asked right after the
+/// timeout, while they still hold them; the oldest transaction first (the
+/// likely blocker), at most five.
+fn blockers(db: &mut LockGuard, sql: &str) -> Vec<Blocker> {
+    let mut rels: Vec<String> = sluice_sql::split(sql, sluice_core::config::Dialect::Postgres)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|st| sluice_sql::pg::analyze(st.text(sql)).ok())
+        .flat_map(|f| {
+            f.locks
+                .into_iter()
+                .map(|(r, _)| sluice_db::quote_literal(&r.to_string()))
+        })
+        .collect();
+    rels.sort();
+    rels.dedup();
+    if rels.is_empty() {
+        return vec![];
+    }
+    let q = format!(
+        "SELECT a.pid::text, coalesce(a.application_name, ''), coalesce(to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(a.state, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+           AND l.relation IN (SELECT to_regclass(x) FROM unnest(ARRAY[{}]::text[]) x)
+         GROUP BY a.pid, a.application_name, a.query_start, a.state, a.query, a.xact_start
+         ORDER BY a.xact_start NULLS LAST, a.pid
+         LIMIT 5",
+        rels.join(", ")
+    );
+    db.query_rows(&q)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| {
+                    let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                    Blocker {
+                        pid: g(0),
+                        application: g(1),
+                        query_start: g(2),
+                        state: g(3),
+                        query: g(4),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn describe_blockers(b: &[Blocker]) -> String {
+    if b.is_empty() {
+        return "no session holds a lock on its tables any more (the blocker has finished): run it again".into();
+    }
+    let list = b
+        .iter()
+        .map(|x| {
+            format!(
+                "pid {} (application `{}`, {} since {}, last query: {})",
+                x.pid,
+                x.application,
+                if x.state.is_empty() {
+                    "state unknown"
+                } else {
+                    &x.state
+                },
+                if x.query_start.is_empty() {
+                    "?"
+                } else {
+                    &x.query_start
+                },
+                x.query
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!("blocked by {list}: let it finish, or end it with SELECT pg_terminate_backend(PID), then run again")
+}
+
+/// Exponential backoff with jitter: 500 ms doubling per attempt, at most 30 s,
+/// each wait drawn from 50–150% of that.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let base = 500u64
+        .saturating_mul(1 << attempt.saturating_sub(1).min(6))
+        .min(30_000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
+    let jitter = 50 + nanos % 101; // percent
+    std::time::Duration::from_millis(base * jitter / 100)
+}
+
+/// Records a lock-timeout attempt (audit row), says so, and waits.
+#[allow(clippy::too_many_arguments)]
+fn retry_after_lock_timeout(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    step: &Step<'_>,
+    attempt: u32,
+    where_: &str,
+    sql: &str,
+    e: &sluice_db::DbError,
+    details: &dyn Fn(serde_json::Value) -> serde_json::Value,
+) {
+    let m = step.migration;
+    let wait = backoff(attempt);
+    let who = blockers(db, sql);
+    let reason = format!(
+        "lock timeout at {where_} (attempt {attempt} of {}): {}; {}; retrying in {} ms",
+        info.env.lock_retries + 1,
+        e.message,
+        describe_blockers(&who),
+        wait.as_millis()
+    );
+    let audit = db.audit_sql(&info.audit(
+        "lock-timeout",
+        Some(m),
+        "retry",
+        Some(reason.clone()),
+        details(serde_json::json!({
+            "attempt": attempt,
+            "wait_ms": wait.as_millis() as u64,
+            "blockers": who.iter().map(|b| serde_json::json!({ "pid": b.pid, "application": b.application, "query_start": b.query_start, "state": b.state, "query": b.query })).collect::<Vec<_>>(),
+        })),
+    ));
+    let _ = db.run_in_transaction(&[], &[audit]);
+    eprintln!(
+        "migration {}: {}",
+        m.version,
+        crate::secrets::scrub(&reason)
+    );
+    std::thread::sleep(wait);
+}
+
+/// After a failed `CREATE INDEX CONCURRENTLY`, drops the INVALID index it left.
+fn drop_invalid_index(db: &mut LockGuard, sql: &str) {
+    let Ok(f) = sluice_sql::pg::analyze(sql) else {
+        return;
+    };
+    for a in &f.actions {
+        if let sluice_sql::facts::Action::CreateIndex {
+            index: Some(name),
+            table,
+            concurrent: true,
+            ..
+        } = a
+        {
+            let qualified = match &table.schema {
+                Some(s) => format!(
+                    "{}.{}",
+                    sluice_db::quote_ident(s),
+                    sluice_db::quote_ident(name)
+                ),
+                None => sluice_db::quote_ident(name),
+            };
+            let invalid = db
+                .query_rows(&format!(
+                    "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
+                    sluice_db::quote_literal(&qualified)
+                ))
+                .is_ok_and(|r| !r.is_empty());
+            if invalid {
+                let _ = db.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"));
+            }
+        }
     }
 }
