@@ -526,18 +526,10 @@ fn sizes(
 
 /// A name as `to_regclass` reads it.
 fn regclass_name(o: &ObjectName) -> String {
-    let q = |s: &str| {
-        if s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            s.to_string()
-        } else {
-            sluice_db::quote_ident(s)
-        }
-    };
+    use sluice_schema::ddl::ident;
     match &o.schema {
-        Some(s) => format!("{}.{}", q(s), q(&o.name)),
-        None => q(&o.name),
+        Some(s) => format!("{}.{}", ident(s), ident(&o.name)),
+        None => ident(&o.name),
     }
 }
 
@@ -582,7 +574,15 @@ impl ScratchRun<'_> {
                 .find(|st| st.migration.version.as_str() == s.record.version)
                 .map(|st| st.migration)
                 .expect("the failing step is one of ours");
-            let (line, sql) = failing_statement(steps, m, &s.record);
+            let step = steps
+                .iter()
+                .find(|st| st.migration.version == m.version)
+                .expect("present");
+            let line = s.at.map_or(1, |(_, line)| line);
+            let sql =
+                s.at.and_then(|(i, _)| step.statements.get(i))
+                    .map(|st| first_line(st.text(&m.text)))
+                    .unwrap_or_default();
             ReplayFailure {
                 phase,
                 version: m.version.to_string(),
@@ -595,32 +595,48 @@ impl ScratchRun<'_> {
     }
 }
 
-fn failing_statement(
-    steps: &[Step<'_>],
-    m: &Migration,
-    rec: &crate::evidence::MigrationRecord,
-) -> (usize, String) {
-    let step = steps
-        .iter()
-        .find(|s| s.migration.version == m.version)
-        .expect("present");
-    // The record's error starts "statement N of M (line L): ...".
-    let err = rec.error.as_deref().unwrap_or("");
-    let line = err
-        .split("(line ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .and_then(|n| n.parse().ok());
-    let idx = err
-        .strip_prefix("statement ")
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| n.checked_sub(1));
-    let st = idx.and_then(|i| step.statements.get(i));
-    (
-        line.or(st.map(|s| s.line)).unwrap_or(1),
-        st.map(|s| first_line(s.text(&m.text))).unwrap_or_default(),
-    )
+/// Checks the scratch server against the target and creates the scratch
+/// database (the signal handler that drops it is installed first).
+fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scratch, Backend)> {
+    let env = &session.env;
+    let shown = sluice_core::redact::redact_url(server);
+    let backend = backend_of(server).ok_or_else(|| {
+        anyhow!("the scratch server {shown} is not a sqlite:// or postgres:// URL")
+    })?;
+    if let Some(target) = backend_of(&env.url).filter(|b| *b != backend) {
+        bail!(
+            "the scratch server {shown} is {} but environment `{}` is {}: the replay must run on the same kind of database",
+            backend.as_str(),
+            env.name,
+            target.as_str()
+        );
+    }
+    crate::interrupt::install();
+    let scratch = match backend {
+        Backend::Postgres => Scratch::postgres(server),
+        Backend::Sqlite => Scratch::sqlite(),
+    }
+    .map_err(|e| anyhow!("scratch database on {shown}: {e}"))?;
+    Ok((scratch, backend))
+}
+
+/// Connects to a scratch database with the environment's session settings (a
+/// migration sees the same ones as on the target), creates sluice's tables,
+/// and takes the lock the run loop expects.
+fn open_scratch(session: &Session<'_>, scratch: &Scratch) -> Result<LockGuard> {
+    let env = &session.env;
+    let mut db = scratch
+        .connect(&session.project.config.file.history.schema)
+        .map_err(|e| anyhow!("connecting to the scratch database: {e}"))?;
+    db.configure(&SessionSettings {
+        lock_timeout: env.lock_timeout,
+        statement_timeout: env.statement_timeout,
+    })
+    .map_err(|e| anyhow!("configuring the scratch database: {e}"))?;
+    db.ensure_history()
+        .map_err(|e| anyhow!("creating sluice's tables on the scratch database: {e}"))?;
+    LockGuard::acquire(db, Duration::from_secs(10), || {})
+        .map_err(|e| anyhow!("scratch database: {e}"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -635,35 +651,8 @@ fn replay(
     report: &mut PlanReport,
 ) -> Result<()> {
     let project = session.project;
-    let env = &session.env;
     let start = Instant::now();
-    let target_backend = backend_of(&env.url);
-    let backend = backend_of(server).ok_or_else(|| {
-        anyhow!(
-            "the scratch server {} is not a sqlite:// or postgres:// URL",
-            sluice_core::redact::redact_url(server)
-        )
-    })?;
-    if target_backend.is_some_and(|b| b != backend) {
-        bail!(
-            "the scratch server {} is {} but environment `{}` is {}: the replay must run on the same kind of database",
-            sluice_core::redact::redact_url(server),
-            backend.as_str(),
-            env.name,
-            target_backend.map(|b| b.as_str()).unwrap_or("?")
-        );
-    }
-    crate::interrupt::install();
-    let mut scratch = match backend {
-        Backend::Postgres => Scratch::postgres(server),
-        Backend::Sqlite => Scratch::sqlite(),
-    }
-    .map_err(|e| {
-        anyhow!(
-            "scratch database on {}: {e}",
-            sluice_core::redact::redact_url(server)
-        )
-    })?;
+    let (mut scratch, backend) = create_scratch(session, server)?;
     let r = &mut report.replay;
     r.performed = true;
     r.backend = Some(backend.as_str());
@@ -684,25 +673,11 @@ fn replay(
         "replaying on scratch database {}",
         r.scratch.as_deref().unwrap_or("")
     ));
-    let schema = project.config.file.history.schema.clone();
     let result = (|| -> Result<()> {
-        let mut db = scratch
-            .connect(&schema)
-            .map_err(|e| anyhow!("connecting to the scratch database: {e}"))?;
-        // The target's session settings: a migration sees the same ones.
-        db.configure(&SessionSettings {
-            lock_timeout: env.lock_timeout,
-            statement_timeout: env.statement_timeout,
-        })
-        .map_err(|e| anyhow!("configuring the scratch database: {e}"))?;
-        db.ensure_history()
-            .map_err(|e| anyhow!("creating sluice's tables on the scratch database: {e}"))?;
-        let db = LockGuard::acquire(db, Duration::from_secs(10), || {})
-            .map_err(|e| anyhow!("scratch database: {e}"))?;
         let mut run = ScratchRun {
-            db,
+            db: open_scratch(session, &scratch)?,
             info: session.info(),
-            schema: schema.clone(),
+            schema: project.config.file.history.schema.clone(),
             dialect: project.config.dialect,
         };
         replay_on(&mut run, catalog, applied, steps, analyses, opts, report)
@@ -1145,55 +1120,26 @@ pub fn expected_schema(
         },
     )?;
     crate::secrets::register_url(&server);
-    let backend = backend_of(&server).ok_or_else(|| {
-        anyhow!(
-            "the scratch server {} is not a sqlite:// or postgres:// URL",
-            sluice_core::redact::redact_url(&server)
-        )
-    })?;
-    if backend_of(&env.url).is_some_and(|b| b != backend) {
-        bail!(
-            "the scratch server is {} but environment `{}` is not: the replay must run on the same kind of database",
-            backend.as_str(),
-            env.name
-        );
-    }
-    crate::interrupt::install();
-    let mut scratch = match backend {
-        Backend::Postgres => Scratch::postgres(&server),
-        Backend::Sqlite => Scratch::sqlite(),
-    }
-    .map_err(|e| {
-        anyhow!(
-            "scratch database on {}: {e}",
-            sluice_core::redact::redact_url(&server)
-        )
-    })?;
+    let (mut scratch, _) = create_scratch(session, &server)?;
     project.progress(&format!(
         "building the expected schema: replaying {} applied migration{} on scratch database {}",
         applied.len(),
         if applied.len() == 1 { "" } else { "s" },
         scratch.name()
     ));
-    let schema = project.config.file.history.schema.clone();
     let result = (|| -> Result<sluice_schema::Schema> {
-        let mut db = scratch
-            .connect(&schema)
-            .map_err(|e| anyhow!("connecting to the scratch database: {e}"))?;
-        db.configure(&SessionSettings {
-            lock_timeout: env.lock_timeout,
-            statement_timeout: env.statement_timeout,
-        })
-        .map_err(|e| anyhow!("configuring the scratch database: {e}"))?;
-        db.ensure_history()
-            .map_err(|e| anyhow!("creating sluice's tables on the scratch database: {e}"))?;
-        let mut db = LockGuard::acquire(db, Duration::from_secs(10), || {})
-            .map_err(|e| anyhow!("scratch database: {e}"))?;
+        let mut db = open_scratch(session, &scratch)?;
         let steps = runner::prepare(applied, Direction::Up, project.config.dialect)?;
         let (_, stop) = runner::run(&mut db, &session.info(), &steps, &mut |_| {});
         if let Some(s) = stop {
+            let path = steps
+                .iter()
+                .find(|st| st.migration.version.as_str() == s.record.version)
+                .map(|st| st.migration.display_path.clone())
+                .unwrap_or_default();
             bail!(
-                "the expected schema cannot be built: migration {} is applied on `{}` but fails on an empty database: {}",
+                "{path}:{}: the expected schema cannot be built: migration {} is applied on `{}` but fails on an empty database: {}; find what it depends on that no migration creates (an object made by hand?), or verify --against a snapshot",
+                s.at.map_or(1, |(_, line)| line),
                 s.record.version,
                 env.name,
                 s.record.error.unwrap_or(s.message)

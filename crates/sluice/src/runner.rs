@@ -154,6 +154,8 @@ pub struct Stop {
     pub record: MigrationRecord,
     /// The operator-facing explanation.
     pub message: String,
+    /// The failing statement (0-based) and its line in the file, when known.
+    pub at: Option<(usize, usize)>,
 }
 
 /// Runs steps in order; stops at the first failure.
@@ -200,25 +202,35 @@ fn record(
     }
 }
 
+/// The failing statement and the line of the error in the file (the
+/// statement's line plus the lines before the server's error position).
+fn failing_at(
+    step: &Step<'_>,
+    index: Option<usize>,
+    position: Option<usize>,
+) -> Option<(usize, usize)> {
+    let i = index.or((step.statements.len() == 1).then_some(0))?;
+    let st = step.statements.get(i)?;
+    let extra = position
+        .filter(|_| index.is_some())
+        .map(|p| {
+            st.text(&step.migration.text)
+                .chars()
+                .take(p)
+                .filter(|&c| c == '\n')
+                .count()
+        })
+        .unwrap_or(0);
+    Some((i, st.line + extra))
+}
+
 /// "statement 2 of 3 (line 7)": where in the file a failure happened.
 fn locate(step: &Step<'_>, index: Option<usize>, position: Option<usize>) -> String {
     let total = step.statements.len();
-    match index {
-        Some(i) => {
-            let st = &step.statements[i];
-            let extra = position
-                .map(|p| {
-                    st.text(&step.migration.text)
-                        .chars()
-                        .take(p)
-                        .filter(|&c| c == '\n')
-                        .count()
-                })
-                .unwrap_or(0);
-            format!("statement {} of {total} (line {})", i + 1, st.line + extra)
-        }
-        None if total == 1 => "statement 1 of 1".to_string(),
-        None => format!("one of its {total} statements"),
+    match (index, failing_at(step, index, position)) {
+        (Some(i), Some((_, line))) => format!("statement {} of {total} (line {line})", i + 1),
+        (None, _) if total == 1 => "statement 1 of 1".to_string(),
+        _ => format!("one of its {total} statements"),
     }
 }
 
@@ -331,6 +343,7 @@ fn run_step(
                     ));
                 }
                 Err(Box::new(Stop {
+                    at: failing_at(step, f.index, f.error.position),
                     record: record(step, "failed", 0, start, Some(format!("{where_}: {msg}"))),
                     message,
                 }))
@@ -354,6 +367,7 @@ fn run_step(
     let mark = db.upsert_sql(&in_progress(0));
     if let Err(f) = db.run_in_transaction(&[], &[mark]) {
         return Err(Box::new(Stop {
+            at: None,
             record: record(step, "failed", 0, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: could not record that it is starting: {}",
@@ -416,6 +430,7 @@ fn run_step(
                 ));
             }
             return Err(Box::new(Stop {
+                at: failing_at(step, Some(i), e.position),
                 record: record(step, "dirty", i, start, Some(format!("{where_}: {msg}"))),
                 message,
             }));
@@ -440,6 +455,7 @@ fn run_step(
     match db.run_in_transaction(&[], &[finish, audit]) {
         Ok(()) => Ok(record(step, if step.direction == Direction::Up { "applied" } else { "reverted" }, n, start, None)),
         Err(f) => Err(Box::new(Stop {
+            at: None,
             record: record(step, "dirty", n, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: every statement ran, but recording that failed ({}); it stays dirty: run `sluice resolve {} --env {} --applied --reason \"...\"`",

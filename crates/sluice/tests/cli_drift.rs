@@ -257,3 +257,24 @@ fn verify_json_shape_is_pinned() {
     v["run_id"] = "<redacted>".into();
     insta::assert_json_snapshot!(v);
 }
+
+#[test]
+fn verify_names_the_applied_migration_that_no_longer_replays() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    db.client()
+        .batch_execute("CREATE TABLE made_by_hand (id int)")
+        .unwrap();
+    p.migration(
+        "1000000000001",
+        "idx",
+        "CREATE INDEX made_by_hand_id ON made_by_hand (id);\n",
+    );
+    p.hash();
+    p.run(&["apply", "-q"]).ok();
+    p.run(&["verify"])
+        .code(2)
+        .says("db/migrations/1000000000001_idx.sql:7: the expected schema cannot be built")
+        .says("made_by_hand")
+        .says("verify --against a snapshot");
+}
