@@ -24,3 +24,40 @@ pub fn print_findings(project: &Project, diags: &[Diagnostic]) {
     }
     eprint!("{}", crate::secrets::scrub(&text));
 }
+
+/// Prints diagnostics in the selected format (`check`, `guard`). In text, a
+/// clean result prints `clean_text` when given, else the summary; `-q` keeps a
+/// clean result silent.
+pub fn print_diagnostics(
+    project: &Project,
+    diags: &[Diagnostic],
+    summary: Summary,
+    clean_text: Option<String>,
+) {
+    use crate::cli::Format;
+    match project.global.format {
+        Format::Json => print!(
+            "{}",
+            sluice_report::json::render(diags, summary, sluice_core::TOOL_VERSION)
+        ),
+        Format::Sarif => print!(
+            "{}",
+            sluice_report::sarif::render(diags, sluice_core::TOOL_VERSION)
+        ),
+        Format::Github => print!("{}", sluice_report::github::render(diags)),
+        Format::Markdown => print!("{}", sluice_report::markdown::render(diags, summary)),
+        Format::Text => {
+            if diags.is_empty() && project.global.quiet {
+                return;
+            }
+            match clean_text.filter(|_| diags.is_empty()) {
+                Some(t) => println!("{t}"),
+                None => {
+                    let root = project.config.root.clone();
+                    let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
+                    print!("{}", sluice_report::text::render(diags, summary, &src));
+                }
+            }
+        }
+    }
+}

@@ -5,17 +5,23 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
+/// git in `dir`, with an identity for commits.
+fn git_cmd(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(dir).args(args);
+    for (k, v) in [
+        ("GIT_AUTHOR_NAME", "t"),
+        ("GIT_AUTHOR_EMAIL", "t@example.com"),
+        ("GIT_COMMITTER_NAME", "t"),
+        ("GIT_COMMITTER_EMAIL", "t@example.com"),
+    ] {
+        c.env(k, v);
+    }
+    c
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
+    let out = git_cmd(dir, args).output().unwrap();
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -126,19 +132,7 @@ fn the_merge_race_is_out_of_order() {
         .says("migration 1000000000003 is added here, but `main` already has a newer or equal migration 1000000000005")
         .says("re-version it");
     // A merge commit bringing main in does not hide it, and main's own file is not "added" here.
-    let merged = Command::new("git")
-        .args([
-            "-C",
-            p.path().to_str().unwrap(),
-            "merge",
-            "-q",
-            "--no-edit",
-            "main",
-        ])
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+    let merged = git_cmd(p.path(), &["merge", "-q", "--no-edit", "main"])
         .output()
         .unwrap();
     assert!(!merged.status.success(), "the ledger conflicts on purpose");

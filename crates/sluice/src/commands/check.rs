@@ -4,7 +4,7 @@
 //!
 //! Migrations are independent until policy, so they are analysed on all cores.
 
-use crate::cli::{Format, Outcome};
+use crate::cli::Outcome;
 use crate::project::Project;
 use anyhow::Result;
 use sluice_core::Migration;
@@ -15,16 +15,7 @@ use sluice_report::Summary;
 /// Runs `check`.
 pub fn run(project: &Project) -> Result<Outcome> {
     let catalog = project.catalog()?;
-    let ledger = project.ledger()?;
-    let ledger_display = project.rel(&project.config.ledger_path);
-    let ctx = Context {
-        catalog: &catalog,
-        ledger: ledger.as_ref().map(|(l, _)| l),
-        ledger_text: ledger.as_ref().map(|(_, t)| t.as_str()),
-        ledger_display: &ledger_display,
-        require_header: &project.config.file.policy.require_header,
-    };
-    let mut diags = lint_contract(&ctx);
+    let mut diags = contract(project, &catalog, project.ledger()?);
     diags.extend(lint_statements(project, &catalog.migrations)?);
     let startup = &project.config.file.startup;
     diags.extend(
@@ -40,32 +31,28 @@ pub fn run(project: &Project) -> Result<Outcome> {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
     let summary = Summary::of(&diags, catalog.migrations.len());
-    match project.global.format {
-        Format::Json => print!(
-            "{}",
-            sluice_report::json::render(&diags, summary, sluice_core::TOOL_VERSION)
-        ),
-        Format::Sarif => print!(
-            "{}",
-            sluice_report::sarif::render(&diags, sluice_core::TOOL_VERSION)
-        ),
-        Format::Github => print!("{}", sluice_report::github::render(&diags)),
-        Format::Markdown => print!("{}", sluice_report::markdown::render(&diags, summary)),
-        Format::Text => {
-            let root = project.config.root.clone();
-            let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
-            let text = sluice_report::text::render(&diags, summary, &src);
-            if project.global.quiet && diags.is_empty() {
-                // Nothing to say.
-            } else {
-                print!("{text}");
-            }
-        }
-    }
+    crate::output::print_diagnostics(project, &diags, summary, None);
     Ok(if diags.iter().any(|d| d.severity == Severity::Error) {
         Outcome::Findings
     } else {
         Outcome::Ok
+    })
+}
+
+/// The contract rules (filenames, duplicates, headers, the ledger) over a
+/// catalog and its ledger (`check`, and `guard` at head).
+pub fn contract(
+    project: &Project,
+    catalog: &sluice_core::Catalog,
+    ledger: Option<(sluice_core::Ledger, String)>,
+) -> Vec<Diagnostic> {
+    let display = project.rel(&project.config.ledger_path);
+    lint_contract(&Context {
+        catalog,
+        ledger: ledger.as_ref().map(|(l, _)| l),
+        ledger_text: ledger.as_ref().map(|(_, t)| t.as_str()),
+        ledger_display: &display,
+        require_header: &project.config.file.policy.require_header,
     })
 }
 

@@ -17,7 +17,7 @@
 //! Changes are `git diff merge-base(base, head)..head`, so commits that landed
 //! on the base branch after the branch point are not the pull request's.
 
-use crate::cli::{Format, Outcome};
+use crate::cli::Outcome;
 use crate::project::Project;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
@@ -557,35 +557,20 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     let mut diags = sluice_lint::registry::apply_overrides(diags, &project.rule_overrides);
     diags.sort_by(|x, y| (&x.path, x.line, x.rule).cmp(&(&y.path, y.line, y.rule)));
     let summary = Summary::of(&diags, added.len());
-    match project.global.format {
-        Format::Json => print!(
-            "{}",
-            sluice_report::json::render(&diags, summary, sluice_core::TOOL_VERSION)
-        ),
-        Format::Sarif => print!(
-            "{}",
-            sluice_report::sarif::render(&diags, sluice_core::TOOL_VERSION)
-        ),
-        Format::Github => print!("{}", sluice_report::github::render(&diags)),
-        Format::Markdown => print!("{}", sluice_report::markdown::render(&diags, summary)),
-        Format::Text => {
-            if !diags.is_empty() {
-                let root = project.config.root.clone();
-                let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
-                print!("{}", sluice_report::text::render(&diags, summary, &src));
-            } else if !project.global.quiet {
-                println!(
-                    "guard: ok ({} changed file{}, {} migration{} added, base {} at {})",
-                    all.len(),
-                    if all.len() == 1 { "" } else { "s" },
-                    added.len(),
-                    if added.len() == 1 { "" } else { "s" },
-                    base_ref,
-                    &mb[..12.min(mb.len())]
-                );
-            }
-        }
-    }
+    crate::output::print_diagnostics(
+        project,
+        &diags,
+        summary,
+        Some(format!(
+            "guard: ok ({} changed file{}, {} migration{} added, base {} at {})",
+            all.len(),
+            if all.len() == 1 { "" } else { "s" },
+            added.len(),
+            if added.len() == 1 { "" } else { "s" },
+            base_ref,
+            &mb[..12.min(mb.len())]
+        )),
+    );
     Ok(if diags.iter().any(|d| d.severity == Severity::Error) {
         Outcome::Findings
     } else {
@@ -634,17 +619,11 @@ fn contract_at_head(
         )
         .is_ok_and(|s| s.is_empty())
     {
-        let catalog = project.catalog()?;
-        let ledger = project.ledger()?;
-        let display = project.rel(&project.config.ledger_path);
-        let ctx = sluice_lint::Context {
-            catalog: &catalog,
-            ledger: ledger.as_ref().map(|(l, _)| l),
-            ledger_text: ledger.as_ref().map(|(_, t)| t.as_str()),
-            ledger_display: &display,
-            require_header: &project.config.file.policy.require_header,
-        };
-        return Ok(sluice_lint::lint_contract(&ctx));
+        return Ok(super::check::contract(
+            project,
+            &project.catalog()?,
+            project.ledger()?,
+        ));
     }
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let archive = Command::new("git")
@@ -691,17 +670,11 @@ fn contract_at_head(
         ignore: &ignore,
         layout: project.config.layout,
     })?;
-    let ledger = Ledger::load(&ledger_path)?;
-    let text = std::fs::read_to_string(&ledger_path).ok();
-    let display = project.rel(&project.config.ledger_path);
-    let ctx = sluice_lint::Context {
-        catalog: &catalog,
-        ledger: ledger.as_ref(),
-        ledger_text: text.as_deref(),
-        ledger_display: &display,
-        require_header: &project.config.file.policy.require_header,
+    let ledger = match Ledger::load(&ledger_path)? {
+        Some(l) => Some((l, std::fs::read_to_string(&ledger_path)?)),
+        None => None,
     };
-    Ok(sluice_lint::lint_contract(&ctx))
+    Ok(super::check::contract(project, &catalog, ledger))
 }
 
 #[cfg(test)]
