@@ -533,19 +533,11 @@ fn regclass_name(o: &ObjectName) -> String {
     }
 }
 
-fn diff_lines(expected: &[String], found: &[String]) -> Vec<String> {
-    let e: HashSet<&String> = expected.iter().collect();
-    let f: HashSet<&String> = found.iter().collect();
-    let mut out: Vec<String> = expected
+/// Differences from `expected` to `found`, one line each, at most 20.
+fn differences(expected: &sluice_schema::Schema, found: &sluice_schema::Schema) -> Vec<String> {
+    let mut out: Vec<String> = sluice_schema::compare(expected, found)
         .iter()
-        .filter(|l| !f.contains(l))
-        .map(|l| format!("- {l}"))
-        .chain(
-            found
-                .iter()
-                .filter(|l| !e.contains(l))
-                .map(|l| format!("+ {l}")),
-        )
+        .map(|d| d.describe())
         .collect();
     out.truncate(20);
     out
@@ -555,13 +547,19 @@ fn diff_lines(expected: &[String], found: &[String]) -> Vec<String> {
 struct ScratchRun<'s> {
     db: LockGuard,
     info: runner::RunInfo<'s>,
-    schema: String,
+    /// Where sluice keeps its own tables.
+    history_schema: String,
     dialect: Dialect,
 }
 
 impl ScratchRun<'_> {
-    fn fingerprint(&mut self) -> Result<Vec<String>> {
-        inspect::fingerprint(&mut *self.db, &self.schema)
+    /// The scratch database's schema (the same model `verify` compares).
+    fn schema(&mut self) -> Result<sluice_schema::Schema> {
+        let opts = sluice_schema::Options {
+            history_schema: self.history_schema.clone(),
+            ..Default::default()
+        };
+        sluice_schema::introspect(&mut *self.db, &opts)
             .map_err(|e| anyhow!("reading the scratch database's schema: {e}"))
     }
 
@@ -677,7 +675,7 @@ fn replay(
         let mut run = ScratchRun {
             db: open_scratch(session, &scratch)?,
             info: session.info(),
-            schema: project.config.file.history.schema.clone(),
+            history_schema: project.config.file.history.schema.clone(),
             dialect: project.config.dialect,
         };
         replay_on(&mut run, catalog, applied, steps, analyses, opts, report)
@@ -726,7 +724,7 @@ fn replay_on(
     for (step, analysis) in steps.iter().zip(analyses) {
         let m = step.migration;
         let before = if m.down.is_some() {
-            Some(run.fingerprint()?)
+            Some(run.schema()?)
         } else {
             None
         };
@@ -813,10 +811,10 @@ fn project_dir_hint(steps: &[Step<'_>]) -> String {
 fn down_check(
     run: &mut ScratchRun<'_>,
     m: &Migration,
-    before: &[String],
+    before: &sluice_schema::Schema,
     report: &mut PlanReport,
 ) -> Result<bool> {
-    let after_up = run.fingerprint()?;
+    let after_up = run.schema()?;
     let down = runner::prepare(&[m], Direction::Down, run.dialect)?;
     let mut check = DownCheck {
         version: m.version.to_string(),
@@ -852,17 +850,16 @@ fn down_check(
         return Ok(!stop);
     }
     check.down_ran = true;
-    let after_down = run.fingerprint()?;
-    check.restores_previous_schema = after_down == before;
+    let after_down = run.schema()?;
+    check.differences = differences(before, &after_down);
+    check.restores_previous_schema = check.differences.is_empty();
     if !check.restores_previous_schema {
-        check.differences = diff_lines(before, &after_down);
         mismatch(
             report,
             marker,
             format!(
-                "the down section of migration {} does not return the schema to what it was before the migration ({}): {}",
+                "the down section of migration {} does not return the schema to what it was before the migration (expected = before, found = after down): {}",
                 m.version,
-                "- was there before, + is there after down",
                 check.differences.join("; ")
             ),
         );
@@ -881,10 +878,10 @@ fn down_check(
         report.replay.failure = Some(f);
         return Ok(false);
     }
-    let again = run.fingerprint()?;
-    check.reapply_same_schema = again == after_up;
+    let again = run.schema()?;
+    let d = differences(&after_up, &again);
+    check.reapply_same_schema = d.is_empty();
     if !check.reapply_same_schema {
-        let d = diff_lines(&after_up, &again);
         mismatch(
             report,
             marker,
@@ -964,7 +961,7 @@ fn apply_observed(
     let db = &mut run.db;
     let mut out = Vec::new();
     let n = texts.len();
-    let hs = run.schema.clone();
+    let hs = run.history_schema.clone();
     let ours = |h: &HeldLock| !(h.schema == hs && h.name.starts_with("sluice_"));
     if step.no_transaction {
         for (i, sql) in texts.iter().enumerate() {

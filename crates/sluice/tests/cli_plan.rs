@@ -282,7 +282,10 @@ fn up_down_up_must_return_to_the_same_schema() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|d| d.as_str().unwrap().starts_with("+ relation public.c")),
+            .any(|d| d
+                .as_str()
+                .unwrap()
+                .starts_with("table public.c: not expected")),
         "{plan:#}"
     );
     // Up again fails: c already exists.

@@ -338,26 +338,11 @@ fn days(s: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
-/// The version of a migration file name, by the project's filename contract.
+/// The version of a migration file name, by the project's filename contract
+/// (the catalog's own rule).
 fn version_of(project: &Project, file: &str) -> Option<Version> {
     let name = file.rsplit('/').next()?;
-    if !project.config.filename.is_match(name) {
-        return None;
-    }
-    match project
-        .config
-        .filename
-        .captures(name)
-        .and_then(|c| c.name("version"))
-    {
-        Some(v) => Version::parse(v.as_str()),
-        None => Version::parse(
-            &name
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>(),
-        ),
-    }
+    sluice_core::catalog::split_file_name(&project.config.filename, name).map(|(v, _)| v)
 }
 
 /// Runs `guard`.

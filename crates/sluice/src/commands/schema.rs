@@ -184,11 +184,15 @@ fn rls_missing(project: &Project, actual: &Schema) -> Vec<String> {
         .collect()
 }
 
+/// The migrations a database has applied (clean ones, in order), the history
+/// gates that make its expected schema unknown, and how many are pending.
+/// Ordering is not a concern here (the schema is what was applied, in any
+/// order), so `out-of-order` is not raised.
 fn applied_migrations<'a>(
     catalog: &'a sluice_core::Catalog,
     history: &'a [sluice_db::HistoryRow],
     session: &Session<'_>,
-) -> Result<(Vec<&'a Migration>, Vec<sluice_lint::Diagnostic>, usize)> {
+) -> (Vec<&'a Migration>, Vec<sluice_lint::Diagnostic>, usize) {
     let project = session.project;
     let entries = state::join(catalog, history);
     let gates = state::apply_gates(
@@ -204,7 +208,7 @@ fn applied_migrations<'a>(
         .filter(|e| e.state.is_clean())
         .filter_map(|e| e.migration)
         .collect();
-    Ok((applied, gates, pending))
+    (applied, gates, pending)
 }
 
 fn differences_text(diffs: &[Difference]) -> String {
@@ -229,7 +233,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
                 .connect()?
                 .load_history()
                 .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
-            let (applied, gates, _) = applied_migrations(&catalog, &history, &session)?;
+            let (applied, gates, _) = applied_migrations(&catalog, &history, &session);
             if !gates.is_empty() {
                 crate::output::print_findings(project, &gates);
                 bail!(
@@ -520,7 +524,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     let history = db
         .load_history()
         .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
-    let (applied, gates, pending) = applied_migrations(&catalog, &history, &session)?;
+    let (applied, gates, pending) = applied_migrations(&catalog, &history, &session);
     if !gates.is_empty() {
         return session.refuse(&mut db, gates);
     }
