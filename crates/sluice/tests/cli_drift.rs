@@ -278,3 +278,50 @@ fn verify_names_the_applied_migration_that_no_longer_replays() {
         .says("made_by_hand")
         .says("verify --against a snapshot");
 }
+
+#[test]
+fn adopt_refuses_what_it_cannot_record_and_diff_lists_sqlite_differences() {
+    // Pending migrations first: the adopted one must come after them.
+    let db = PgDb::create();
+    let p = base(&db);
+    p.migration("1000000000002", "later", "CREATE TABLE later (id int);\n");
+    p.hash();
+    db.client()
+        .batch_execute("CREATE TABLE extra (id int)")
+        .unwrap();
+    p.run(&["adopt", "--name", "fix", "--incident", "INC-1"])
+        .code(2)
+        .says("has 1 pending migration: apply them first");
+    p.run(&["adopt", "--name", "fix", "--incident", "not an id"])
+        .code(2)
+        .says("give the incident's id");
+    // Markdown and stdout snapshots.
+    p.run(&["verify", "--format", "markdown"])
+        .code(1)
+        .says("| table | `public.extra` | unexpected |");
+    let out = p.run(&["snapshot", "--out", "-"]);
+    out.ok();
+    assert!(out.json()["tables"]["public.extra"].is_object());
+
+    // SQLite: adopt refuses (it writes Postgres DDL); diff lists the differences.
+    let s = Project::sqlite();
+    s.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    s.hash();
+    s.run(&["apply", "-q"]).ok();
+    s.run(&["adopt", "--name", "fix", "--incident", "INC-1"])
+        .code(2)
+        .says("is not a Postgres database");
+    s.run(&["apply", "-q", "--url", "sqlite://other.db"]).ok();
+    let c = rusqlite::Connection::open(s.path().join("other.db")).unwrap();
+    c.execute_batch("CREATE TABLE u (id INTEGER)").unwrap();
+    s.run(&[
+        "diff",
+        "--from",
+        "sqlite://dev.db",
+        "--to",
+        "sqlite://other.db",
+    ])
+    .code(1)
+    .says("table main.u: not expected")
+    .says("diff writes Postgres DDL");
+}
