@@ -172,27 +172,28 @@ pub fn parse_revision(
         function_body(&text, "upgrade").unwrap_or((text.len()..text.len(), 1));
     let down = function_body(&text, "downgrade").filter(|(r, _)| !is_empty_body(&text[r.clone()]));
     let name = file_name.trim_end_matches(".py").to_string();
-    let migration = Migration {
-        version: Version::revision(&revision),
+    let down_marker_line = down.as_ref().map(|(_, l)| l.saturating_sub(1));
+    let migration = Migration::with_text(
+        Version::revision(&revision),
         name,
         file_name,
         path,
         display_path,
         checksum,
+        text,
         header,
-        up: Section {
+        Section {
             range: up_range,
             first_line: up_line,
             no_transaction: false,
         },
-        down_marker_line: down.as_ref().map(|(_, l)| l.saturating_sub(1)),
-        down: down.map(|(range, first_line)| Section {
+        down.map(|(range, first_line)| Section {
             range,
             first_line,
             no_transaction: false,
         }),
-        text,
-    };
+        down_marker_line,
+    );
     Ok((
         migration,
         RevisionInfo {

@@ -22,6 +22,9 @@ pub struct CatalogOptions<'a> {
     pub ignore: &'a [PathBuf],
     /// The layout.
     pub layout: crate::config::Layout,
+    /// The stat cache directory (`<root>/.sluice/cache`), or None to read every
+    /// file. See [`crate::cache`].
+    pub cache: Option<&'a Path>,
 }
 
 /// A file-level problem found while reading the directory. These are reported by
@@ -125,7 +128,10 @@ impl Catalog {
                 }),
             }
         }
-        catalog.migrations = read_all(parsed)?;
+        catalog.migrations = match opts.cache {
+            Some(dir) => read_cached(dir, parsed)?,
+            None => read_all(parsed)?,
+        };
         catalog.migrations.sort_by(|a, b| {
             a.version
                 .cmp(&b.version)
@@ -252,6 +258,60 @@ fn load_alembic(
     Ok(catalog)
 }
 
+/// Rebuilds unchanged files from the stat cache and reads the others (on all
+/// cores), then records what was read.
+fn read_cached(
+    dir: &Path,
+    files: Vec<(Version, String, PathBuf, String)>,
+) -> Result<Vec<Migration>, CoreError> {
+    use crate::cache::{Stamp, StatCache};
+    let mut cache = StatCache::load(dir);
+    let mut out = Vec::with_capacity(files.len());
+    let mut misses = Vec::new();
+    let mut stamps = std::collections::HashMap::new();
+    for (version, name, path, display) in files {
+        let meta = std::fs::metadata(&path).map_err(|e| CoreError::io(&path, e))?;
+        let Some(stamp) = Stamp::of(&meta) else {
+            misses.push((version, name, path, display));
+            continue;
+        };
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let hit = cache.get(&path, stamp, |checksum, header, up, down, marker| {
+            Migration::unread(
+                version.clone(),
+                name.clone(),
+                file_name,
+                path.clone(),
+                display.clone(),
+                checksum,
+                header,
+                up,
+                down,
+                marker,
+            )
+        });
+        match hit {
+            Some(m) => out.push(m),
+            None => {
+                stamps.insert(path.clone(), stamp);
+                misses.push((version, name, path, display));
+            }
+        }
+    }
+    let read = read_all(misses)?;
+    for m in &read {
+        if let Some(stamp) = stamps.get(&m.path) {
+            cache.put(*stamp, m);
+        }
+    }
+    out.extend(read);
+    cache.save();
+    Ok(out)
+}
+
 /// Reads files on all cores: the catalog of a large project is thousands of
 /// independent files, and hashing them is the cost of every command.
 fn read_all(files: Vec<(Version, String, PathBuf, String)>) -> Result<Vec<Migration>, CoreError> {
@@ -335,6 +395,7 @@ mod tests {
             filename: &re,
             ignore: &[],
             layout: crate::config::Layout::Alembic,
+            cache: None,
         })
         .unwrap();
         let order: Vec<&str> = c.migrations.iter().map(|m| m.version.as_str()).collect();
@@ -395,6 +456,7 @@ mod tests {
             filename: &re,
             ignore: &ignore,
             layout: crate::config::Layout::Sluice,
+            cache: None,
         })
         .unwrap();
         let names: Vec<_> = c.migrations.iter().map(|m| m.file_name.as_str()).collect();

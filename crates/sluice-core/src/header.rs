@@ -14,7 +14,7 @@
 //! `TOUCHES_USERS`) are kept, because teams add their own.
 
 /// One `-- KEY: value` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HeaderField {
     /// The key, such as `RISK_LEVEL`.
     pub key: String,
@@ -27,7 +27,7 @@ pub struct HeaderField {
 }
 
 /// One `-- sluice:<name> <rest>` line in a header block.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DirectiveLine {
     /// The directive's name, such as `no-transaction`.
     pub name: String,
@@ -41,7 +41,7 @@ pub struct DirectiveLine {
 pub const KNOWN_DIRECTIVES: &[&str] = &["no-transaction", "allow"];
 
 /// A parsed header block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     /// Fields in file order (duplicates kept, so they can be reported).
     pub fields: Vec<HeaderField>,
@@ -104,6 +104,21 @@ impl Header {
         }
         header
     }
+
+    /// Length in bytes of the header block at the start of `text`: the leading
+    /// blank and `--` lines [`Header::parse`] reads (it parses the same from
+    /// `&text[..len]` as from `text`).
+    pub fn block_len(text: &str) -> usize {
+        let mut len = 0;
+        for line in text.split_inclusive('\n') {
+            let t = line.trim();
+            if !t.is_empty() && !t.starts_with("--") {
+                break;
+            }
+            len += line.len();
+        }
+        len
+    }
 }
 
 impl Header {
@@ -141,7 +156,9 @@ fn split_field(body: &str) -> Option<(&str, &str)> {
 }
 
 /// Declared or computed risk of a migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RiskLevel {
     /// Additive, no blocking locks.
     Low,

@@ -19,6 +19,7 @@
 //! Nothing here touches a database.
 
 pub mod alembic;
+pub mod cache;
 pub mod catalog;
 pub mod checksum;
 pub mod clock;

@@ -6,6 +6,7 @@ use crate::header::Header;
 use crate::version::Version;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The line that starts the down section of a native migration.
 pub const DOWN_MARKER: &str = "-- sluice:down";
@@ -37,9 +38,9 @@ pub struct Migration {
     pub display_path: String,
     /// Checksum of the normalised content.
     pub checksum: Checksum,
-    /// The normalised text (BOM removed, CRLF turned into LF). Line numbers are
-    /// the file's own.
-    pub text: String,
+    /// The normalised text (BOM removed, CRLF turned into LF), read on first use
+    /// when the catalog came from the stat cache ([`crate::cache`]).
+    text: OnceLock<String>,
     /// The metadata header.
     pub header: Header,
     /// The forward SQL.
@@ -94,7 +95,7 @@ impl Migration {
             path,
             display_path,
             checksum,
-            text,
+            text: OnceLock::from(text),
             header,
             up,
             down,
@@ -102,14 +103,112 @@ impl Migration {
         })
     }
 
+    /// A migration whose parsed parts are known (from the stat cache) but whose
+    /// text is read on first use. Everything but the text is as
+    /// [`Migration::parse_native`] would compute it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn unread(
+        version: Version,
+        name: String,
+        file_name: String,
+        path: PathBuf,
+        display_path: String,
+        checksum: Checksum,
+        header: Header,
+        up: Section,
+        down: Option<Section>,
+        down_marker_line: Option<usize>,
+    ) -> Migration {
+        Migration {
+            version,
+            name,
+            file_name,
+            path,
+            display_path,
+            checksum,
+            text: OnceLock::new(),
+            header,
+            up,
+            down,
+            down_marker_line,
+        }
+    }
+
+    /// A migration of another layout (alembic) built from its parts and text.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_text(
+        version: Version,
+        name: String,
+        file_name: String,
+        path: PathBuf,
+        display_path: String,
+        checksum: Checksum,
+        text: String,
+        header: Header,
+        up: Section,
+        down: Option<Section>,
+        down_marker_line: Option<usize>,
+    ) -> Migration {
+        Migration {
+            version,
+            name,
+            file_name,
+            path,
+            display_path,
+            checksum,
+            text: OnceLock::from(text),
+            header,
+            up,
+            down,
+            down_marker_line,
+        }
+    }
+
+    /// The normalised text (BOM removed, CRLF turned into LF). Line numbers are
+    /// the file's own.
+    ///
+    /// # Panics
+    /// When the text was not read yet (a stat-cache hit) and the file can no
+    /// longer be read or no longer has the checksum it had when the directory was
+    /// listed: the file changed while sluice was running. Commands that run SQL
+    /// call [`Migration::load_text`] first, which reports that as an error.
+    pub fn text(&self) -> &str {
+        match self.load_text() {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The text, reading the file when it was not read yet. The bytes read must
+    /// have the checksum the catalog reported.
+    pub fn load_text(&self) -> Result<&str, CoreError> {
+        if let Some(t) = self.text.get() {
+            return Ok(t);
+        }
+        let bytes = std::fs::read(&self.path).map_err(|e| CoreError::io(&self.path, e))?;
+        let (checksum, text) = decode(&self.path, &bytes)?;
+        if checksum != self.checksum {
+            return Err(CoreError::Other(format!(
+                "{} changed while sluice was running (its checksum is no longer the one read when the directory was listed); run the command again",
+                self.display_path
+            )));
+        }
+        Ok(self.text.get_or_init(|| text))
+    }
+
+    /// Whether the text has been read (false for a stat-cache hit not used yet).
+    pub fn text_loaded(&self) -> bool {
+        self.text.get().is_some()
+    }
+
     /// The up SQL.
     pub fn up_sql(&self) -> &str {
-        &self.text[self.up.range.clone()]
+        &self.text()[self.up.range.clone()]
     }
 
     /// The down SQL, when there is one.
     pub fn down_sql(&self) -> Option<&str> {
-        self.down.as_ref().map(|s| &self.text[s.range.clone()])
+        self.down.as_ref().map(|s| &self.text()[s.range.clone()])
     }
 
     /// `FORWARD_ONLY: Yes` in the header.
@@ -177,8 +276,8 @@ pub fn has_sql(sql: &str) -> bool {
 /// The checksum and the normalised text of a migration file's bytes. A file
 /// that is not UTF-8 is an error naming the line of the first invalid byte.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<(Checksum, String), CoreError> {
-    let checksum = Checksum::of_migration(bytes);
     let normalized = normalize(bytes);
+    let checksum = Checksum::of(&normalized);
     match std::str::from_utf8(&normalized) {
         Ok(t) => Ok((checksum, t.to_string())),
         Err(e) => {

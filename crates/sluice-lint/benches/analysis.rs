@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
             )
         })
         .collect();
-    let bytes: usize = migrations.iter().map(|m| m.text.len()).sum();
+    let bytes: usize = migrations.iter().map(|m| m.text().len()).sum();
     let section = PolicySection::default();
     let policy = Policy {
         dialect: Dialect::Postgres,
@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
             migrations
                 .iter()
                 .map(|m| {
-                    sluice_sql::split(&m.text, Dialect::Postgres)
+                    sluice_sql::split(m.text(), Dialect::Postgres)
                         .map(|s| s.len())
                         .unwrap_or(0)
                 })

@@ -579,10 +579,10 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
         let range = section.range.clone();
         // `with op.batch_alter_table("t") as NAME:` blocks, by receiver name.
         let mut batches: Vec<(String, String, usize)> = Vec::new();
-        for c in calls(&m.text, range.clone()) {
+        for c in calls(m.text(), range.clone()) {
             if c.name == "batch_alter_table" {
                 if let Some(t) = c.pos_str(0) {
-                    let rest = &m.text[c.end..];
+                    let rest = &m.text()[c.end..];
                     let alias = rest
                         .split_once(" as ")
                         .map(|(_, r)| r.split(':').next().unwrap_or("").trim().to_string())
@@ -599,8 +599,8 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
             if c.receiver != "op" && batch.is_none() {
                 continue;
             }
-            let (line, column) = line_at(&m.text, c.start);
-            let (end_line, _) = line_at(&m.text, c.end);
+            let (line, column) = line_at(m.text(), c.start);
+            let (end_line, _) = line_at(m.text(), c.end);
             let stmt = Statement {
                 range: c.start..c.end,
                 line,
@@ -608,7 +608,7 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
                 end_line,
                 meta_command: false,
             };
-            let guarded = other_dialect_branch(&m.text, c.start, dialect);
+            let guarded = other_dialect_branch(m.text(), c.start, dialect);
             let facts = match equivalent_sql(&c, batch).filter(|_| !guarded) {
                 Some(sqls) => {
                     let mut merged = Facts::default();
@@ -660,14 +660,14 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
         }
         // Comments: `# …` to the end of the line (not inside strings; good
         // enough for the bypass and suppression markers sluice looks for).
-        let body = &m.text[range.clone()];
+        let body = &m.text()[range.clone()];
         let mut offset = range.start;
         for l in body.split_inclusive('\n') {
             if let Some(hash) = l
                 .find("# CI:DESTRUCTIVE_OK")
                 .or_else(|| l.find("# sluice:allow"))
             {
-                let (line, _) = line_at(&m.text, offset);
+                let (line, _) = line_at(m.text(), offset);
                 let code_before = !l[..hash].trim().is_empty();
                 a.comments.push(Comment {
                     range: offset + hash + 1..offset + l.trim_end().len(),

@@ -36,19 +36,19 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
     let mut a = Analysis::default();
     let sections = std::iter::once((&m.up, false)).chain(m.down.as_ref().map(|d| (d, true)));
     for (section, down) in sections {
-        match sluice_sql::split_section_with_comments(&m.text, section.range.clone(), dialect) {
+        match sluice_sql::split_section_with_comments(m.text(), section.range.clone(), dialect) {
             Ok(split) => {
                 for stmt in split.statements {
                     let facts = if stmt.meta_command {
                         Err(format!(
                             "`{}` is a psql meta-command, not SQL: the server cannot run it",
-                            stmt.text(&m.text)
+                            stmt.text(m.text())
                                 .split_whitespace()
                                 .next()
                                 .unwrap_or("\\\\")
                         ))
                     } else {
-                        parse(stmt.text(&m.text), dialect)
+                        parse(stmt.text(m.text()), dialect)
                     };
                     a.statements.push(AnalyzedStatement {
                         stmt,

@@ -235,7 +235,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             created = Created::default();
             lock_timeout_set = false;
         }
-        let sql = a.stmt.text(&m.text);
+        let sql = a.stmt.text(m.text());
         let facts = match &a.facts {
             Ok(f) => f,
             Err(msg) => {
@@ -291,7 +291,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     }
 
     // Bypasses.
-    let comment_text = |c: &sluice_sql::Comment| m.text[c.range.clone()].trim().to_string();
+    let comment_text = |c: &sluice_sql::Comment| m.text()[c.range.clone()].trim().to_string();
     let mut out: Vec<Finding> = Vec::new();
     for f in findings {
         let destructive = lookup(f.rule).is_some_and(|r| r.group == Group::Destructive)

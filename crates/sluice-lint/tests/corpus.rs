@@ -104,6 +104,7 @@ fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
         filename: &re,
         ignore: &[],
         layout: Layout::Alembic,
+        cache: None,
     })
     .unwrap();
     assert!(

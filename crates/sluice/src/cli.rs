@@ -58,6 +58,10 @@ pub struct Global {
     /// Say more (where the URL came from, timings).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Read every migration file and analyse every migration again, ignoring
+    /// and not writing `.sluice/cache/` [env: SLUICE_NO_CACHE=1].
+    #[arg(long, global = true, env = "SLUICE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
 }
 
 /// sluice: database migrations as enforced policy.

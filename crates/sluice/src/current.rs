@@ -127,6 +127,7 @@ pub fn verify_current_with(
         filename: &filename,
         ignore: &[dir.join("checksums.json")],
         layout: Layout::Sluice,
+        cache: None,
     })
     .map_err(|e| fail(e.to_string()))?;
     let cwd = std::env::current_dir().map_err(|e| fail(e.to_string()))?;

@@ -24,6 +24,7 @@ mod current;
 mod evidence;
 mod gate;
 mod interrupt;
+mod lint_cache;
 mod output;
 mod plan;
 mod project;

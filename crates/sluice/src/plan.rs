@@ -579,7 +579,7 @@ impl ScratchRun<'_> {
             let line = s.at.map_or(1, |(_, line)| line);
             let sql =
                 s.at.and_then(|(i, _)| step.statements.get(i))
-                    .map(|st| first_line(st.text(&m.text)))
+                    .map(|st| first_line(st.text(m.text())))
                     .unwrap_or_default();
             ReplayFailure {
                 phase,
@@ -920,7 +920,7 @@ fn apply_observed(
         let extra = e
             .position
             .map(|p| {
-                st.text(&m.text)
+                st.text(m.text())
                     .chars()
                     .take(p)
                     .filter(|&c| c == '\n')
@@ -932,7 +932,7 @@ fn apply_observed(
             version: m.version.to_string(),
             path: m.display_path.clone(),
             line: st.line + extra,
-            sql: first_line(st.text(&m.text)),
+            sql: first_line(st.text(m.text())),
             error: runner::db_message(e),
         }
     };

@@ -81,7 +81,14 @@ impl Project {
             filename: &self.config.filename,
             ignore: &ignore,
             layout: self.config.layout,
+            cache: self.cache_dir().as_deref(),
         })?)
+    }
+
+    /// `<root>/.sluice/cache`, where the stat cache and the analysis cache live;
+    /// None with `--no-cache`.
+    pub fn cache_dir(&self) -> Option<std::path::PathBuf> {
+        (!self.global.no_cache).then(|| self.config.root.join(".sluice").join("cache"))
     }
 
     /// Reads the ledger (None when absent) and its text.

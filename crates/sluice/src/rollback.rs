@@ -227,7 +227,7 @@ pub fn guide(m: &Migration, analysis: &Analysis, dialect: Dialect) -> Rollback {
         let Ok(facts) = &s.facts else {
             irreversible.push(Irreversible {
                 line: s.stmt.line,
-                statement: first_line(s.stmt.text(&m.text)),
+                statement: first_line(s.stmt.text(m.text())),
                 reason: "could not be analysed: write a down section".into(),
             });
             continue;
@@ -238,7 +238,7 @@ pub fn guide(m: &Migration, analysis: &Analysis, dialect: Dialect) -> Rollback {
                 Inverse::Nothing => {}
                 Inverse::No(reason) => irreversible.push(Irreversible {
                     line: s.stmt.line,
-                    statement: first_line(s.stmt.text(&m.text)),
+                    statement: first_line(s.stmt.text(m.text())),
                     reason,
                 }),
             }

@@ -45,7 +45,7 @@ impl Step<'_> {
     pub fn texts(&self) -> Vec<&str> {
         self.statements
             .iter()
-            .map(|s| s.text(&self.migration.text))
+            .map(|s| s.text(self.migration.text()))
             .collect()
     }
 }
@@ -64,7 +64,8 @@ pub fn prepare<'a>(
                 Direction::Up => &m.up,
                 Direction::Down => m.down.as_ref().expect("callers check for a down section"),
             };
-            let statements = sluice_sql::split_section(&m.text, section.range.clone(), dialect)
+            let text = m.load_text()?;
+            let statements = sluice_sql::split_section(text, section.range.clone(), dialect)
                 .map_err(|e| {
                     anyhow!(
                         "{}:{}:{}: {}; fix the file and run the command again (nothing was run)",
@@ -214,7 +215,7 @@ fn failing_at(
     let extra = position
         .filter(|_| index.is_some())
         .map(|p| {
-            st.text(&step.migration.text)
+            st.text(step.migration.text())
                 .chars()
                 .take(p)
                 .filter(|&c| c == '\n')

@@ -296,6 +296,7 @@ pub(crate) mod testing {
             filename: &re,
             ignore: &ignore,
             layout: sluice_core::config::Layout::Sluice,
+            cache: None,
         })
         .unwrap()
     }

@@ -56,21 +56,62 @@ pub fn contract(
     })
 }
 
-/// Statement and migration rules over every migration, on all cores.
+/// Statement and migration rules over every migration: unchanged migrations
+/// from the analysis cache, the others on all cores.
 fn lint_statements(project: &Project, migrations: &[Migration]) -> Result<Vec<Diagnostic>> {
     let policy = crate::risk::policy(project)?;
-    let lint_one = |m: &Migration| crate::risk::lint(project, &policy, m).diagnostics;
+    let mut cache = crate::lint_cache::LintCache::load(project, &policy);
+    let mut diags = Vec::new();
+    let mut misses = Vec::new();
+    for m in migrations {
+        match cache.get(m) {
+            Some(lint) => diags.extend(lint.diagnostics),
+            None => misses.push(m),
+        }
+    }
+    for (m, lint) in lint_all(project, &policy, misses)? {
+        cache.put(m, &lint);
+        diags.extend(lint.diagnostics);
+    }
+    cache.save();
+    Ok(diags)
+}
+
+/// Analyses migrations on all cores. Work is taken from a shared queue, largest
+/// file first, so one large file does not leave the other cores idle at the end.
+fn lint_all<'m>(
+    project: &Project,
+    policy: &sluice_lint::Policy<'_>,
+    mut migrations: Vec<&'m Migration>,
+) -> Result<Vec<(&'m Migration, sluice_lint::MigrationLint)>> {
+    // Reading the text is the only fallible step; do it first, in order.
+    for m in &migrations {
+        m.load_text()?;
+    }
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1);
-    if migrations.len() < 16 || threads == 1 {
-        return Ok(migrations.iter().flat_map(lint_one).collect());
+        .unwrap_or(1)
+        .min(migrations.len().max(1));
+    let lint_one = |m: &'m Migration| (m, crate::risk::lint(project, policy, m));
+    if migrations.len() < 4 || threads == 1 {
+        return Ok(migrations.into_iter().map(lint_one).collect());
     }
-    let chunk = migrations.len().div_ceil(threads);
+    migrations.sort_by_key(|m| std::cmp::Reverse(m.text().len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let queue = &migrations;
     Ok(std::thread::scope(|s| {
-        let handles: Vec<_> = migrations
-            .chunks(chunk)
-            .map(|c| s.spawn(|| c.iter().flat_map(lint_one).collect::<Vec<_>>()))
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(m) = queue.get(i) else { break };
+                        out.push(lint_one(m));
+                    }
+                    out
+                })
+            })
             .collect();
         handles
             .into_iter()

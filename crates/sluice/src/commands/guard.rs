@@ -654,6 +654,7 @@ fn contract_at_head(
         filename: &project.config.filename,
         ignore: &ignore,
         layout: project.config.layout,
+        cache: None,
     })?;
     let ledger = match Ledger::load(&ledger_path)? {
         Some(l) => Some((l, std::fs::read_to_string(&ledger_path)?)),

@@ -92,6 +92,7 @@ impl Project {
             "MIGRATION_TIMEOUT_SECONDS",
             "GITHUB_SHA",
             "CI_COMMIT_SHA",
+            "SLUICE_NO_CACHE",
         ] {
             c.env_remove(k);
         }
