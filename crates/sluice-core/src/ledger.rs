@@ -200,9 +200,19 @@ impl Ledger {
         Ok(())
     }
 
-    /// The entry for a file name.
+    /// The entry for a file name (a linear search: to look up many, use
+    /// [`Ledger::by_file`]).
     pub fn entry(&self, file: &str) -> Option<&LedgerEntry> {
         self.migrations.iter().find(|e| e.file == file)
+    }
+
+    /// The entries by file name (the first, should a name repeat).
+    pub fn by_file(&self) -> std::collections::HashMap<&str, &LedgerEntry> {
+        let mut map = std::collections::HashMap::with_capacity(self.migrations.len());
+        for e in &self.migrations {
+            map.entry(e.file.as_str()).or_insert(e);
+        }
+        map
     }
 }
 

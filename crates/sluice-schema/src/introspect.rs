@@ -71,13 +71,101 @@ pub fn introspect(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbErr
     }
 }
 
+/// Reads the schema of a live database, spreading the catalog queries over
+/// `db` and the `extra` connections to the same database (Postgres; SQLite and
+/// an empty `extra` read on `db` alone). The server works on the three heavy
+/// queries (columns, index and constraint definitions) at once, which is what
+/// bounds a large schema's introspection. Same queries, same result as
+/// [`introspect`].
+pub fn introspect_parallel(
+    db: &mut dyn Database,
+    extra: &mut [Box<dyn Database>],
+    opts: &Options,
+) -> Result<Schema, DbError> {
+    if db.backend() != Backend::Postgres || extra.is_empty() {
+        return introspect(db, opts);
+    }
+    // The queries depend only on the options, not on each other's results:
+    // record them with a pass that answers every query with no rows, run them
+    // all, then build the schema from the answers in order.
+    let mut sqls = Vec::new();
+    postgres_with(
+        &mut |sql| {
+            sqls.push(sql);
+            Ok(Vec::new())
+        },
+        opts,
+    )?;
+    // Heaviest first, taken from one queue by every connection.
+    let weight = |sql: &str| {
+        ["pg_attribute", "pg_get_indexdef", "pg_get_constraintdef"]
+            .iter()
+            .any(|w| sql.contains(w))
+    };
+    let mut order: Vec<usize> = (0..sqls.len()).collect();
+    order.sort_by_key(|&i| !weight(&sqls[i]));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; sqls.len()]);
+    let mut conns: Vec<&mut dyn Database> = vec![db];
+    conns.extend(extra.iter_mut().map(|b| &mut **b as &mut dyn Database));
+    std::thread::scope(|sc| -> Result<(), DbError> {
+        let handles: Vec<_> = conns
+            .into_iter()
+            .map(|conn| {
+                let (next, results, order, sqls) = (&next, &results, &order, &sqls);
+                sc.spawn(move || -> Result<(), DbError> {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(k) else {
+                            return Ok(());
+                        };
+                        let rows = conn.query_rows(&sqls[i])?;
+                        results.lock().expect("results lock")[i] = Some(rows);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("introspection thread panicked")?;
+        }
+        Ok(())
+    })?;
+    let mut answers = results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .zip(sqls);
+    let mut fallback = Vec::new();
+    let schema = postgres_with(
+        &mut |sql| match answers.next() {
+            Some((Some(rows), asked)) if asked == sql => Ok(rows),
+            _ => {
+                fallback.push(sql);
+                Ok(Vec::new())
+            }
+        },
+        opts,
+    )?;
+    if !fallback.is_empty() {
+        return Err(DbError::msg(format!(
+            "introspection queries changed between passes: {fallback:?}"
+        )));
+    }
+    Ok(schema)
+}
+
 fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
+    postgres_with(&mut |sql: String| db.query_rows(&sql), opts)
+}
+
+type Query<'a> = dyn FnMut(String) -> Result<Vec<Row>, DbError> + 'a;
+
+fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
     let mut out = Schema {
         snapshot_version: SNAPSHOT_VERSION,
         dialect: "postgres".into(),
         ..Default::default()
     };
-    let mut q = |sql: String| db.query_rows(&sql);
 
     // 1. schemas
     for r in q(format!(

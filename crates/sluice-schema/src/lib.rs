@@ -9,5 +9,5 @@ pub mod model;
 
 pub use compare::{compare, Difference};
 pub use ddl::{diff, render, Ddl};
-pub use introspect::{introspect, Options};
+pub use introspect::{introspect, introspect_parallel, Options};
 pub use model::Schema;

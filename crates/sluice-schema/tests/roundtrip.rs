@@ -57,6 +57,21 @@ impl Db {
         )
         .unwrap()
     }
+
+    /// The same, with the queries spread over three connections.
+    fn schema_parallel(&self) -> Schema {
+        let mut extra: Vec<Box<dyn sluice_db::Database>> =
+            vec![Box::new(self.conn()), Box::new(self.conn())];
+        sluice_schema::introspect_parallel(
+            &mut self.conn(),
+            &mut extra,
+            &Options {
+                history_schema: "public".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
 }
 
 impl Drop for Db {
@@ -80,6 +95,11 @@ fn roundtrip(case: &str, common: &str, a: &str, b: &str) {
         to.run(common);
         to.run(to_sql);
         let (fs, ts) = (from.schema(), to.schema());
+        assert_eq!(
+            to.schema_parallel(),
+            ts,
+            "{case} {dir}: introspection over three connections differs"
+        );
         assert!(
             !compare(&fs, &ts).is_empty(),
             "{case} {dir}: the two sides should differ"

@@ -12,8 +12,9 @@ use crate::Diagnostic;
 
 pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else { return };
+    let by_file = ledger.by_file();
     for m in &ctx.catalog.migrations {
-        if let Some(e) = ledger.entry(&m.file_name) {
+        if let Some(e) = by_file.get(m.file_name.as_str()) {
             if e.checksum != m.checksum.to_hex() {
                 out.push(Diagnostic::new(
                     "ledger-mismatch",

@@ -21,8 +21,9 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         ));
         return;
     };
+    let by_file = ledger.by_file();
     for m in &ctx.catalog.migrations {
-        if ledger.entry(&m.file_name).is_none() {
+        if !by_file.contains_key(m.file_name.as_str()) {
             out.push(Diagnostic::new(
                 "ledger-missing",
                 &m.display_path,

@@ -9,8 +9,14 @@ use crate::Diagnostic;
 
 pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else { return };
+    let files: std::collections::HashSet<&str> = ctx
+        .catalog
+        .migrations
+        .iter()
+        .map(|m| m.file_name.as_str())
+        .collect();
     for e in &ledger.migrations {
-        if !ctx.catalog.migrations.iter().any(|m| m.file_name == e.file) {
+        if !files.contains(e.file.as_str()) {
             out.push(Diagnostic::new(
                 "ledger-orphan",
                 ctx.ledger_display,

@@ -27,15 +27,16 @@ pub fn run(project: &Project) -> Result<Outcome> {
     );
     let mut changes = Vec::new();
     if let Some(old) = &old {
+        let (old_files, new_files) = (old.by_file(), new.by_file());
         for e in &new.migrations {
-            match old.entry(&e.file) {
+            match old_files.get(e.file.as_str()) {
                 None => changes.push(format!("added    {}", e.file)),
                 Some(o) if o.checksum != e.checksum => changes.push(format!("changed  {}", e.file)),
                 _ => {}
             }
         }
         for o in &old.migrations {
-            if new.entry(&o.file).is_none() {
+            if !new_files.contains_key(o.file.as_str()) {
                 changes.push(format!("removed  {}", o.file));
             }
         }

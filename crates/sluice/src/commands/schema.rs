@@ -77,7 +77,14 @@ fn options(project: &Project) -> sluice_schema::Options {
 
 fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
     let mut db = session.connect()?;
-    sluice_schema::introspect(&mut *db, &options(project))
+    // Two more connections let the server build the heavy parts of a large
+    // schema at once; when they cannot be had, fewer are used.
+    let mut extra: Vec<_> = if db.backend() == sluice_db::Backend::Postgres {
+        (0..2).filter_map(|_| session.connect().ok()).collect()
+    } else {
+        Vec::new()
+    };
+    sluice_schema::introspect_parallel(&mut *db, &mut extra, &options(project))
         .map_err(|e| anyhow!("reading the schema of `{}`: {e}", session.env.name))
 }
 
