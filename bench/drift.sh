@@ -60,5 +60,9 @@ echo "== peak memory"
 [ -x "$peer/bin/migra" ] && /usr/bin/time -f "migra: %e s, %M KiB max RSS" "$peer/bin/migra" --unsafe "$PG/$a" "$PG/$b" >/dev/null || true
 echo "== verify on $T tables (expected schema from a snapshot, live introspection)"
 "$B" -C "$work/p" snapshot -q --out "$work/snap.json"
-hyperfine -N -w 2 -r 10 -i "$B -C $work/p verify -q --against $work/snap.json"
+hyperfine -N -w 2 -r 10 -i \
+  -n "verify --against snapshot" "$B -C $work/p verify -q --against $work/snap.json" \
+  -n "snapshot" "$B -C $work/p snapshot -q --out $work/snap2.json" 2>&1 | grep -E "Benchmark|Time|Range"
+/usr/bin/time -f "sluice verify: %M KiB max RSS" "$B" -C "$work/p" verify -q --against "$work/snap.json" >/dev/null 2>"$work/t" || true; tail -1 "$work/t"
+/usr/bin/time -f "sluice snapshot: %M KiB max RSS" "$B" -C "$work/p" snapshot -q --out "$work/snap2.json" >/dev/null 2>"$work/t" || true; tail -1 "$work/t"
 "$B" -C "$work/p" verify --against "$work/snap.json" || true
