@@ -149,19 +149,20 @@ impl Migration {
         down: Option<Section>,
         down_marker_line: Option<usize>,
     ) -> Migration {
-        Migration {
+        let m = Migration::unread(
             version,
             name,
             file_name,
             path,
             display_path,
             checksum,
-            text: OnceLock::from(text),
             header,
             up,
             down,
             down_marker_line,
-        }
+        );
+        m.text.get_or_init(|| text);
+        m
     }
 
     /// The normalised text (BOM removed, CRLF turned into LF). Line numbers are
