@@ -173,14 +173,13 @@ pub fn parse_revision(
     let down = function_body(&text, "downgrade").filter(|(r, _)| !is_empty_body(&text[r.clone()]));
     let name = file_name.trim_end_matches(".py").to_string();
     let down_marker_line = down.as_ref().map(|(_, l)| l.saturating_sub(1));
-    let migration = Migration::with_text(
+    let migration = Migration::unread(
         Version::revision(&revision),
         name,
         file_name,
         path,
         display_path,
         checksum,
-        text,
         header,
         Section {
             range: up_range,
@@ -193,7 +192,8 @@ pub fn parse_revision(
             no_transaction: false,
         }),
         down_marker_line,
-    );
+    )
+    .with_text(text);
     Ok((
         migration,
         RevisionInfo {

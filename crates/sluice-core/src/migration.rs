@@ -88,19 +88,19 @@ impl Migration {
         let down = down
             .map(|(s, _)| s)
             .filter(|s| has_sql(&text[s.range.clone()]));
-        Ok(Migration {
+        Ok(Migration::unread(
             version,
             name,
             file_name,
             path,
             display_path,
             checksum,
-            text: OnceLock::from(text),
             header,
             up,
             down,
             down_marker_line,
-        })
+        )
+        .with_text(text))
     }
 
     /// A migration whose parsed parts are known (from the stat cache) but whose
@@ -134,35 +134,11 @@ impl Migration {
         }
     }
 
-    /// A migration of another layout (alembic) built from its parts and text.
-    #[allow(clippy::too_many_arguments)]
-    pub fn with_text(
-        version: Version,
-        name: String,
-        file_name: String,
-        path: PathBuf,
-        display_path: String,
-        checksum: Checksum,
-        text: String,
-        header: Header,
-        up: Section,
-        down: Option<Section>,
-        down_marker_line: Option<usize>,
-    ) -> Migration {
-        let m = Migration::unread(
-            version,
-            name,
-            file_name,
-            path,
-            display_path,
-            checksum,
-            header,
-            up,
-            down,
-            down_marker_line,
-        );
-        m.text.get_or_init(|| text);
-        m
+    /// This migration with its text already known (a layout whose parts are
+    /// computed from the text, such as alembic's), so it is never read again.
+    pub fn with_text(self, text: String) -> Migration {
+        self.text.get_or_init(|| text);
+        self
     }
 
     /// The normalised text (BOM removed, CRLF turned into LF). Line numbers are
