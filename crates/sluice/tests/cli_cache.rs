@@ -103,9 +103,7 @@ fn a_corrupt_or_foreign_cache_is_an_empty_one() {
         assert_eq!(p.run(&["check", "--format", "json"]).stdout, expected);
         p.run(&["status", "--exit-code"]).ok();
     }
-    // A cache that claims a wrong checksum for an unchanged file is only
-    // trusted when the file's stamp matches; a forged stamp is the one thing
-    // it cannot detect, which is why CI runs from a fresh checkout.
+    // The cache rebuilt after the junk still sees an edit.
     std::thread::sleep(Duration::from_millis(30));
     p.run(&["status"]).ok();
     edit_in_place_keeping_mtime(&path);
@@ -160,4 +158,62 @@ fn the_cache_directory_ignores_itself_in_git() {
     let (p, _) = warm();
     let ignore = std::fs::read_to_string(p.path().join(".sluice/cache/.gitignore")).unwrap();
     assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+}
+
+/// The warm-equals-cold tests above would pass if the caches were never read.
+/// Forged entries show that they are, and that each is keyed as documented: a
+/// forged catalog entry is believed while the file's stamp is unchanged (which
+/// is why CI runs from a fresh checkout, docs/cache.md), a forged analysis
+/// entry while the file's checksum is unchanged.
+#[test]
+fn the_caches_are_read_and_keyed_as_documented() {
+    let (p, _) = warm();
+    std::thread::sleep(Duration::from_millis(30));
+    p.run(&["check"]).ok();
+    let cache = p.path().join(".sluice/cache");
+    let edit_json = |file: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cache.join(file)).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(cache.join(file), serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+
+    // Catalog: drop TITLE from b's cached header block.
+    edit_json("catalog.json", &|v| {
+        let entries = v["entries"].as_object_mut().unwrap();
+        let (_, e) = entries
+            .iter_mut()
+            .find(|(k, _)| k.ends_with("_b.sql"))
+            .expect("b is cached");
+        let head = e[2].as_str().unwrap().replace("-- TITLE: b\n", "");
+        e[2] = head.into();
+    });
+    p.run(&["check"])
+        .code(1)
+        .says("header-missing")
+        .says("TITLE");
+    p.run(&["--no-cache", "check"]).ok();
+
+    // Analysis: add a finding to a's cached analysis.
+    edit_json("check.json", &|v| {
+        let entries = v["entries"].as_object_mut().unwrap();
+        let (_, e) = entries
+            .iter_mut()
+            .find(|(k, _)| k.ends_with("_a.sql"))
+            .expect("a is analysed and cached");
+        e["diagnostics"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "rule": "drop-table", "severity": "error",
+                "path": "db/migrations/1000000000001_a.sql", "line": 1, "column": 1,
+                "message": "FORGED FINDING", "help": "none"
+            }));
+    });
+    p.run(&["--no-cache", "check"]).ok().never_says("FORGED");
+    p.run(&["check"]).code(1).says("FORGED FINDING");
+    // A changed file has another checksum: the forged entry no longer applies.
+    let a = p.migrations().join("1000000000001_a.sql");
+    std::fs::write(&a, std::fs::read_to_string(&a).unwrap() + "-- edited\n").unwrap();
+    p.run(&["check"]).never_says("FORGED");
 }

@@ -76,14 +76,23 @@ fn options(project: &Project) -> sluice_schema::Options {
 }
 
 fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
-    let mut db = session.connect()?;
-    // Two more connections let the server build the heavy parts of a large
-    // schema at once; when they cannot be had, fewer are used.
-    let mut extra: Vec<_> = if db.backend() == sluice_db::Backend::Postgres {
-        (0..2).filter_map(|_| session.connect().ok()).collect()
-    } else {
-        Vec::new()
-    };
+    // Postgres: two more connections let the server build the heavy parts of a
+    // large schema at once. They are opened together with the first (each is a
+    // backend start and an authentication); when they cannot be had, fewer are
+    // used.
+    let postgres = session.env.url.starts_with("postgres");
+    let (db, mut extra) = std::thread::scope(|sc| {
+        let others: Vec<_> = (0..if postgres { 2 } else { 0 })
+            .map(|_| sc.spawn(|| session.connect().ok()))
+            .collect();
+        let db = session.connect();
+        let extra: Vec<_> = others
+            .into_iter()
+            .filter_map(|h| h.join().expect("connection thread panicked"))
+            .collect();
+        (db, extra)
+    });
+    let mut db = db?;
     sluice_schema::introspect_parallel(&mut *db, &mut extra, &options(project))
         .map_err(|e| anyhow!("reading the schema of `{}`: {e}", session.env.name))
 }
