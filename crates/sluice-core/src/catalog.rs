@@ -164,6 +164,16 @@ impl Catalog {
         it.next().is_none().then_some(first)
     }
 
+    /// Reads the text of every migration not read yet (stat-cache hits), so
+    /// that a file changed or removed since the directory was listed is an
+    /// error here, naming it, rather than when its SQL is needed.
+    pub fn read_texts(&self) -> Result<(), CoreError> {
+        for m in &self.migrations {
+            m.load_text()?;
+        }
+        Ok(())
+    }
+
     /// Whether two files share a version.
     pub fn has_duplicates(&self) -> bool {
         self.issues
@@ -415,6 +425,53 @@ mod tests {
             .issues
             .iter()
             .any(|i| matches!(i, CatalogIssue::RevisionGap { parent, .. } if parent == "zz")));
+    }
+
+    #[test]
+    fn cache_hits_are_read_on_demand_and_a_file_changed_meanwhile_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, cache) = (dir.path().join("m"), dir.path().join("cache"));
+        std::fs::create_dir_all(&root).unwrap();
+        let a = root.join("1000000000001_a.sql");
+        std::fs::write(&a, "-- TITLE: A\nSELECT 1;\n\n-- sluice:down\nSELECT 2;\n").unwrap();
+        let re = Regex::new(r"^\d{13}_[a-z0-9_]+\.sql$").unwrap();
+        let load = || {
+            Catalog::load(&CatalogOptions {
+                dir: &root,
+                root: &root,
+                filename: &re,
+                ignore: &[],
+                layout: crate::config::Layout::Sluice,
+                cache: Some(&cache),
+            })
+            .unwrap()
+        };
+        // The file must be older than the cache for its entry to be trusted.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let read = load();
+        assert!(read.migrations[0].text_loaded());
+        let hit = load();
+        let m = &hit.migrations[0];
+        assert!(!m.text_loaded(), "a cache hit is not read");
+        assert_eq!(
+            (m.checksum, &m.header, &m.up, &m.down, m.down_marker_line),
+            (
+                read.migrations[0].checksum,
+                &read.migrations[0].header,
+                &read.migrations[0].up,
+                &read.migrations[0].down,
+                read.migrations[0].down_marker_line
+            )
+        );
+        assert_eq!(m.down_sql(), Some("SELECT 2;\n"), "read on first use");
+
+        let hit = load();
+        std::fs::write(&a, "-- TITLE: A\nSELECT 9;\n").unwrap();
+        let err = hit.read_texts().unwrap_err().to_string();
+        assert!(
+            err.contains("1000000000001_a.sql") && err.contains("changed while sluice was running"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -85,6 +85,16 @@ impl Project {
         })?)
     }
 
+    /// The migrations directory with every migration's text read: for commands
+    /// that use the SQL of migrations other than the pending ones (plan, down,
+    /// report, approve, verify, adopt). `status`, `apply` and `check` use
+    /// [`Project::catalog`] and read only what they need.
+    pub fn catalog_with_text(&self) -> Result<Catalog> {
+        let catalog = self.catalog()?;
+        catalog.read_texts()?;
+        Ok(catalog)
+    }
+
     /// `<root>/.sluice/cache`, where the stat cache and the analysis cache live;
     /// None with `--no-cache`.
     pub fn cache_dir(&self) -> Option<std::path::PathBuf> {

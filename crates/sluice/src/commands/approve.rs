@@ -45,7 +45,7 @@ pub fn run(project: &Project, a: &ApproveArgs) -> Result<Outcome> {
             bail!("{what} must not be empty");
         }
     }
-    let catalog = project.catalog()?;
+    let catalog = project.catalog_with_text()?;
     let version = Version::parse(&a.version).unwrap_or_else(|| Version::revision(&a.version));
     let m = catalog.get(&version).ok_or_else(|| {
         anyhow!(

@@ -27,7 +27,7 @@ pub struct DownArgs {
 pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     let session = Session::start(project, "down")?;
     let env_name = session.env.name.clone();
-    let catalog = project.catalog()?;
+    let catalog = project.catalog_with_text()?;
     let mut db = session.lock()?;
     if !session.env.allow_down {
         let f = Diagnostic::new(

@@ -46,6 +46,7 @@ pub fn execute(
     opts: &PlanOptions,
 ) -> Result<Outcome> {
     let project = session.project;
+    catalog.read_texts()?;
     let report = plan::plan(session, catalog, opts)?;
     let outcome = if report.blocked() {
         "blocked"

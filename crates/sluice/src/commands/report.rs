@@ -274,7 +274,7 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
     if a.versions.is_empty() && project.config.layout == sluice_core::config::Layout::Alembic {
         anyhow::bail!("with the alembic layout, sluice keeps no history to tell what is pending: name the revisions with `--versions REV,...`");
     }
-    let catalog = project.catalog()?;
+    let catalog = project.catalog_with_text()?;
     let env = if project.global.env.is_some() || a.versions.is_empty() {
         Some(project.environment()?)
     } else {

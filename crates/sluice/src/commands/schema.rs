@@ -244,7 +244,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
             format!("snapshot {}", p.display()),
         ),
         None => {
-            let catalog = project.catalog()?;
+            let catalog = project.catalog_with_text()?;
             let history = session
                 .connect()?
                 .load_history()
@@ -535,7 +535,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
             session.env.name
         );
     }
-    let catalog = project.catalog()?;
+    let catalog = project.catalog_with_text()?;
     let mut db = session.lock()?;
     let history = db
         .load_history()
@@ -571,7 +571,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         let name = crate::commands::new::snake(&a.name);
         adopted_body(project, v, &name, &env_name, &a.incident, &diffs, &script)
     })?;
-    let catalog = project.catalog()?;
+    let catalog = project.catalog_with_text()?;
     let m = catalog
         .get(&version)
         .ok_or_else(|| anyhow!("the new migration {} is not in the catalog", version))?;
