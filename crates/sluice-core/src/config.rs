@@ -481,9 +481,11 @@ impl Config {
 
     /// Parses a config file's text. Errors name the file, line and key.
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, CoreError> {
+        // The error quotes the offending line, which may hold a URL whose
+        // password is not registered yet: redact it by structure.
         toml::from_str(text).map_err(|e| CoreError::Config {
             path: path.into(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::redact::redact_lines(e.to_string().trim_end()),
         })
     }
 

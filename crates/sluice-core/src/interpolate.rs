@@ -20,7 +20,10 @@ pub fn interpolate(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
             continue;
         };
         let Some(close) = body_and_tail.find('}') else {
-            return Err(format!("unterminated `${{` in {value:?}"));
+            return Err(format!(
+                "unterminated `${{` in {:?} (write `$$` for a literal `$`)",
+                crate::redact::redact_text(value)
+            ));
         };
         let body = &body_and_tail[..close];
         let (name, default) = match body.find(":-") {
@@ -28,21 +31,39 @@ pub fn interpolate(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
             None => (body, None),
         };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("`${{{body}}}` is not a valid variable reference"));
+            return Err(match shown(value, body) {
+                Some(shown) => format!("`${{{body}}}` in {shown:?} is not a valid variable reference (write `$$` for a literal `$`)"),
+                None => format!("a `${{…}}` in the password of {:?} is not a valid variable reference (write `$$` for a literal `$`)", crate::redact::redact_text(value)),
+            });
         }
         match (lookup(name).filter(|v| !v.is_empty()), default) {
             (Some(v), _) => out.push_str(&v),
             (None, Some(d)) => out.push_str(d),
             (None, None) => {
-                return Err(format!(
-                    "environment variable {name} is not set (write `${{{name}:-default}}` to give a default)"
-                ))
+                return Err(match shown(value, body) {
+                    Some(_) => format!(
+                        "environment variable {name} is not set (write `${{{name}:-default}}` to give a default)"
+                    ),
+                    None => format!(
+                        "a variable named in the password of {:?} is not set (write `$$` for a literal `$`)",
+                        crate::redact::redact_text(value)
+                    ),
+                })
             }
         }
         rest = &body_and_tail[close + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// The redacted value when the reference `${body}` is still visible in it (so
+/// naming it reveals nothing of a password); None when it sits in a secret.
+fn shown(value: &str, body: &str) -> Option<String> {
+    let redacted = crate::redact::redact_text(value);
+    redacted
+        .contains(&format!("${{{body}}}"))
+        .then_some(redacted)
 }
 
 #[cfg(test)]
@@ -72,5 +93,18 @@ mod tests {
         let e = interpolate("${NOPE}", &env).unwrap_err();
         assert!(e.contains("NOPE"), "{e}");
         assert!(interpolate("${HOST", &env).is_err());
+    }
+
+    #[test]
+    fn errors_never_show_a_password() {
+        for v in [
+            "postgres://u:pw${x@h/db",
+            "postgres://u:Zq${a-b}9@h/db",
+            "postgres://u:Zq${NOPE}9@h/db",
+        ] {
+            let e = interpolate(v, &env).unwrap_err();
+            assert!(!e.contains("pw") && !e.contains("Zq"), "{e}");
+            assert!(e.contains("postgres://u:***@h/db"), "{e}");
+        }
     }
 }

@@ -165,25 +165,53 @@ pub struct ConnectOptions<'a> {
     pub history_schema: &'a str,
 }
 
-/// Opens a connection for a URL: `sqlite://path`, `sqlite:path`,
-/// `sqlite:///absolute/path`, `sqlite::memory:`, `postgres://…`,
-/// `postgresql://…`.
-pub fn connect(url: &str, opts: &ConnectOptions<'_>) -> Result<Box<dyn Database>, DbError> {
-    if let Some(rest) = url.strip_prefix("sqlite:") {
-        return Ok(Box::new(sqlite::SqliteDb::open(rest, opts.root)?));
+/// Which backend a connection string is for: `sqlite:` URLs, `postgres://` and
+/// `postgresql://` URLs, or a libpq keyword/value string (`host=… dbname=…`,
+/// which the Postgres driver reads as libpq does). This is the one place that
+/// reads a URL's scheme. An unsupported one is an error that shows the string
+/// redacted.
+pub fn backend_of(url: &str) -> Result<Backend, DbError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Backend::Sqlite);
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(postgres::PostgresDb::connect(
-            url,
-            opts.history_schema,
-        )?));
+        return Ok(Backend::Postgres);
     }
-    let scheme = url.split(':').next().unwrap_or("");
-    let msg = match scheme {
-        "mysql" | "mariadb" => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://)"),
-        _ => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"),
+    if !url.contains("://") && is_keyword_value(url) {
+        return Ok(Backend::Postgres);
+    }
+    let shown = sluice_core::redact::redact_url(url);
+    let msg = match url.find("://").map(|i| &url[..i]) {
+        Some(scheme @ ("mysql" | "mariadb")) => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://, libpq key=value strings); got {shown}"),
+        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => format!("unsupported database URL scheme `{scheme}` in {shown}: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string"),
+        _ => format!("not a database URL: {shown}: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string (host=… dbname=…)"),
     };
     Err(DbError::msg(msg))
+}
+
+/// Whether `s` is a libpq keyword/value connection string the Postgres driver
+/// accepts (`host=db user=app dbname=x`).
+pub fn is_keyword_value(s: &str) -> bool {
+    let t = s.trim_start();
+    let key_end = t.find(|c: char| c == '=' || c.is_whitespace());
+    let keyed = key_end.is_some_and(|i| i > 0 && t[i..].trim_start().starts_with('='));
+    keyed && s.parse::<::postgres::Config>().is_ok()
+}
+
+/// Opens a connection for a URL: `sqlite://path`, `sqlite:path`,
+/// `sqlite:///absolute/path`, `sqlite::memory:`, `postgres://…`,
+/// `postgresql://…`, or a libpq keyword/value string.
+pub fn connect(url: &str, opts: &ConnectOptions<'_>) -> Result<Box<dyn Database>, DbError> {
+    match backend_of(url)? {
+        Backend::Sqlite => {
+            let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+            Ok(Box::new(sqlite::SqliteDb::open(rest, opts.root)?))
+        }
+        Backend::Postgres => Ok(Box::new(postgres::PostgresDb::connect(
+            url,
+            opts.history_schema,
+        )?)),
+    }
 }
 
 /// Quotes an SQL string literal (standard-conforming strings: `'` doubled).

@@ -125,7 +125,20 @@ pub fn main() -> i32 {
         if msg.contains("Broken pipe") {
             std::process::exit(141);
         }
-        default_hook(info);
+        // A panic message may quote its input (a URL, say): never print it
+        // unredacted.
+        if msg.is_empty() {
+            default_hook(info);
+        } else {
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!(
+                "sluice panicked{at}: {}\nthis is a bug in sluice: please report it",
+                crate::secrets::scrub_nonblocking(msg)
+            );
+        }
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -113,9 +113,7 @@ pub fn verify_current_with(
     let fail = |e: String| NotCurrent {
         error: Some(sluice_core::redact::scrub(
             &e,
-            &sluice_core::redact::url_password(url)
-                .into_iter()
-                .collect::<Vec<_>>(),
+            &sluice_core::redact::passwords(url),
         )),
         ..Default::default()
     };

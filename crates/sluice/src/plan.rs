@@ -339,16 +339,6 @@ pub fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<Strin
     Ok(env.url.clone())
 }
 
-fn backend_of(url: &str) -> Option<Backend> {
-    if url.starts_with("sqlite:") {
-        Some(Backend::Sqlite)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Some(Backend::Postgres)
-    } else {
-        None
-    }
-}
-
 /// Computes the plan.
 pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
     let project = session.project;
@@ -598,10 +588,12 @@ impl ScratchRun<'_> {
 fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scratch, Backend)> {
     let env = &session.env;
     let shown = sluice_core::redact::redact_url(server);
-    let backend = backend_of(server).ok_or_else(|| {
-        anyhow!("the scratch server {shown} is not a sqlite:// or postgres:// URL")
-    })?;
-    if let Some(target) = backend_of(&env.url).filter(|b| *b != backend) {
+    let backend =
+        sluice_db::backend_of(server).map_err(|e| anyhow!("the scratch server: {}", e.message))?;
+    if let Some(target) = sluice_db::backend_of(&env.url)
+        .ok()
+        .filter(|b| *b != backend)
+    {
         bail!(
             "the scratch server {shown} is {} but environment `{}` is {}: the replay must run on the same kind of database",
             backend.as_str(),

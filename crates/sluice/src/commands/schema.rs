@@ -80,7 +80,8 @@ fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
     // large schema at once. They are opened together with the first (each is a
     // backend start and an authentication); when they cannot be had, fewer are
     // used.
-    let postgres = session.env.url.starts_with("postgres");
+    let postgres =
+        sluice_db::backend_of(&session.env.url).ok() == Some(sluice_db::Backend::Postgres);
     let (db, mut extra) = std::thread::scope(|sc| {
         let others: Vec<_> = (0..if postgres { 2 } else { 0 })
             .map(|_| sc.spawn(|| session.connect().ok()))
@@ -122,7 +123,13 @@ fn read_snapshot(project: &Project, path: &std::path::Path) -> Result<Schema> {
 
 /// `--from` / `--to`: a URL, else a file.
 fn side(project: &Project, spec: &str) -> Result<Schema> {
-    if spec.contains("://") || spec.starts_with("sqlite:") {
+    // A URL or a libpq key=value string, unless a file by that name exists.
+    let is_file = project.config.root.join(spec).is_file();
+    if !is_file
+        && (spec.contains("://")
+            || spec.starts_with("sqlite:")
+            || sluice_db::is_keyword_value(spec))
+    {
         crate::secrets::register_url(spec);
         let mut db = sluice_db::connect(
             spec,
@@ -131,7 +138,13 @@ fn side(project: &Project, spec: &str) -> Result<Schema> {
                 history_schema: &project.config.file.history.schema,
             },
         )
-        .map_err(|e| anyhow!("{}: {e}", sluice_core::redact::redact_url(spec)))?;
+        .map_err(|e| {
+            anyhow!(
+                "{}: {}",
+                sluice_core::redact::redact_url(spec),
+                crate::secrets::scrub(&e.to_string())
+            )
+        })?;
         sluice_schema::introspect(&mut *db, &options(project)).map_err(|e| {
             anyhow!(
                 "reading the schema of {}: {e}",
@@ -529,7 +542,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
             a.incident
         );
     }
-    if !session.env.url.starts_with("postgres") {
+    if sluice_db::backend_of(&session.env.url).ok() != Some(sluice_db::Backend::Postgres) {
         bail!(
             "adopt writes Postgres DDL and `{}` is not a Postgres database: for SQLite, write the retroactive migration by hand (`sluice verify` lists what changed)",
             session.env.name
