@@ -42,6 +42,36 @@ fn err(e: postgres::Error) -> DbError {
     }
 }
 
+/// One simple-query batch: `BEGIN`, each statement, the bookkeeping, `COMMIT`,
+/// and the span of each statement in characters (Postgres reports error
+/// positions in characters).
+///
+/// Every statement is followed by a newline before its `;`: a statement whose
+/// last line ends in a `-- comment` would otherwise swallow the separator (and
+/// run into the next statement), which psql never does because it sends the
+/// statement up to its own `;`.
+pub fn transaction_batch(
+    statements: &[&str],
+    bookkeeping: &[String],
+) -> (String, Vec<(usize, usize)>) {
+    let mut sql = String::from("BEGIN;\n");
+    let mut spans = Vec::with_capacity(statements.len());
+    let mut chars = sql.len();
+    for s in statements {
+        let n = s.chars().count();
+        spans.push((chars, chars + n));
+        sql.push_str(s);
+        sql.push_str("\n;\n");
+        chars += n + 3;
+    }
+    for b in bookkeeping {
+        sql.push_str(b);
+        sql.push_str("\n;\n");
+    }
+    sql.push_str("COMMIT;");
+    (sql, spans)
+}
+
 /// Parses a Postgres URL (or key=value connection string).
 pub fn parse_url(url: &str) -> Result<postgres::Config, DbError> {
     url.parse()
@@ -143,22 +173,7 @@ impl Executor for PostgresDb {
         statements: &[&str],
         bookkeeping: &[String],
     ) -> Result<(), StatementFailure> {
-        let mut sql = String::from("BEGIN;\n");
-        let mut spans = Vec::with_capacity(statements.len());
-        // Postgres reports positions in characters; count them as we go.
-        let mut chars = sql.len();
-        for s in statements {
-            let n = s.chars().count();
-            spans.push((chars, chars + n));
-            sql.push_str(s);
-            sql.push_str(";\n");
-            chars += n + 2;
-        }
-        for b in bookkeeping {
-            sql.push_str(b);
-            sql.push_str(";\n");
-        }
-        sql.push_str("COMMIT;");
+        let (sql, spans) = transaction_batch(statements, bookkeeping);
         match self.client.batch_execute(&sql) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -326,5 +341,78 @@ impl Locker for PostgresDb {
 impl Database for PostgresDb {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_batch;
+    use proptest::prelude::*;
+
+    /// Pieces a statement's text is made of, each of which psql keeps inside
+    /// one statement.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_]{1,8}".prop_map(|s| s),
+            Just("'a;b'".to_string()),
+            Just("'it''s; --'".to_string()),
+            Just("\"q;\"\"x\"".to_string()),
+            Just("$$ ; -- $$".to_string()),
+            Just("$t$ ;'$t$".to_string()),
+            Just("/* ; */".to_string()),
+            Just("/* a /* nested ; */ b */".to_string()),
+            Just("-- note ;\n".to_string()),
+            Just("E'\\\\'';'".to_string()),
+            Just("(1, 2)".to_string()),
+            Just("\n".to_string()),
+        ]
+    }
+
+    fn statement() -> impl Strategy<Value = String> {
+        (
+            "[a-z]{1,6}",
+            prop::collection::vec(piece(), 0..6),
+            prop::option::of(Just(" -- trailing note")),
+        )
+            .prop_map(|(head, pieces, trailing)| {
+                let mut s = head;
+                for p in pieces {
+                    s.push(' ');
+                    s.push_str(&p);
+                }
+                if let Some(t) = trailing {
+                    s.push_str(t);
+                }
+                s
+            })
+    }
+
+    proptest! {
+        /// Split the way psql splits (sluice-sql's scanner), the batch holds
+        /// exactly BEGIN, each statement unchanged, the bookkeeping and COMMIT.
+        #[test]
+        fn the_batch_splits_back_into_the_statements(stmts in prop::collection::vec(statement(), 1..6)) {
+            let refs: Vec<&str> = stmts.iter().map(String::as_str).collect();
+            let book = vec!["INSERT INTO h VALUES (1)".to_string()];
+            let (sql, spans) = transaction_batch(&refs, &book);
+            let split = sluice_sql::split(&sql, sluice_core::config::Dialect::Postgres).unwrap();
+            let texts: Vec<&str> = split.iter().map(|s| s.text(&sql).trim_end()).collect();
+            let mut want = vec!["BEGIN"];
+            want.extend(refs.iter().map(|s| s.trim_end()));
+            want.push("INSERT INTO h VALUES (1)");
+            want.push("COMMIT");
+            prop_assert_eq!(texts, want);
+            for (s, (a, b)) in refs.iter().zip(&spans) {
+                let got: String = sql.chars().skip(*a).take(b - a).collect();
+                prop_assert_eq!(&got, s);
+            }
+        }
+    }
+
+    #[test]
+    fn a_trailing_line_comment_does_not_swallow_the_separator() {
+        let (sql, _) = transaction_batch(&["CREATE TABLE a (id int) -- note"], &[]);
+        let split = sluice_sql::split(&sql, sluice_core::config::Dialect::Postgres).unwrap();
+        assert_eq!(split.len(), 3, "{sql}");
     }
 }

@@ -367,6 +367,10 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
         .filter_map(|e| e.migration)
         .collect();
     let steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    // apply refuses these before running anything; so does the replay.
+    let transaction_control = runner::transaction_control(&steps);
+    let refuses_transaction_control = !transaction_control.is_empty();
+    gates.extend(transaction_control);
 
     let policy = crate::risk::policy(project)?;
     let analyses: Vec<Analysis> = pending
@@ -381,10 +385,16 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
     for (m, analysis) in pending.iter().zip(&analyses) {
         let lint = sluice_lint::lint_migration(m, analysis, &policy);
         max_risk = max_risk.max(Some(lint.risk));
+        // A lint finding the gates already hold (transaction-nesting) counts once.
+        let held: Vec<(&str, String, usize)> = gates
+            .iter()
+            .map(|d| (d.rule, d.path.clone(), d.line))
+            .collect();
         blocking.extend(
             lint.diagnostics
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
+                .filter(|d| !held.contains(&(d.rule, d.path.clone(), d.line)))
                 .cloned(),
         );
         let needed = approvals
@@ -443,6 +453,11 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
     };
     if opts.no_replay {
         report.replay.skipped = Some("--no-replay".into());
+    } else if refuses_transaction_control {
+        report.replay.skipped = Some(
+            "a pending migration holds transaction control that apply refuses: fix that first"
+                .into(),
+        );
     } else if !report.gates.iter().all(|d| d.rule.starts_with("approval-")) {
         report.replay.skipped =
             Some("a gate refuses this environment's history: fix that first".into());

@@ -72,6 +72,10 @@ fn plan<'a>(
         .filter_map(|e| e.migration)
         .collect();
     let mut steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let refused = runner::transaction_control(&steps);
+    if !refused.is_empty() {
+        return Ok(Plan::Blocked(refused));
+    }
     let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
     if !approvals.findings.is_empty() {
         return Ok(Plan::Blocked(approvals.findings));

@@ -110,6 +110,10 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     }
     let migrations: Vec<&Migration> = targets.iter().filter_map(|t| t.migration).collect();
     let steps = runner::prepare(&migrations, Direction::Down, project.config.dialect)?;
+    let refused = runner::transaction_control(&steps);
+    if !refused.is_empty() {
+        return session.refuse(&mut db, refused);
+    }
     let text = !project.json() && !project.global.quiet;
     if text {
         println!(

@@ -1,0 +1,108 @@
+//! Durability and honest reporting: regressions found by trying sluice as an
+//! unlucky operator would (issue: trust). Each test is named after what broke.
+
+mod common;
+use common::{sqlite_column, PgDb, Project};
+
+/// The body line `n` (1-based) of a migration written by `Project::migration`
+/// (the header takes six lines).
+fn body_line(n: usize) -> String {
+    (6 + n).to_string()
+}
+
+#[test]
+fn commit_inside_a_transactional_migration_is_refused_before_anything_runs() {
+    let db = PgDb::create();
+    for (stmt, name) in [
+        ("COMMIT", "commit"),
+        ("ABORT", "abort"),
+        ("ROLLBACK AND CHAIN", "rollback_chain"),
+        ("END", "end_"),
+        ("BEGIN", "begin_"),
+        ("ROLLBACK", "rollback"),
+    ] {
+        let p = Project::postgres(&db.url());
+        p.migration(
+            "1000000000001",
+            name,
+            &format!("CREATE TABLE a (id int);\n{stmt};\nCREATE TABLE b (id int);\nSELECT 1/0;\n"),
+        );
+        p.hash();
+        let r = p.run(&["apply"]);
+        r.code(1)
+            .says("transaction-nesting")
+            .says(&format!(
+                "db/migrations/1000000000001_{name}.sql:{}",
+                body_line(2)
+            ))
+            .never_says("nothing of it was applied");
+        assert_eq!(
+            db.scalar("SELECT to_regclass('a') IS NULL"),
+            "t",
+            "{stmt}: a ran"
+        );
+        let applied = db.column("SELECT count(*) FROM sluice_history WHERE status <> 'failed'");
+        assert!(
+            applied.is_empty() || applied == ["0"],
+            "{stmt}: {applied:?}"
+        );
+        // plan refuses it too, without replaying it.
+        let r = p.run(&["plan"]);
+        r.code(1).says("transaction-nesting");
+    }
+}
+
+#[test]
+fn commit_in_a_down_section_is_refused_by_down() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE t (id int);\n-- sluice:down\nDROP TABLE t;\nCOMMIT;\n",
+    );
+    p.hash();
+    // `check` reports it as well; apply of the up section is fine.
+    p.run(&["apply"]).ok();
+    p.run(&["down"]).code(1).says("transaction-nesting");
+    assert_eq!(
+        sqlite_column(
+            &p.path().join("dev.db"),
+            "SELECT count(*) FROM sqlite_master WHERE name = 't'"
+        ),
+        ["1"]
+    );
+}
+
+#[test]
+fn commit_inside_a_transactional_sqlite_migration_is_refused() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).code(1).says("transaction-nesting");
+    assert_eq!(
+        sqlite_column(
+            &p.path().join("dev.db"),
+            "SELECT count(*) FROM sqlite_master WHERE name = 'a'"
+        ),
+        ["0"]
+    );
+}
+
+#[test]
+fn a_line_comment_before_the_separator_does_not_swallow_it() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE a (id int) -- the table\n;\nALTER TABLE a ADD COLUMN b int -- a column\n;\nINSERT INTO a VALUES (1, 2) -- a row\n;\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    assert_eq!(db.scalar("SELECT b FROM a"), "2");
+    p.run(&["status", "--exit-code"]).ok();
+}
