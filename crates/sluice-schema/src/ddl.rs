@@ -31,49 +31,11 @@ pub struct Ddl {
     pub destructive: Option<String>,
 }
 
-/// An identifier as SQL must write it (lower-case plain names stay bare).
+/// An identifier as Postgres's `quote_ident()` writes it: bare when it is a
+/// plain lower-case name that is not a keyword (other than an unreserved one)
+/// in the server's own keyword list; else double-quoted.
 pub fn ident(s: &str) -> String {
-    const RESERVED: &[&str] = &[
-        "all",
-        "and",
-        "as",
-        "check",
-        "column",
-        "constraint",
-        "default",
-        "desc",
-        "end",
-        "false",
-        "from",
-        "group",
-        "index",
-        "limit",
-        "not",
-        "null",
-        "offset",
-        "or",
-        "order",
-        "primary",
-        "references",
-        "select",
-        "table",
-        "to",
-        "true",
-        "unique",
-        "user",
-        "where",
-    ];
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain && !RESERVED.contains(&s) {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
+    sluice_sql::keywords::quote_ident(s)
 }
 
 fn q(schema: &str, name: &str) -> String {

@@ -27,6 +27,7 @@
 
 pub mod facts;
 pub mod generic;
+pub mod keywords;
 pub mod pg;
 
 use sluice_core::config::Dialect;

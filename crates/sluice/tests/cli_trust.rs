@@ -106,3 +106,67 @@ fn a_line_comment_before_the_separator_does_not_swallow_it() {
     assert_eq!(db.scalar("SELECT b FROM a"), "2");
     p.run(&["status", "--exit-code"]).ok();
 }
+
+#[test]
+fn verify_against_refuses_json_that_is_not_a_snapshot() {
+    let p = Project::sqlite();
+    p.migration("1000000000001", "t", "CREATE TABLE t (id int);\n");
+    p.hash();
+    p.run(&["apply"]).ok();
+    for (name, text) in [
+        ("empty.json", "{}"),
+        ("array.json", "[]"),
+        (
+            "package.json",
+            "{\"name\": \"app\", \"version\": \"1.0.0\"}",
+        ),
+        ("nodialect.json", "{\"snapshot_version\": 1}"),
+        (
+            "extra.json",
+            "{\"snapshot_version\": 1, \"dialect\": \"sqlite\", \"entries\": []}",
+        ),
+    ] {
+        p.raw(name, text.as_bytes());
+        p.run(&["verify", "--against", name])
+            .code(2)
+            .says(name)
+            .says("sluice snapshot")
+            .never_says("no drift");
+    }
+    for other in [
+        "db/migrations/checksums.json",
+        ".artifacts/deploy/nogit/migration.json",
+    ] {
+        p.run(&["verify", "--against", other]).code(2).says(other);
+    }
+    // A real snapshot still verifies.
+    p.run(&["snapshot", "--out", "snap.json"]).ok();
+    p.run(&["verify", "--against", "snap.json"]).ok();
+}
+
+#[test]
+fn generated_ddl_quotes_every_keyword_used_as_a_name() {
+    let from = PgDb::create();
+    let to = PgDb::create();
+    to.client()
+        .batch_execute(
+            "CREATE TABLE \"order\" (\"create\" int PRIMARY KEY, \"for\" text, \"on\" int, \"window\" int, \"grant\" int, \"between\" int, \"left\" int, abort int);
+             CREATE INDEX \"select\" ON \"order\" (\"window\");
+             CREATE VIEW \"user\" AS SELECT \"create\", \"for\" FROM \"order\";",
+        )
+        .unwrap();
+    let p = Project::postgres(&from.url());
+    let r = p.run(&["diff", "--from", &from.url(), "--to", &to.url()]);
+    r.code(1); // differences, as diff(1) says
+               // The DDL runs on the server, and afterwards there is nothing to diff.
+    from.client()
+        .batch_execute(&r.stdout)
+        .unwrap_or_else(|e| panic!("generated DDL fails: {e}\n{}", r.stdout));
+    let again = p.run(&["diff", "--from", &from.url(), "--to", &to.url()]);
+    again.ok();
+    assert!(
+        !again.stdout.contains("CREATE") && !again.stdout.contains("ALTER"),
+        "{}",
+        again.stdout
+    );
+}

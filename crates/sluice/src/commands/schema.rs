@@ -98,27 +98,73 @@ fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
         .map_err(|e| anyhow!("reading the schema of `{}`: {e}", session.env.name))
 }
 
+/// The top-level fields of a snapshot (`sluice snapshot` writes all of them).
+const SNAPSHOT_FIELDS: [&str; 10] = [
+    "snapshot_version",
+    "dialect",
+    "schemas",
+    "extensions",
+    "enums",
+    "domains",
+    "sequences",
+    "tables",
+    "views",
+    "functions",
+];
+
+/// Reads a snapshot written by `sluice snapshot`. Anything else (`{}`, an
+/// array, a package.json, the ledger, an evidence file) is an error naming the
+/// file: it carries its `snapshot_version` and `dialect`, and no field a
+/// snapshot does not have.
 fn read_snapshot(project: &Project, path: &std::path::Path) -> Result<Schema> {
     let full = project.config.root.join(path);
-    let text = std::fs::read_to_string(&full)
-        .with_context(|| format!("reading snapshot {}", project.rel(&full)))?;
-    let s: Schema = serde_json::from_str(&text).map_err(|e| {
+    let shown = sluice_core::redact::redact_text(&project.rel(&full));
+    let text =
+        std::fs::read_to_string(&full).with_context(|| format!("reading snapshot {shown}"))?;
+    let hint = "write one with `sluice snapshot`";
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
-            "{}:{}:{}: not a sluice schema snapshot: {e}; write one with `sluice snapshot`",
-            project.rel(&full),
+            "{shown}:{}:{}: not a sluice schema snapshot: {e}; {hint}",
             e.line(),
             e.column()
         )
     })?;
-    if s.snapshot_version > sluice_schema::model::SNAPSHOT_VERSION {
+    let Some(obj) = value.as_object() else {
+        bail!("{shown}: not a sluice schema snapshot (a JSON object is expected); {hint}");
+    };
+    let unknown: Vec<&str> = obj
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !SNAPSHOT_FIELDS.contains(k))
+        .collect();
+    if !unknown.is_empty() {
         bail!(
-            "{} is snapshot format {}; this sluice reads up to {}: upgrade sluice",
-            project.rel(&full),
-            s.snapshot_version,
+            "{shown}: not a sluice schema snapshot: unknown field{} {}; {hint}",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let version = obj.get("snapshot_version").and_then(|v| v.as_u64());
+    let Some(version) = version.filter(|v| *v >= 1) else {
+        bail!("{shown}: not a sluice schema snapshot: it has no `snapshot_version`; {hint}");
+    };
+    if version > u64::from(sluice_schema::model::SNAPSHOT_VERSION) {
+        bail!(
+            "{shown} is snapshot format {version}; this sluice reads up to {}: upgrade sluice",
             sluice_schema::model::SNAPSHOT_VERSION
         );
     }
-    Ok(s)
+    match obj.get("dialect").and_then(|v| v.as_str()) {
+        Some("postgres" | "sqlite") => {}
+        Some(d) => bail!("{shown}: snapshot dialect {d:?} is not postgres or sqlite; {hint}"),
+        None => bail!("{shown}: not a sluice schema snapshot: it has no `dialect`; {hint}"),
+    }
+    serde_json::from_value(value)
+        .map_err(|e| anyhow!("{shown}: not a sluice schema snapshot: {e}; {hint}"))
 }
 
 /// `--from` / `--to`: a URL, else a file.
@@ -250,13 +296,27 @@ fn differences_text(diffs: &[Difference]) -> String {
 /// Runs `verify`.
 pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
     let session = Session::start(project, "verify")?;
+    // A snapshot is read (and refused) before anything connects.
+    let against = a
+        .against
+        .as_ref()
+        .map(|p| read_snapshot(project, p))
+        .transpose()?;
     let actual = live(project, &session)?;
-    let (expected, source) = match &a.against {
-        Some(p) => (
-            read_snapshot(project, p)?,
-            format!("snapshot {}", p.display()),
-        ),
-        None => {
+    let (expected, source) = match (&a.against, against) {
+        (Some(p), Some(snapshot)) => {
+            if snapshot.dialect != actual.dialect {
+                bail!(
+                    "{} is a {} snapshot but environment `{}` is {}: verify against a snapshot of the same kind of database",
+                    p.display(),
+                    snapshot.dialect,
+                    session.env.name,
+                    actual.dialect
+                );
+            }
+            (snapshot, format!("snapshot {}", p.display()))
+        }
+        _ => {
             let catalog = project.catalog_with_text()?;
             let history = session
                 .connect()?
