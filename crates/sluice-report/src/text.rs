@@ -21,16 +21,15 @@ pub fn render(
     source: &dyn Fn(&str) -> Option<String>,
 ) -> String {
     let mut out = String::new();
-    let mut cache: HashMap<&str, Option<String>> = HashMap::new();
+    // Each file is read once and indexed by line, so rendering is linear in
+    // the number of findings however many there are in one file.
+    let mut cache: HashMap<&str, Option<Lines>> = HashMap::new();
     for d in diags {
         let text = cache
             .entry(d.path.as_str())
-            .or_insert_with(|| source(&d.path));
+            .or_insert_with(|| source(&d.path).map(Lines::new));
         let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.rule, d.message);
-        let line_text = text
-            .as_deref()
-            .and_then(|t| t.lines().nth(d.line - 1))
-            .map(|l| l.trim_end_matches('\r'));
+        let line_text = text.as_ref().and_then(|t| t.line(d.line));
         let gutter = d.line.to_string().len();
         let pad = " ".repeat(gutter);
         let _ = writeln!(out, "{pad}--> {}:{}:{}", d.path, d.line, d.column);
@@ -61,6 +60,30 @@ pub fn render(
     out
 }
 
+/// A file's text with the offset of each line.
+struct Lines {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: String) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { text, starts }
+    }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    fn line(&self, n: usize) -> Option<&str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        if start == self.text.len() {
+            return None; // after a final newline there is no line
+        }
+        let end = self.starts.get(n).map(|e| e - 1).unwrap_or(self.text.len());
+        Some(self.text[start..end].trim_end_matches('\r'))
+    }
+}
+
 /// The closing line.
 pub fn summary_line(s: Summary) -> String {
     let files = plural(s.files, "migration");
@@ -86,6 +109,16 @@ fn plural(n: usize, word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_match_str_lines() {
+        for t in ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\n", "x\n\ny"] {
+            let l = Lines::new(t.to_string());
+            let want: Vec<&str> = t.lines().map(|x| x.trim_end_matches('\r')).collect();
+            let got: Vec<&str> = (1..=want.len() + 1).filter_map(|n| l.line(n)).collect();
+            assert_eq!(got, want, "{t:?}");
+        }
+    }
     use sluice_lint::Diagnostic;
 
     #[test]
