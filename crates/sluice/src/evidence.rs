@@ -89,14 +89,38 @@ pub fn record(project: &Project, run: &Run) -> Option<PathBuf> {
     }
 }
 
+/// Appends under an exclusive lock on `migration.json.lock` beside the file
+/// (the operating system's file lock, released when the process ends, however
+/// it ends), so concurrent runs never lose each other's records. A file that
+/// is not an evidence document is never overwritten: it is moved aside.
 fn append(path: &Path, sha: &str, run: &Run) -> Result<()> {
-    let mut doc: Value = match std::fs::read_to_string(path) {
-        Ok(t) => serde_json::from_str(&t).unwrap_or_else(|_| json!({})),
-        Err(_) => json!({}),
-    };
-    if !doc.is_object() || !doc["runs"].is_array() {
-        doc = json!({ "runs": [] });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
     }
+    let lock_path = path.with_extension("json.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    lock.lock()?;
+    let mut doc: Value = match std::fs::read_to_string(path) {
+        Ok(t) => match serde_json::from_str::<Value>(&t) {
+            Ok(v) if v.is_object() && v["runs"].is_array() => v,
+            _ => {
+                let aside = path.with_extension(format!("json.unreadable-{}", run.run_id));
+                std::fs::rename(path, &aside)?;
+                eprintln!(
+                    "warning: {} was not an evidence document; moved it to {} and started a new one",
+                    path.display(),
+                    aside.display()
+                );
+                json!({ "runs": [] })
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({ "runs": [] }),
+        Err(e) => return Err(e.into()),
+    };
     doc["schema_version"] = json!(crate::output::SCHEMA_VERSION);
     doc["tool"] = json!("sluice");
     doc["tool_version"] = json!(sluice_core::TOOL_VERSION);
@@ -107,6 +131,7 @@ fn append(path: &Path, sha: &str, run: &Run) -> Result<()> {
     let mut text = serde_json::to_string_pretty(&doc)?;
     text.push('\n');
     sluice_core::ledger::write_atomic(path, text.as_bytes())?;
+    drop(lock);
     Ok(())
 }
 

@@ -189,3 +189,53 @@ fn text_output_of_many_findings_in_one_file_quotes_each_line() {
         );
     }
 }
+
+#[test]
+fn concurrent_runs_never_lose_an_evidence_record() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    for i in 1..=4 {
+        p.migration(
+            &format!("100000000000{i}"),
+            &format!("t{i}"),
+            &format!("CREATE TABLE t{i} (id int);\n"),
+        );
+    }
+    p.hash();
+    // 4 applies and 12 statuses at once: every one of them is recorded.
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let args: &[&str] = if i % 4 == 0 {
+                &["apply", "-q"]
+            } else {
+                &["status", "-q"]
+            };
+            p.command(args, &[]).spawn().expect("spawn sluice")
+        })
+        .collect();
+    for mut c in children {
+        c.wait().unwrap();
+    }
+    let runs = p.evidence()["runs"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 16, "evidence records lost");
+    let applies = runs.iter().filter(|r| r["command"] == "apply").count();
+    assert_eq!(applies, 4);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM sluice_history WHERE status = 'applied'"),
+        "4"
+    );
+}
+
+#[test]
+fn an_unreadable_evidence_file_is_moved_aside_not_overwritten() {
+    let p = Project::sqlite();
+    p.raw(".artifacts/deploy/nogit/migration.json", b"{ truncated");
+    p.run(&["status"]).ok().says("moved it to");
+    assert_eq!(p.evidence()["runs"].as_array().unwrap().len(), 1);
+    let aside = std::fs::read_dir(p.path().join(".artifacts/deploy/nogit"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("unreadable"))
+        .count();
+    assert_eq!(aside, 1);
+}
