@@ -90,6 +90,12 @@ pub fn lock_key(schema: &str) -> i64 {
 }
 
 impl PostgresDb {
+    /// A token that cancels the statement this session is running, from any
+    /// thread (a signal handler's).
+    pub fn cancel_token(&self) -> postgres::CancelToken {
+        self.client.cancel_token()
+    }
+
     /// Connects. TLS is not supported by this build: `sslmode=require` fails with
     /// a clear error rather than silently connecting in clear text.
     pub fn connect(url: &str, schema: &str) -> Result<PostgresDb, DbError> {

@@ -8,7 +8,10 @@
 //!
 //! Every live scratch database is also kept in a process-wide registry, so a
 //! signal handler can drop them before the process exits ([`cleanup_all`]):
-//! Ctrl-C during a replay leaves nothing behind. A `kill -9` cannot be caught;
+//! Ctrl-C during a replay leaves nothing behind. A signal that arrives while
+//! `CREATE DATABASE` is still in flight cancels it and waits for its outcome
+//! before dropping (a drop sent earlier would be a no-op and the create would
+//! then commit), and the report says whether a database existed at all. A `kill -9` cannot be caught;
 //! the next scratch database made on the same server by the same host drops
 //! those whose process is gone and that nobody is connected to.
 
@@ -35,7 +38,46 @@ enum Kind {
     },
 }
 
-static REGISTRY: Mutex<Vec<(u64, Kind)>> = Mutex::new(Vec::new());
+/// Where a scratch database's creation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `CREATE DATABASE` has been sent and has not returned.
+    Creating,
+    /// It exists.
+    Ready,
+    /// The create failed (or was cancelled): nothing exists.
+    Failed,
+}
+
+/// A registry entry's phase, shared with the thread that creates it.
+type PhaseCell = std::sync::Arc<(Mutex<Phase>, std::sync::Condvar)>;
+
+struct Entry {
+    id: u64,
+    kind: Kind,
+    phase: PhaseCell,
+    cancel: Option<postgres::CancelToken>,
+}
+
+static REGISTRY: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+fn set_phase(cell: &PhaseCell, phase: Phase) {
+    let (m, cv) = &**cell;
+    *m.lock().unwrap_or_else(|e| e.into_inner()) = phase;
+    cv.notify_all();
+}
+
+/// What [`cleanup_all`] did.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    /// Scratch databases that existed and were dropped.
+    pub dropped: Vec<String>,
+    /// Scratch databases whose creation was cancelled or had failed: nothing
+    /// was left to drop.
+    pub never_created: Vec<String>,
+    /// Scratch databases that could not be dropped, with the reason.
+    pub failed: Vec<String>,
+}
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
 /// A scratch database; dropped (with everything in it) when this is dropped.
@@ -66,17 +108,23 @@ fn unique() -> String {
     format!("{}_{nanos:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn register(kind: &Kind) -> u64 {
+fn register(kind: &Kind, phase: Phase, cancel: Option<postgres::CancelToken>) -> (u64, PhaseCell) {
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    let cell: PhaseCell = std::sync::Arc::new((Mutex::new(phase), std::sync::Condvar::new()));
     if let Ok(mut r) = REGISTRY.lock() {
-        r.push((id, kind.clone()));
+        r.push(Entry {
+            id,
+            kind: kind.clone(),
+            phase: cell.clone(),
+            cancel,
+        });
     }
-    id
+    (id, cell)
 }
 
 fn unregister(id: u64) {
     if let Ok(mut r) = REGISTRY.lock() {
-        r.retain(|(i, _)| *i != id);
+        r.retain(|e| e.id != id);
     }
 }
 
@@ -112,21 +160,67 @@ fn cleanup(kind: &Kind) -> Result<(), DbError> {
 }
 
 /// Drops every scratch database this process still has (for signal
-/// handlers). Best effort; returns the names that could not be dropped.
-pub fn cleanup_all() -> Vec<String> {
-    let kinds: Vec<Kind> = match REGISTRY.lock() {
-        Ok(mut r) => r.drain(..).map(|(_, k)| k).collect(),
-        Err(_) => return vec![],
+/// handlers). One whose `CREATE DATABASE` is in flight is cancelled first, and
+/// dropped only once the create has returned (if it committed after all).
+pub fn cleanup_all() -> Cleanup {
+    let entries: Vec<Entry> = match REGISTRY.lock() {
+        Ok(mut r) => r.drain(..).collect(),
+        Err(_) => return Cleanup::default(),
     };
-    kinds
-        .iter()
-        .filter_map(|k| {
-            cleanup(k).err().map(|e| match k {
-                Kind::Postgres { name, .. } => format!("{name}: {e}"),
-                Kind::Sqlite { dir, .. } => format!("{}: {e}", dir.display()),
-            })
-        })
-        .collect()
+    let mut out = Cleanup::default();
+    for e in entries {
+        let label = match &e.kind {
+            Kind::Postgres { name, .. } => name.clone(),
+            Kind::Sqlite { dir, .. } => dir.display().to_string(),
+        };
+        let (m, cv) = &*e.phase;
+        let mut phase = *m.lock().unwrap_or_else(|p| p.into_inner());
+        if phase == Phase::Creating {
+            if let Some(t) = &e.cancel {
+                let _ = t.cancel_query(postgres::NoTls);
+            }
+            let guard = m.lock().unwrap_or_else(|p| p.into_inner());
+            let (guard, _) = cv
+                .wait_timeout_while(guard, Duration::from_secs(30), |p| *p == Phase::Creating)
+                .unwrap_or_else(|p| p.into_inner());
+            phase = *guard;
+        }
+        if phase == Phase::Failed {
+            out.never_created.push(label);
+            continue;
+        }
+        match cleanup_existing(&e.kind) {
+            Ok(true) => out.dropped.push(label),
+            Ok(false) => out.never_created.push(label),
+            Err(err) => out.failed.push(format!("{label}: {err}")),
+        }
+    }
+    out
+}
+
+/// Drops a scratch database; Ok(false) when it did not exist.
+fn cleanup_existing(kind: &Kind) -> Result<bool, DbError> {
+    match kind {
+        Kind::Postgres { admin, name } => {
+            let mut db = PostgresDb::connect_config((**admin).clone(), "public")?;
+            let exists = !db
+                .query_rows(&format!(
+                    "SELECT 1 FROM pg_database WHERE datname = {}",
+                    quote_literal(name)
+                ))?
+                .is_empty();
+            drop(db);
+            if exists {
+                drop_postgres(admin, name)?;
+            }
+            Ok(exists)
+        }
+        Kind::Sqlite { dir, .. } => {
+            let exists = dir.exists();
+            cleanup(kind)?;
+            Ok(exists)
+        }
+    }
 }
 
 /// Drops scratch databases that this host's processes left behind when they
@@ -169,13 +263,22 @@ impl Scratch {
             admin: Box::new(admin.clone()),
             name: name.clone(),
         };
-        // Registered before it exists: a signal between CREATE and here would
-        // otherwise leak it. Dropping a database that does not exist is a no-op.
-        let id = register(&kind);
-        if let Err(mut e) = admin_db.run_alone(&format!(
+        // Registered before it exists, as being created: a signal handler
+        // cancels the create and waits for its outcome before dropping.
+        let (id, phase) = register(&kind, Phase::Creating, Some(admin_db.cancel_token()));
+        let created = admin_db.run_alone(&format!(
             "CREATE DATABASE {} TEMPLATE template0",
             quote_ident(&name)
-        )) {
+        ));
+        set_phase(
+            &phase,
+            if created.is_ok() {
+                Phase::Ready
+            } else {
+                Phase::Failed
+            },
+        );
+        if let Err(mut e) = created {
             unregister(id);
             e.message = format!(
                 "could not create a scratch database: {}; the role needs CREATEDB on that server (or set scratch_url to a server where it has it)",
@@ -197,13 +300,16 @@ impl Scratch {
             std::process::id(),
             unique()
         ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| DbError::msg(format!("creating {}: {e}", dir.display())))?;
         let kind = Kind::Sqlite {
             path: dir.join("scratch.db"),
-            dir,
+            dir: dir.clone(),
         };
-        let id = register(&kind);
+        // Registered first: a signal after the directory exists removes it.
+        let (id, _) = register(&kind, Phase::Ready, None);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            unregister(id);
+            return Err(DbError::msg(format!("creating {}: {e}", dir.display())));
+        }
         Ok(Scratch {
             id,
             kind,

@@ -16,19 +16,22 @@ pub fn install() {
         let r = ctrlc::set_handler(|| {
             let _out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();
-            let failed = sluice_db::scratch::cleanup_all();
-            if failed.is_empty() {
+            let done = sluice_db::scratch::cleanup_all();
+            for f in &done.failed {
                 let _ = writeln!(
                     err,
-                    "interrupted: the scratch database was dropped; the target was not touched"
+                    "interrupted: could not drop scratch database {f}; drop it by hand"
                 );
-            } else {
-                for f in failed {
-                    let _ = writeln!(
-                        err,
-                        "interrupted: could not drop scratch database {f}; drop it by hand"
-                    );
-                }
+            }
+            if done.failed.is_empty() {
+                let what = if !done.dropped.is_empty() {
+                    "the scratch database was dropped"
+                } else if !done.never_created.is_empty() {
+                    "no scratch database had been created (its creation was cancelled)"
+                } else {
+                    "no scratch database existed"
+                };
+                let _ = writeln!(err, "interrupted: {what}; the target was not touched");
             }
             std::process::exit(130);
         });

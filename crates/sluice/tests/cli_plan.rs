@@ -501,3 +501,40 @@ fn plan_json_shape_is_pinned() {
     plan["replay"]["duration_ms"] = 0.into();
     insta::assert_json_snapshot!(plan);
 }
+
+#[test]
+fn an_early_interrupt_never_leaves_a_scratch_database_or_claims_a_drop_it_did_not_do() {
+    // A signal while CREATE DATABASE was still in flight used to send a drop
+    // that was a no-op; the create then committed and was left behind, while
+    // the process said it had been dropped.
+    let _s = serial();
+    let db = PgDb::create();
+    let p = users_project(&db);
+    p.migration("1000000000002", "slow", "SELECT pg_sleep(60);\n");
+    p.hash();
+    let mut said_dropped = 0;
+    for i in 0..30u64 {
+        let mut child = p
+            .command(&["plan"], &[])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(i * 12));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let left = scratch_databases(&db);
+        assert!(
+            left.is_empty(),
+            "run {i}: scratch left behind: {left:?}\n{stderr}"
+        );
+        if stderr.contains("the scratch database was dropped") {
+            said_dropped += 1;
+        }
+    }
+    // The later signals land during the replay, after the database exists.
+    assert!(said_dropped > 0, "no run reached the scratch database");
+}
