@@ -80,7 +80,7 @@ pub fn check_approvals(
                         "{}'s approval of migration {} for `{}` ({}) is for checksum {}, but the migration is now {}: it changed after approval",
                         a.by, m.version, env.name, a.reference, &a.checksum[..a.checksum.len().min(12)], &checksum[..12]
                     ),
-                    format!("review the change and approve again: `sluice approve {} --env {} --by NAME --ref TICKET`", m.version, env.name),
+                    format!("review the change and approve again: `sluice approve {} --env {} --by NAME --ref TICKET`", m.version, crate::output::shell_word(&env.name)),
                 ));
                 not_counted.push(format!("{} (stale)", a.by));
                 continue;
@@ -145,7 +145,7 @@ pub fn check_approvals(
                     "ask {} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
                     if env.approvers.is_empty() { "a reviewer".to_string() } else { env.approvers.join(" or ") },
                     m.version,
-                    env.name
+                    crate::output::shell_word(&env.name)
                 ),
             ));
         }

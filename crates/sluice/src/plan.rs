@@ -372,7 +372,7 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
     let refuses_transaction_control = !transaction_control.is_empty();
     gates.extend(transaction_control);
 
-    let policy = crate::risk::policy(project)?;
+    let policy = crate::risk::policy_for(project, env)?;
     let analyses: Vec<Analysis> = pending
         .iter()
         .map(|m| crate::risk::analyze(project, m))

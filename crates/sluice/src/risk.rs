@@ -10,12 +10,18 @@ use sluice_lint::analysis::Analysis;
 use sluice_lint::{MigrationLint, Policy};
 
 /// Whether every environment considered sets `lock_timeout`: the selected one
-/// with `--env`, else every environment in sluice.toml.
+/// with `--env`, else every environment in sluice.toml. Production-like
+/// environments have one by default (`DEFAULT_PRODUCTION_LOCK_TIMEOUT`).
 fn lock_timeout_everywhere(project: &Project) -> bool {
     let envs = &project.config.file.environments;
+    let sets = |name: &str, e: &sluice_core::config::EnvironmentSection| {
+        e.lock_timeout.is_some()
+            || e.production
+                .unwrap_or_else(|| sluice_core::config::is_production_name(name))
+    };
     match &project.global.env {
-        Some(name) => envs.get(name).is_some_and(|e| e.lock_timeout.is_some()),
-        None => !envs.is_empty() && envs.values().all(|e| e.lock_timeout.is_some()),
+        Some(name) => envs.get(name).is_some_and(|e| sets(name, e)),
+        None => !envs.is_empty() && envs.iter().all(|(n, e)| sets(n, e)),
     }
 }
 
@@ -28,6 +34,15 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
         bypass: regex::Regex::new(&section.bypass_reference)?,
         lock_timeout_everywhere: lock_timeout_everywhere(project),
     })
+}
+
+/// The lint policy for a run against one resolved environment (`plan`): the
+/// migration runs with that environment's `lock_timeout`, so
+/// `missing-lock-timeout` judges that one alone.
+pub fn policy_for<'p>(project: &'p Project, env: &sluice_core::Environment) -> Result<Policy<'p>> {
+    let mut p = policy(project)?;
+    p.lock_timeout_everywhere = env.lock_timeout.is_some();
+    Ok(p)
 }
 
 /// Splits and parses one migration in the project's layout and dialect.

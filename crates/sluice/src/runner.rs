@@ -504,7 +504,7 @@ fn run_step(
             let recorded = db.run_in_transaction(&[], &bookkeeping);
             let mut message = format!(
                 "migration {} ({}) failed at {where_}: {msg}\n  it runs outside a transaction (sluice:no-transaction): {i} of {n} statements ran and stay committed, so it is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
-                m.version, m.display_path, m.version, info.env.name
+                m.version, m.display_path, m.version, crate::output::shell_word(&info.env.name)
             );
             if let Err(e) = recorded {
                 message.push_str(&format!(
@@ -542,7 +542,7 @@ fn run_step(
             record: record(step, "dirty", n, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: every statement ran, but recording that failed ({}); it stays dirty: run `sluice resolve {} --env {} --applied --reason \"...\"`",
-                m.version, f.error, m.version, info.env.name
+                m.version, f.error, m.version, crate::output::shell_word(&info.env.name)
             ),
         })),
     }

@@ -239,3 +239,40 @@ fn an_unreadable_evidence_file_is_moved_aside_not_overwritten() {
         .count();
     assert_eq!(aside, 1);
 }
+
+#[test]
+fn plan_does_not_warn_missing_lock_timeout_when_the_environment_sets_it() {
+    let db = PgDb::create();
+    let p = Project::new(&format!(
+        "[migrations]\ndialect = \"postgres\"\n\n[environments.dev]\nurl = \"{}\"\nlock_timeout = \"2s\"\n\n[environments.staging]\nurl = \"{}\"\n",
+        db.url(),
+        db.url()
+    ));
+    p.migration("1000000000001", "t", "CREATE TABLE t (id int);\n");
+    p.hash();
+    p.run(&["apply", "-q"]).ok();
+    p.migration("1000000000002", "c", "ALTER TABLE t ADD COLUMN b int;\n");
+    p.hash();
+    p.run(&["plan", "--env", "dev"])
+        .ok()
+        .never_says("missing-lock-timeout");
+    // staging is production-like: it has lock_timeout 5s by default.
+    p.run(&["plan", "--env", "staging", "--no-replay"])
+        .never_says("missing-lock-timeout");
+}
+
+#[test]
+fn the_suggested_resolve_command_shell_quotes_the_environment() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"sqlite\"\n\n[environments.\"eu west\"]\nurl = \"sqlite://dev.db\"\n",
+    );
+    p.migration(
+        "1000000000001",
+        "t",
+        "-- sluice:no-transaction\nCREATE TABLE a (id int);\nSELECT * FROM nope;\n",
+    );
+    p.hash();
+    p.run(&["apply", "--env", "eu west"])
+        .code(2)
+        .says("sluice resolve 1000000000001 --env 'eu west' --applied");
+}

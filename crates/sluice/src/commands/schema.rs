@@ -364,7 +364,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
                 1,
                 1,
                 format!("environment `{}`: {}", session.env.name, d.describe()),
-                format!("record an intended change with `sluice adopt --env {} --name NAME --incident ID`, or revert it", session.env.name),
+                format!("record an intended change with `sluice adopt --env {} --name NAME --incident ID`, or revert it", crate::output::shell_word(&session.env.name)),
             )
         })
         .chain(rls.iter().map(|t| {
@@ -446,7 +446,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
                 let _ = writeln!(
                     o,
                     "if these changes were made on purpose (an emergency fix), record them: sluice adopt --env {} --name NAME --incident ID",
-                    session.env.name
+                    crate::output::shell_word(&session.env.name)
                 );
                 eprint!("{}", crate::secrets::scrub(&o));
             } else if !project.global.quiet {
@@ -622,7 +622,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
             "`{}` has {pending} pending migration{}: apply them first (`sluice apply --env {}`), so the adopted migration comes after every migration it builds on",
             session.env.name,
             if pending == 1 { "" } else { "s" },
-            session.env.name
+            crate::output::shell_word(&session.env.name)
         );
     }
     let opts = options(project);
