@@ -460,22 +460,67 @@ fn run_step(
     }
     for (i, sql) in stmts.iter().enumerate() {
         let mut attempt = 1u32;
+        // A CREATE INDEX CONCURRENTLY that timed out may leave an INVALID index
+        // behind; it is dropped before the next attempt. The drop waits on the
+        // same sessions and can time out too: it is retried under the same
+        // policy (each attempt audited), and never skipped, so the retry never
+        // fails on "already exists".
+        // An INVALID index of the same name left by an earlier run (resolved
+        // as rolled back) is dropped before the first attempt too.
+        let mut cleanup_needed = step.dialect == sluice_core::config::Dialect::Postgres
+            && sql
+                .trim_start()
+                .get(..6)
+                .is_some_and(|w| w.eq_ignore_ascii_case("create"));
         let outcome = loop {
+            if cleanup_needed {
+                match drop_invalid_index(db, sql) {
+                    Ok(()) => cleanup_needed = false,
+                    Err(e) if is_lock_timeout(&e) && attempt <= info.env.lock_retries => {
+                        let where_ = format!(
+                            "{} (dropping the INVALID index it left)",
+                            locate(step, Some(i), None)
+                        );
+                        retry_after_lock_timeout(
+                            db, info, step, attempt, &where_, sql, &e, &details,
+                        );
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(mut e) => {
+                        e.message = format!(
+                            "the INVALID index left by a timed-out attempt could not be dropped: {}",
+                            e.message
+                        );
+                        break Err(e);
+                    }
+                }
+            }
             match db.run_alone(sql) {
                 Err(e) if is_lock_timeout(&e) && attempt <= info.env.lock_retries => {
-                    // A CREATE INDEX CONCURRENTLY that gave up may leave an INVALID
-                    // index behind; drop it so the retry can build it again.
-                    drop_invalid_index(db, sql);
+                    cleanup_needed = true;
                     let where_ = locate(step, Some(i), e.position);
                     retry_after_lock_timeout(db, info, step, attempt, &where_, sql, &e, &details);
                     attempt += 1;
+                }
+                Err(e) if is_lock_timeout(&e) => {
+                    cleanup_needed = true;
+                    break Err(e);
                 }
                 other => break other,
             }
         };
         if let Err(mut e) = outcome {
             if is_lock_timeout(&e) {
-                drop_invalid_index(db, sql);
+                if cleanup_needed {
+                    // Last chance, once: say what is left when it fails.
+                    if let Err(c) = drop_invalid_index(db, sql) {
+                        e.message.push_str(&format!(
+                            "; the INVALID index it left could not be dropped ({}): drop it with DROP INDEX CONCURRENTLY before resolving",
+                            c.message
+                        ));
+                    }
+                }
                 e.message.push_str(&format!(
                     " after {attempt} attempt{}; {}",
                     if attempt == 1 { "" } else { "s" },
@@ -695,10 +740,11 @@ fn retry_after_lock_timeout(
     std::thread::sleep(wait);
 }
 
-/// After a failed `CREATE INDEX CONCURRENTLY`, drops the INVALID index it left.
-fn drop_invalid_index(db: &mut LockGuard, sql: &str) {
+/// After a failed `CREATE INDEX CONCURRENTLY`, drops the INVALID index it left
+/// (if any); the error of a drop that failed, so the caller can retry or report.
+fn drop_invalid_index(db: &mut LockGuard, sql: &str) -> Result<(), sluice_db::DbError> {
     let Ok(f) = sluice_sql::pg::analyze(sql) else {
-        return;
+        return Ok(());
     };
     for a in &f.actions {
         if let sluice_sql::facts::Action::CreateIndex {
@@ -716,15 +762,16 @@ fn drop_invalid_index(db: &mut LockGuard, sql: &str) {
                 ),
                 None => sluice_db::quote_ident(name),
             };
-            let invalid = db
+            let invalid = !db
                 .query_rows(&format!(
                     "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
                     sluice_db::quote_literal(&qualified)
-                ))
-                .is_ok_and(|r| !r.is_empty());
+                ))?
+                .is_empty();
             if invalid {
-                let _ = db.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"));
+                db.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))?;
             }
         }
     }
+    Ok(())
 }

@@ -200,3 +200,84 @@ fn replicas_starting_together_with_a_concurrent_index_build_never_deadlock() {
         "2"
     );
 }
+
+/// A writer in an open transaction: CREATE INDEX CONCURRENTLY creates its
+/// (INVALID) index, then waits for it; so does DROP INDEX CONCURRENTLY.
+fn writer(db: &PgDb, hold: Duration) -> std::thread::JoinHandle<()> {
+    let mut c = db.client();
+    c.batch_execute(
+        "SET application_name = 'writer-job'; BEGIN; INSERT INTO users VALUES (1, 'a@example.com');",
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        std::thread::sleep(hold);
+        c.batch_execute("COMMIT").unwrap();
+    })
+}
+
+fn index_migration(p: &Project) {
+    p.migration(
+        "1000000000002",
+        "email_idx",
+        "-- sluice:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    p.hash();
+}
+
+#[test]
+fn a_timed_out_concurrent_index_is_dropped_and_built_again_until_the_writer_commits() {
+    // The cleanup DROP INDEX CONCURRENTLY used to time out on the same writer,
+    // its error was discarded, and the retry failed on "already exists".
+    let db = PgDb::create();
+    let p = project(&db, 12);
+    index_migration(&p);
+    let held = writer(&db, Duration::from_millis(2500));
+    p.run(&["apply"])
+        .ok()
+        .says("lock timeout")
+        .never_says("already exists");
+    held.join().unwrap();
+    assert_eq!(
+        db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"),
+        "t"
+    );
+    assert_eq!(
+        db.scalar("SELECT status FROM sluice_history WHERE version = '1000000000002'"),
+        "applied"
+    );
+}
+
+#[test]
+fn a_concurrent_index_that_keeps_timing_out_fails_naming_the_blocker() {
+    let db = PgDb::create();
+    let p = project(&db, 2);
+    index_migration(&p);
+    let held = writer(&db, Duration::from_secs(8));
+    p.run(&["apply"])
+        .code(2)
+        .says("blocked by pid")
+        .says("writer-job")
+        .says("after 3 attempts")
+        .says("the INVALID index it left could not be dropped")
+        .never_says("already exists");
+    assert_eq!(
+        db.scalar("SELECT status FROM sluice_history WHERE version = '1000000000002'"),
+        "dirty"
+    );
+    held.join().unwrap();
+    // Once the writer is gone the dirty version resolves and applies: the
+    // INVALID index left behind is dropped before the build.
+    p.run(&[
+        "resolve",
+        "1000000000002",
+        "--rolled-back",
+        "--reason",
+        "writer gone",
+    ])
+    .ok();
+    p.run(&["apply"]).ok();
+    assert_eq!(
+        db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"),
+        "t"
+    );
+}
