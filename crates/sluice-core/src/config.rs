@@ -148,6 +148,10 @@ pub struct EnvironmentSection {
     pub lock_wait: Option<String>,
     /// Retries of a statement that hit `lock_timeout`.
     pub lock_retries: Option<u32>,
+    /// Bound on the total time a transactional migration spends acquiring its
+    /// locks, from its first lock request (default: `lock_timeout`), so no
+    /// session waits behind a lock it holds while it waits for another.
+    pub lock_timeout_total: Option<String>,
     /// Server for scratch databases (plan, verify).
     pub scratch_url: Option<String>,
     /// Treat as production-like even if the name does not say so.
@@ -392,6 +396,9 @@ pub struct Environment {
     pub lock_wait: Duration,
     /// Retries after a lock timeout.
     pub lock_retries: u32,
+    /// Bound on a transactional migration's total lock acquisition (None when
+    /// `lock_timeout` is unset and no explicit bound is given).
+    pub lock_timeout_total: Option<Duration>,
     /// Approvals needed per risk.
     pub approvals: ApprovalCounts,
     /// Who may approve (empty = anyone).
@@ -539,6 +546,7 @@ impl Config {
                 ("lock_timeout", &env.lock_timeout),
                 ("statement_timeout", &env.statement_timeout),
                 ("lock_wait", &env.lock_wait),
+                ("lock_timeout_total", &env.lock_timeout_total),
             ] {
                 if let Some(v) = value {
                     if parse_duration_or_seconds(v).is_none() {
@@ -657,6 +665,8 @@ impl Config {
                 None
             });
         let statement_timeout = dur("statement_timeout", &section.statement_timeout)?;
+        let lock_timeout_total =
+            dur("lock_timeout_total", &section.lock_timeout_total)?.or(lock_timeout);
         let lock_wait = match lookup("MIGRATION_TIMEOUT_SECONDS").filter(|s| !s.is_empty()) {
             Some(s) => parse_duration_or_seconds(&s).ok_or_else(|| {
                 cfg_err(format!(
@@ -690,6 +700,7 @@ impl Config {
             statement_timeout,
             lock_wait,
             lock_retries: section.lock_retries.unwrap_or(3),
+            lock_timeout_total,
             approvals,
             approvers: section.approvers.clone(),
             section,

@@ -114,6 +114,19 @@ pub trait Executor {
 
     /// Runs one query and returns its rows, each value as text (NULL as `None`).
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
+
+    /// A statement that takes `locks` (relation, mode) up front, in a fixed
+    /// order, at the start of a migration's transaction, spending at most
+    /// `budget` in total from the first request (each wait gets what is left
+    /// of it), so no session waits behind a lock the migration holds while it
+    /// waits for another. None where the backend has no such locks.
+    fn lock_upfront_sql(
+        &self,
+        _locks: &[(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)],
+        _budget: Duration,
+    ) -> Option<String> {
+        None
+    }
 }
 
 /// Owns the history and audit tables.

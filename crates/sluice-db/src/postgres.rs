@@ -208,6 +208,69 @@ impl Executor for PostgresDb {
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         self.query_text(sql)
     }
+
+    fn lock_upfront_sql(
+        &self,
+        locks: &[(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)],
+        budget: std::time::Duration,
+    ) -> Option<String> {
+        lock_upfront(locks, budget)
+    }
+}
+
+/// The hint of the error raised when [`lock_upfront`] runs out of its bound.
+pub const LOCK_UPFRONT_HINT: &str = "sluice: taking the locks of the migration up front";
+
+/// `LOCK TABLE ... IN <mode> MODE` for a lock mode.
+fn lock_mode_sql(m: sluice_sql::facts::LockMode) -> &'static str {
+    use sluice_sql::facts::LockMode as L;
+    match m {
+        L::AccessShare => "ACCESS SHARE",
+        L::RowShare => "ROW SHARE",
+        L::RowExclusive => "ROW EXCLUSIVE",
+        L::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+        L::Share => "SHARE",
+        L::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+        L::Exclusive => "EXCLUSIVE",
+        L::AccessExclusive => "ACCESS EXCLUSIVE",
+    }
+}
+
+/// A `DO` block that locks every existing relation of `locks` (sorted by
+/// name, the strongest mode each) with `lock_timeout` set, before each wait,
+/// to what is left of `budget` since the block started; the session's own
+/// `lock_timeout` is restored afterwards. Relations that do not exist yet
+/// (created by the migration) and objects `LOCK TABLE` does not take
+/// (sequences, indexes) are skipped: their statements lock them as usual.
+pub fn lock_upfront(
+    locks: &[(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)],
+    budget: std::time::Duration,
+) -> Option<String> {
+    let mut strongest: std::collections::BTreeMap<String, sluice_sql::facts::LockMode> =
+        std::collections::BTreeMap::new();
+    for (rel, mode) in locks {
+        let name = match &rel.schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&rel.name)),
+            None => quote_ident(&rel.name),
+        };
+        let e = strongest.entry(name).or_insert(*mode);
+        *e = (*e).max(*mode);
+    }
+    if strongest.is_empty() {
+        return None;
+    }
+    let mut body = String::new();
+    for (name, mode) in &strongest {
+        body.push_str(&format!(
+            "  r := to_regclass({});\n  IF r IS NOT NULL THEN\n    current := r::text;\n    PERFORM set_config('lock_timeout', greatest(1, floor(extract(epoch FROM deadline - clock_timestamp()) * 1000))::bigint || 'ms', true);\n    BEGIN\n      EXECUTE format('LOCK TABLE %s IN {} MODE', r);\n    EXCEPTION WHEN wrong_object_type THEN NULL;\n    END;\n  END IF;\n",
+            quote_literal(name),
+            lock_mode_sql(*mode)
+        ));
+    }
+    Some(format!(
+        "DO $sluice_locks$\nDECLARE\n  deadline timestamptz := clock_timestamp() + interval '{} milliseconds';\n  session_timeout text := current_setting('lock_timeout');\n  r regclass;\n  current text;\nBEGIN\n{body}  PERFORM set_config('lock_timeout', session_timeout, true);\nEXCEPTION WHEN lock_not_available THEN\n  RAISE lock_not_available USING MESSAGE = format('could not lock %s within the migration''s lock bound (%s)', current, SQLERRM), HINT = '{LOCK_UPFRONT_HINT}';\nEND\n$sluice_locks$",
+        budget.as_millis().max(1)
+    ))
 }
 
 impl HistoryStore for PostgresDb {

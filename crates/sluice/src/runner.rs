@@ -347,9 +347,47 @@ fn run_step(
         };
         let audit =
             db.audit_sql(&info.audit(verb, Some(m), "ok", None, details(serde_json::Value::Null)));
+        // Every lock the migration needs, taken first within the total bound
+        // (lock_timeout_total): no session waits behind a lock it holds while
+        // it waits for another.
+        let prelude = info
+            .env
+            .lock_timeout_total
+            .filter(|_| step.dialect == sluice_core::config::Dialect::Postgres)
+            .and_then(|budget| db.lock_upfront_sql(&step_locks(&stmts), budget));
+        let first_locking = prelude
+            .as_ref()
+            .and_then(|_| first_locking_statement(&stmts));
+        let run_tx = |db: &mut LockGuard, book: &[String]| match &prelude {
+            None => db.run_in_transaction(&stmts, book),
+            Some(p) => {
+                let mut all = Vec::with_capacity(stmts.len() + 1);
+                all.push(p.as_str());
+                all.extend(stmts.iter().copied());
+                db.run_in_transaction(&all, book).map_err(|mut f| {
+                    let upfront = f.index == Some(0)
+                        || f.error.hint.as_deref() == Some(sluice_db::postgres::LOCK_UPFRONT_HINT);
+                    f.index = if upfront {
+                        f.error.position = None;
+                        f.error.hint = None;
+                        f.error.message.push_str(&format!(
+                            " (while taking the migration's locks up front, within lock_timeout_total {})",
+                            info.env
+                                .lock_timeout_total
+                                .map(sluice_core::duration::to_postgres)
+                                .unwrap_or_default()
+                        ));
+                        first_locking
+                    } else {
+                        f.index.map(|i| i - 1)
+                    };
+                    f
+                })
+            }
+        };
         let mut attempt = 1u32;
         let result = loop {
-            match db.run_in_transaction(&stmts, &[done_sql.clone(), audit.clone()]) {
+            match run_tx(db, &[done_sql.clone(), audit.clone()]) {
                 Err(f) if is_lock_timeout(&f.error) && attempt <= info.env.lock_retries => {
                     let where_ = locate(step, f.index, f.error.position);
                     // Postgres gives no position for a lock timeout: ask about
@@ -591,6 +629,23 @@ fn run_step(
             ),
         })),
     }
+}
+
+/// The relations a section's statements lock, with the mode each needs.
+fn step_locks(stmts: &[&str]) -> Vec<(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)> {
+    stmts
+        .iter()
+        .filter_map(|s| sluice_sql::pg::analyze(s).ok())
+        .flat_map(|f| f.locks)
+        .collect()
+}
+
+/// The first statement that takes a lock (where an up-front lock timeout is
+/// reported).
+fn first_locking_statement(stmts: &[&str]) -> Option<usize> {
+    stmts
+        .iter()
+        .position(|s| sluice_sql::pg::analyze(s).is_ok_and(|f| !f.locks.is_empty()))
 }
 
 /// SQLSTATE 55P03 (`lock_not_available`): `lock_timeout` expired.
