@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 HOLD=${1:-12}
 command -v pgbench >/dev/null || { echo "pgbench is required (postgresql-contrib / the server package)" >&2; exit 1; }
 cargo build --release --quiet
-B=$PWD/target/release/sluice
+B=${SLUICE_BIN:-$PWD/target/release/sluice}   # SLUICE_BIN: measure another build (a previous commit's)
+BASE=${SLUICE_BASE_BIN:-}                      # also run the three-table case with this build, as `base-three`
 work=$(mktemp -d)
 db=sluice_live_$$
 PSQL="psql -h 127.0.0.1 -U postgres -q"
@@ -63,6 +64,8 @@ run() { # run sluice|psql [three]
   t0=$(date +%s.%N)
   if [ "$how" = sluice ]; then
     "$B" -C "$p" apply --env production -q 2>"$work/$tag.stderr" || true
+  elif [ "$how" = base ]; then
+    "$BASE" -C "$p" apply --env production -q 2>"$work/$tag.stderr" || true
   else
     $PSQL -d $db -c "BEGIN; $sql COMMIT;"
   fi
@@ -94,4 +97,5 @@ run sluice
 run psql
 echo "== three tables: blockers hold side1 for 4 s and side2 for ${HOLD}s; traffic on accounts only"
 run sluice three
+[ -n "$BASE" ] && run base three
 run psql three

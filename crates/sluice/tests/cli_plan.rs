@@ -514,7 +514,7 @@ fn an_early_interrupt_never_leaves_a_scratch_database_or_claims_a_drop_it_did_no
     p.hash();
     let mut said_dropped = 0;
     for i in 0..30u64 {
-        let mut child = p
+        let child = p
             .command(&["plan"], &[])
             .stderr(std::process::Stdio::piped())
             .spawn()
