@@ -205,7 +205,14 @@ fn passwords_in_every_url_form_never_reach_output_evidence_or_history() {
         clean_run(&form, "report", &r);
         let r = p.run(&["verify", "-v"]);
         clean_run(&form, "verify -v", &r);
-        let r = p.run(&["resolve", "1000000000003", "--rolled-back", "--reason", "bad", "-v"]);
+        let r = p.run(&[
+            "resolve",
+            "1000000000003",
+            "--rolled-back",
+            "--reason",
+            "bad",
+            "-v",
+        ]);
         clean_run(&form, "resolve", &r);
         clean_artifacts(&form, &p);
         clean_tables(&form, &db);
