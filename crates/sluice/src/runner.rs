@@ -631,13 +631,34 @@ fn run_step(
     }
 }
 
-/// The relations a section's statements lock, with the mode each needs.
+/// The relations a section's statements lock that exist before it (not those
+/// it creates), with the mode each needs; empty when there are fewer than two
+/// (one relation's single wait is bounded by `lock_timeout` already).
 fn step_locks(stmts: &[&str]) -> Vec<(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)> {
-    stmts
+    let facts: Vec<_> = stmts
         .iter()
         .filter_map(|s| sluice_sql::pg::analyze(s).ok())
-        .flat_map(|f| f.locks)
-        .collect()
+        .collect();
+    let created: Vec<&sluice_sql::facts::ObjectName> = facts
+        .iter()
+        .flat_map(|f| &f.actions)
+        .filter_map(|a| match a {
+            sluice_sql::facts::Action::CreateTable { table, .. } => Some(table),
+            _ => None,
+        })
+        .collect();
+    let locks: Vec<_> = facts
+        .iter()
+        .flat_map(|f| f.locks.iter().cloned())
+        .filter(|(r, _)| !created.contains(&r))
+        .collect();
+    let mut distinct: Vec<&sluice_sql::facts::ObjectName> = locks.iter().map(|(r, _)| r).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return vec![];
+    }
+    locks
 }
 
 /// The first statement that takes a lock (where an up-front lock timeout is
