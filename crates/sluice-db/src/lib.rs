@@ -96,8 +96,86 @@ pub struct SessionSettings {
     pub statement_timeout: Option<Duration>,
 }
 
+/// What went wrong, in the terms the run loop acts on. Each driver maps its
+/// own codes (SQLSTATE, SQLite result codes) in [`Executor::classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A lock wait ran out (`lock_timeout`): retried with backoff.
+    LockTimeout,
+    /// A serialization failure or a deadlock: the transaction was rolled back.
+    Serialization,
+    /// The connection was lost.
+    ConnectionLost,
+    /// The object to create exists already.
+    AlreadyExists,
+    /// The SQL does not parse.
+    Syntax,
+    /// Anything else.
+    Other,
+}
+
+/// What a backend can do; the run loop reads these instead of matching on
+/// the dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// DDL takes part in transactions (a failed migration leaves nothing).
+    pub transactional_ddl: bool,
+    /// The migration lock is a server-side advisory lock (else a file lock).
+    pub advisory_locks: bool,
+    /// Which locks a session holds can be observed (`plan`'s lock report) and
+    /// the sessions that block a statement named.
+    pub observable_locks: bool,
+    /// Relation sizes and row estimates can be read (`plan`'s sizes).
+    pub relation_sizes: bool,
+    /// A transaction can take every lock it needs up front within a bound
+    /// ([`Executor::lock_upfront_sql`]).
+    pub lock_upfront: bool,
+}
+
+/// A session holding a lock that a statement waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    /// Its process id.
+    pub pid: String,
+    /// Its application name.
+    pub application: String,
+    /// When its current query started (RFC 3339, UTC).
+    pub query_start: String,
+    /// Its state (`idle in transaction`, `active`, ...).
+    pub state: String,
+    /// Its last query (whitespace folded, at most 120 characters).
+    pub query: String,
+}
+
 /// Runs SQL.
 pub trait Executor {
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// What kind of failure `e` (an error from this driver) is.
+    fn classify(&self, _e: &DbError) -> ErrorKind {
+        ErrorKind::Other
+    }
+
+    /// Sessions holding granted locks on `relations` (the likely blockers of a
+    /// statement that timed out on them), oldest transaction first, at most
+    /// five. Empty where locks cannot be observed.
+    fn blockers(&mut self, _relations: &[sluice_sql::facts::ObjectName]) -> Vec<Blocker> {
+        vec![]
+    }
+
+    /// How an operator ends a blocking session, for messages.
+    fn end_session_hint(&self) -> &'static str {
+        "end that session"
+    }
+
+    /// Cleans up what a failed run of `statement` (outside a transaction) may
+    /// leave behind, so it can run again: on Postgres, the INVALID index of a
+    /// `CREATE INDEX CONCURRENTLY`. The error of a cleanup that failed.
+    fn cleanup_after_failure(&mut self, _statement: &str) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// Applies session settings (timeouts) to this connection.
     fn configure(&mut self, settings: &SessionSettings) -> Result<(), DbError>;
 

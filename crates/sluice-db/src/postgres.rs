@@ -216,6 +216,106 @@ impl Executor for PostgresDb {
     ) -> Option<String> {
         lock_upfront(locks, budget)
     }
+
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities {
+            transactional_ddl: true,
+            advisory_locks: true,
+            observable_locks: true,
+            relation_sizes: true,
+            lock_upfront: true,
+        }
+    }
+
+    fn end_session_hint(&self) -> &'static str {
+        "end it with SELECT pg_terminate_backend(PID)"
+    }
+
+    fn classify(&self, e: &DbError) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match e.code.as_deref() {
+            // lock_not_available: lock_timeout (or NOWAIT) expired.
+            Some("55P03") => K::LockTimeout,
+            // serialization_failure, deadlock_detected
+            Some("40001" | "40P01") => K::Serialization,
+            // duplicate_table, duplicate_object, duplicate_schema, duplicate_function...
+            Some("42P07" | "42710" | "42P06" | "42723" | "42P04") => K::AlreadyExists,
+            Some("42601") => K::Syntax,
+            Some(c) if c.starts_with("08") || c == "57P01" => K::ConnectionLost,
+            None if self.client.is_closed() => K::ConnectionLost,
+            _ => K::Other,
+        }
+    }
+
+    fn blockers(&mut self, relations: &[sluice_sql::facts::ObjectName]) -> Vec<crate::Blocker> {
+        let mut rels: Vec<String> = relations
+            .iter()
+            .map(|r| quote_literal(&r.to_string()))
+            .collect();
+        rels.sort();
+        rels.dedup();
+        if rels.is_empty() {
+            return vec![];
+        }
+        let q = format!(
+            "SELECT a.pid::text, coalesce(a.application_name, ''), coalesce(to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(a.state, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+               AND l.relation IN (SELECT to_regclass(x) FROM unnest(ARRAY[{}]::text[]) x)
+             GROUP BY a.pid, a.application_name, a.query_start, a.state, a.query, a.xact_start
+             ORDER BY a.xact_start NULLS LAST, a.pid
+             LIMIT 5",
+            rels.join(", ")
+        );
+        self.query_text(&q)
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| {
+                        let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                        crate::Blocker {
+                            pid: g(0),
+                            application: g(1),
+                            query_start: g(2),
+                            state: g(3),
+                            query: g(4),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// After a failed `CREATE INDEX CONCURRENTLY`, drops the INVALID index it
+    /// left (if any).
+    fn cleanup_after_failure(&mut self, statement: &str) -> Result<(), DbError> {
+        let Ok(f) = sluice_sql::pg::analyze(statement) else {
+            return Ok(());
+        };
+        for a in &f.actions {
+            if let sluice_sql::facts::Action::CreateIndex {
+                index: Some(name),
+                table,
+                concurrent: true,
+                ..
+            } = a
+            {
+                let qualified = match &table.schema {
+                    Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
+                    None => quote_ident(name),
+                };
+                let invalid = !self
+                    .query_text(&format!(
+                        "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
+                        quote_literal(&qualified)
+                    ))?
+                    .is_empty();
+                if invalid {
+                    self.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The hint of the error raised when [`lock_upfront`] runs out of its bound.

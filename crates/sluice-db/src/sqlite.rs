@@ -104,6 +104,23 @@ impl SqliteDb {
 }
 
 impl Executor for SqliteDb {
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities {
+            transactional_ddl: true,
+            ..Default::default()
+        }
+    }
+
+    fn classify(&self, e: &DbError) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match e.code.as_deref() {
+            Some("DatabaseBusy" | "DatabaseLocked") => K::LockTimeout,
+            _ if e.message.contains("already exists") => K::AlreadyExists,
+            _ if e.message.contains("syntax error") => K::Syntax,
+            _ => K::Other,
+        }
+    }
+
     fn configure(&mut self, s: &SessionSettings) -> Result<(), DbError> {
         if let Some(t) = s.lock_timeout {
             self.conn.busy_timeout(t).map_err(err)?;

@@ -12,7 +12,7 @@
 use crate::evidence::MigrationRecord;
 use anyhow::{anyhow, Result};
 use sluice_core::{Environment, Migration};
-use sluice_db::{AuditEvent, HistoryRow, LockGuard, Status};
+use sluice_db::{AuditEvent, Blocker, HistoryRow, LockGuard, Status};
 use sluice_sql::Statement;
 use std::time::Instant;
 
@@ -353,7 +353,11 @@ fn run_step(
         let prelude = info
             .env
             .lock_timeout_total
-            .filter(|_| step.dialect == sluice_core::config::Dialect::Postgres)
+            // The locks come from the Postgres analysis of the statements.
+            .filter(|_| {
+                step.dialect == sluice_core::config::Dialect::Postgres
+                    && db.capabilities().lock_upfront
+            })
             .and_then(|budget| db.lock_upfront_sql(&step_locks(&stmts), budget));
         let first_locking = prelude
             .as_ref()
@@ -388,7 +392,7 @@ fn run_step(
         let mut attempt = 1u32;
         let result = loop {
             match run_tx(db, &[done_sql.clone(), audit.clone()]) {
-                Err(f) if is_lock_timeout(&f.error) && attempt <= info.env.lock_retries => {
+                Err(f) if is_lock_timeout(db, &f.error) && attempt <= info.env.lock_retries => {
                     let where_ = locate(step, f.index, f.error.position);
                     // Postgres gives no position for a lock timeout: ask about
                     // every relation the migration touches.
@@ -419,7 +423,7 @@ fn run_step(
             Err(f) => {
                 let where_ = locate(step, f.index, f.error.position);
                 let mut msg = db_message(&f.error);
-                if is_lock_timeout(&f.error) {
+                if is_lock_timeout(db, &f.error) {
                     let sql = f
                         .index
                         .map(|i| stmts[i].to_string())
@@ -433,7 +437,10 @@ fn run_step(
                             .map(sluice_core::duration::to_postgres)
                             .unwrap_or_else(|| "unset".into()),
                         info.env.lock_retries,
-                        describe_blockers(&blockers(db, &sql))
+                        {
+                            let b = blockers(db, &sql);
+                            describe_blockers(db, &b)
+                        }
                     ));
                 }
                 let mut bookkeeping = Vec::new();
@@ -505,16 +512,15 @@ fn run_step(
         // fails on "already exists".
         // An INVALID index of the same name left by an earlier run (resolved
         // as rolled back) is dropped before the first attempt too.
-        let mut cleanup_needed = step.dialect == sluice_core::config::Dialect::Postgres
-            && sql
-                .trim_start()
-                .get(..6)
-                .is_some_and(|w| w.eq_ignore_ascii_case("create"));
+        let mut cleanup_needed = sql
+            .trim_start()
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case("create"));
         let outcome = loop {
             if cleanup_needed {
-                match drop_invalid_index(db, sql) {
+                match db.cleanup_after_failure(sql) {
                     Ok(()) => cleanup_needed = false,
-                    Err(e) if is_lock_timeout(&e) && attempt <= info.env.lock_retries => {
+                    Err(e) if is_lock_timeout(db, &e) && attempt <= info.env.lock_retries => {
                         let where_ = format!(
                             "{} (dropping the INVALID index it left)",
                             locate(step, Some(i), None)
@@ -535,13 +541,13 @@ fn run_step(
                 }
             }
             match db.run_alone(sql) {
-                Err(e) if is_lock_timeout(&e) && attempt <= info.env.lock_retries => {
+                Err(e) if is_lock_timeout(db, &e) && attempt <= info.env.lock_retries => {
                     cleanup_needed = true;
                     let where_ = locate(step, Some(i), e.position);
                     retry_after_lock_timeout(db, info, step, attempt, &where_, sql, &e, &details);
                     attempt += 1;
                 }
-                Err(e) if is_lock_timeout(&e) => {
+                Err(e) if is_lock_timeout(db, &e) => {
                     cleanup_needed = true;
                     break Err(e);
                 }
@@ -549,10 +555,10 @@ fn run_step(
             }
         };
         if let Err(mut e) = outcome {
-            if is_lock_timeout(&e) {
+            if is_lock_timeout(db, &e) {
                 if cleanup_needed {
                     // Last chance, once: say what is left when it fails.
-                    if let Err(c) = drop_invalid_index(db, sql) {
+                    if let Err(c) = db.cleanup_after_failure(sql) {
                         e.message.push_str(&format!(
                             "; the INVALID index it left could not be dropped ({}): drop it with DROP INDEX CONCURRENTLY before resolving",
                             c.message
@@ -562,7 +568,10 @@ fn run_step(
                 e.message.push_str(&format!(
                     " after {attempt} attempt{}; {}",
                     if attempt == 1 { "" } else { "s" },
-                    describe_blockers(&blockers(db, sql))
+                    {
+                        let b = blockers(db, sql);
+                        describe_blockers(db, &b)
+                    }
                 ));
             }
             let where_ = locate(step, Some(i), e.position);
@@ -669,71 +678,31 @@ fn first_locking_statement(stmts: &[&str]) -> Option<usize> {
         .position(|s| sluice_sql::pg::analyze(s).is_ok_and(|f| !f.locks.is_empty()))
 }
 
-/// SQLSTATE 55P03 (`lock_not_available`): `lock_timeout` expired.
-fn is_lock_timeout(e: &sluice_db::DbError) -> bool {
-    e.code.as_deref() == Some("55P03")
-}
-
-/// A session holding a lock the migration waited for.
-struct Blocker {
-    pid: String,
-    application: String,
-    query_start: String,
-    state: String,
-    query: String,
+/// Whether the driver says `e` is a lock timeout (`lock_timeout` expired).
+fn is_lock_timeout(db: &LockGuard, e: &sluice_db::DbError) -> bool {
+    db.classify(e) == sluice_db::ErrorKind::LockTimeout
 }
 
 /// Sessions that hold granted locks on the relations `sql` needs (from its
-/// facts), with what `pg_stat_activity` says of them. Asked right after the
-/// timeout, while they still hold them; the oldest transaction first (the
-/// likely blocker), at most five.
+/// facts), as the driver sees them. Asked right after the timeout, while they
+/// still hold them.
 fn blockers(db: &mut LockGuard, sql: &str) -> Vec<Blocker> {
-    let mut rels: Vec<String> = sluice_sql::split(sql, sluice_core::config::Dialect::Postgres)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|st| sluice_sql::pg::analyze(st.text(sql)).ok())
-        .flat_map(|f| {
-            f.locks
-                .into_iter()
-                .map(|(r, _)| sluice_db::quote_literal(&r.to_string()))
-        })
-        .collect();
-    rels.sort();
-    rels.dedup();
-    if rels.is_empty() {
+    if !db.capabilities().observable_locks {
         return vec![];
     }
-    let q = format!(
-        "SELECT a.pid::text, coalesce(a.application_name, ''), coalesce(to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(a.state, ''), left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
-           AND l.relation IN (SELECT to_regclass(x) FROM unnest(ARRAY[{}]::text[]) x)
-         GROUP BY a.pid, a.application_name, a.query_start, a.state, a.query, a.xact_start
-         ORDER BY a.xact_start NULLS LAST, a.pid
-         LIMIT 5",
-        rels.join(", ")
-    );
-    db.query_rows(&q)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|r| {
-                    let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-                    Blocker {
-                        pid: g(0),
-                        application: g(1),
-                        query_start: g(2),
-                        state: g(3),
-                        query: g(4),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let rels: Vec<sluice_sql::facts::ObjectName> =
+        sluice_sql::split(sql, sluice_core::config::Dialect::Postgres)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|st| sluice_sql::pg::analyze(st.text(sql)).ok())
+            .flat_map(|f| f.locks.into_iter().map(|(r, _)| r))
+            .collect();
+    db.blockers(&rels)
 }
 
-fn describe_blockers(b: &[Blocker]) -> String {
+fn describe_blockers(db: &LockGuard, b: &[Blocker]) -> String {
     if b.is_empty() {
-        return "no session holds a lock on its tables any more (the blocker has finished): run it again".into();
+        return "no session holds a lock on its tables any more (the blocker has finished, or this database does not show who holds locks): run it again".into();
     }
     let list = b
         .iter()
@@ -757,7 +726,10 @@ fn describe_blockers(b: &[Blocker]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    format!("blocked by {list}: let it finish, or end it with SELECT pg_terminate_backend(PID), then run again")
+    format!(
+        "blocked by {list}: let it finish, or {}, then run again",
+        db.end_session_hint()
+    )
 }
 
 /// Exponential backoff with jitter: 500 ms doubling per attempt, at most 30 s,
@@ -793,7 +765,7 @@ fn retry_after_lock_timeout(
         "lock timeout at {where_} (attempt {attempt} of {}): {}; {}; retrying in {} ms",
         info.env.lock_retries + 1,
         e.message,
-        describe_blockers(&who),
+        describe_blockers(db, &who),
         wait.as_millis()
     );
     let audit = db.audit_sql(&info.audit(
@@ -814,40 +786,4 @@ fn retry_after_lock_timeout(
         crate::secrets::scrub(&reason)
     );
     std::thread::sleep(wait);
-}
-
-/// After a failed `CREATE INDEX CONCURRENTLY`, drops the INVALID index it left
-/// (if any); the error of a drop that failed, so the caller can retry or report.
-fn drop_invalid_index(db: &mut LockGuard, sql: &str) -> Result<(), sluice_db::DbError> {
-    let Ok(f) = sluice_sql::pg::analyze(sql) else {
-        return Ok(());
-    };
-    for a in &f.actions {
-        if let sluice_sql::facts::Action::CreateIndex {
-            index: Some(name),
-            table,
-            concurrent: true,
-            ..
-        } = a
-        {
-            let qualified = match &table.schema {
-                Some(s) => format!(
-                    "{}.{}",
-                    sluice_db::quote_ident(s),
-                    sluice_db::quote_ident(name)
-                ),
-                None => sluice_db::quote_ident(name),
-            };
-            let invalid = !db
-                .query_rows(&format!(
-                    "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
-                    sluice_db::quote_literal(&qualified)
-                ))?
-                .is_empty();
-            if invalid {
-                db.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))?;
-            }
-        }
-    }
-    Ok(())
 }
