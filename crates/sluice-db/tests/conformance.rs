@@ -1,0 +1,344 @@
+//! The driver conformance suite: one set of checks, written once, run against
+//! every backend (an SQLite file and a real PostgreSQL database). A new driver
+//! adds one `Target` below and must pass all of it.
+//!
+//! Covered: capabilities, history and audit read/write, a transaction that
+//! commits statements and bookkeeping together, failure atomicity with the
+//! failing statement's index, statement-by-statement progress and dirty state,
+//! error classification (lock timeout, already exists), the migration lock
+//! (acquire, bounded wait, release on drop), and scratch database lifecycle.
+
+use sluice_db::scratch::Scratch;
+use sluice_db::{
+    connect, AuditEvent, ConnectOptions, Database, ErrorKind, HistoryRow, LockError, LockGuard,
+    SessionSettings, Status,
+};
+use std::time::Duration;
+
+/// A fresh, empty database of one backend, removed on drop.
+struct Target {
+    url: String,
+    dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("SLUICE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn pg_admin() -> postgres::Client {
+    postgres::Client::connect(&pg_admin_url(), postgres::NoTls).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is required for the conformance suite and is not reachable at {}: {e}",
+            pg_admin_url()
+        )
+    })
+}
+
+impl Target {
+    fn sqlite() -> Target {
+        let dir = tempfile::tempdir().unwrap();
+        Target {
+            url: "sqlite://conformance.db".into(),
+            dir,
+            pg_name: None,
+        }
+    }
+
+    fn postgres() -> Target {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "sluice_conf_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        pg_admin()
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .unwrap();
+        Target {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            dir: tempfile::tempdir().unwrap(),
+            pg_name: Some(name),
+        }
+    }
+
+    fn connect(&self) -> Box<dyn Database> {
+        connect(
+            &self.url,
+            &ConnectOptions {
+                root: self.dir.path(),
+                history_schema: "public",
+            },
+        )
+        .unwrap()
+    }
+
+    fn scratch(&self) -> Scratch {
+        match &self.pg_name {
+            Some(_) => Scratch::postgres(&self.url).unwrap(),
+            None => Scratch::sqlite().unwrap(),
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(n) = &self.pg_name {
+            let _ = pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+        }
+    }
+}
+
+fn row(version: &str, status: Status, applied: i64) -> HistoryRow {
+    HistoryRow {
+        version: version.into(),
+        name: format!("m{version}"),
+        checksum: "ab".repeat(32),
+        status,
+        applied_at: sluice_core::clock::now_rfc3339(),
+        applied_by: "conformance".into(),
+        environment: "test".into(),
+        approvals: "[]".into(),
+        statements_total: 2,
+        statements_applied: applied,
+        execution_ms: None,
+        tool_version: "test".into(),
+        run_id: "run-1".into(),
+        error: None,
+    }
+}
+
+fn audit(event: &str) -> AuditEvent {
+    AuditEvent {
+        at: String::new(),
+        event: event.into(),
+        version: Some("1".into()),
+        checksum: None,
+        environment: "test".into(),
+        actor: "conformance".into(),
+        run_id: "run-1".into(),
+        outcome: "ok".into(),
+        reason: None,
+        details: "{}".into(),
+        tool_version: "test".into(),
+    }
+}
+
+fn table_exists(db: &mut dyn Database, name: &str) -> bool {
+    // Portable: a query on the table succeeds only when it exists.
+    db.query_rows(&format!("SELECT count(*) FROM {name}"))
+        .is_ok()
+}
+
+fn capabilities(t: &Target) {
+    let db = t.connect();
+    let caps = db.capabilities();
+    assert!(
+        caps.transactional_ddl,
+        "{}: DDL must be transactional",
+        t.url
+    );
+    assert_eq!(
+        caps.observable_locks,
+        t.pg_name.is_some(),
+        "{}: observable locks",
+        t.url
+    );
+}
+
+fn history_round_trip(t: &Target) {
+    let mut db = t.connect();
+    assert!(!db.history_exists().unwrap());
+    assert!(
+        db.load_history().unwrap().is_empty(),
+        "no table reads as empty"
+    );
+    db.ensure_history().unwrap();
+    db.ensure_history().unwrap(); // idempotent
+    assert!(db.history_exists().unwrap());
+    let r = row("1", Status::Applied, 2);
+    let sql = [db.upsert_sql(&r), db.audit_sql(&audit("apply"))];
+    db.run_in_transaction(&[], &sql).unwrap();
+    let got = db.load_history().unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].version, "1");
+    assert_eq!(got[0].status, Status::Applied);
+    assert_eq!(got[0].checksum, r.checksum);
+    assert!(!got[0].applied_at.is_empty());
+    assert!(
+        got[0].execution_ms.is_some(),
+        "the database measures the duration"
+    );
+    // Upsert replaces; delete removes.
+    let replaced = db.upsert_sql(&row("1", Status::Dirty, 1));
+    db.run_in_transaction(&[], &[replaced]).unwrap();
+    assert_eq!(db.load_history().unwrap()[0].status, Status::Dirty);
+    let del = db.delete_sql("1");
+    db.run_in_transaction(&[], &[del]).unwrap();
+    assert!(db.load_history().unwrap().is_empty());
+    let events = db.load_audit().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, "apply");
+    assert!(!events[0].at.is_empty());
+}
+
+fn transaction_commits_together(t: &Target) {
+    let mut db = t.connect();
+    db.ensure_history().unwrap();
+    let book = [db.upsert_sql(&row("2", Status::Applied, 2))];
+    db.run_in_transaction(
+        &[
+            "CREATE TABLE a (id int) -- a trailing comment",
+            "INSERT INTO a VALUES (1)",
+        ],
+        &book,
+    )
+    .unwrap();
+    assert!(table_exists(&mut *db, "a"));
+    assert_eq!(db.load_history().unwrap().len(), 1);
+}
+
+fn failure_is_atomic(t: &Target) {
+    let mut db = t.connect();
+    db.ensure_history().unwrap();
+    let book = [db.upsert_sql(&row("3", Status::Applied, 2))];
+    let f = db
+        .run_in_transaction(
+            &["CREATE TABLE b (id int)", "SELECT * FROM no_such_table"],
+            &book,
+        )
+        .unwrap_err();
+    assert_eq!(
+        f.index,
+        Some(1),
+        "{}: the failing statement is named",
+        t.url
+    );
+    assert!(
+        !table_exists(&mut *db, "b"),
+        "{}: nothing of it remains",
+        t.url
+    );
+    assert!(db.load_history().unwrap().is_empty(), "nor its history row");
+    // The session is usable afterwards.
+    db.run_in_transaction(&["CREATE TABLE b (id int)"], &[])
+        .unwrap();
+    let e = db.run_alone("CREATE TABLE b (id int)").unwrap_err();
+    assert_eq!(db.classify(&e), ErrorKind::AlreadyExists, "{}: {e}", t.url);
+}
+
+fn statement_by_statement_progress(t: &Target) {
+    let mut db = t.connect();
+    db.ensure_history().unwrap();
+    let start = db.upsert_sql(&row("4", Status::Dirty, 0));
+    db.run_in_transaction(&[], &[start]).unwrap();
+    db.run_alone("CREATE TABLE c (id int)").unwrap();
+    let progress = db.upsert_sql(&row("4", Status::Dirty, 1));
+    db.run_alone(&progress).unwrap();
+    assert!(db
+        .run_alone("INSERT INTO no_such_table VALUES (1)")
+        .is_err());
+    // What ran stays; the history says how far it got.
+    assert!(table_exists(&mut *db, "c"));
+    let h = db.load_history().unwrap();
+    assert_eq!((h[0].status, h[0].statements_applied), (Status::Dirty, 1));
+    // A failed statement outside a transaction needs no cleanup here.
+    db.cleanup_after_failure("INSERT INTO no_such_table VALUES (1)")
+        .unwrap();
+}
+
+fn lock_timeout_is_classified(t: &Target) {
+    let mut holder = t.connect();
+    holder.run_alone("CREATE TABLE l (id int)").unwrap();
+    let mut waiter = t.connect();
+    waiter
+        .configure(&SessionSettings {
+            lock_timeout: Some(Duration::from_millis(100)),
+            statement_timeout: None,
+        })
+        .unwrap();
+    let e = if t.pg_name.is_some() {
+        holder
+            .run_alone("BEGIN; LOCK TABLE l IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        let e = waiter.run_alone("INSERT INTO l VALUES (1)").unwrap_err();
+        holder.run_alone("COMMIT").unwrap();
+        e
+    } else {
+        holder.run_alone("BEGIN IMMEDIATE").unwrap();
+        let e = waiter.run_alone("INSERT INTO l VALUES (1)").unwrap_err();
+        holder.run_alone("COMMIT").unwrap();
+        e
+    };
+    assert_eq!(
+        waiter.classify(&e),
+        ErrorKind::LockTimeout,
+        "{}: {e}",
+        t.url
+    );
+}
+
+fn migration_lock(t: &Target) {
+    let first = LockGuard::acquire(t.connect(), Duration::from_secs(5), || {}).unwrap();
+    let mut told = false;
+    match LockGuard::acquire(t.connect(), Duration::from_millis(300), || told = true) {
+        Err(LockError::Timeout { .. }) => {}
+        Err(e) => panic!("{}: {e}", t.url),
+        Ok(_) => panic!("{}: two holders of the migration lock", t.url),
+    }
+    assert!(told, "the caller is told that it waits");
+    drop(first);
+    LockGuard::acquire(t.connect(), Duration::from_secs(5), || {})
+        .unwrap_or_else(|e| panic!("{}: the lock was not released on drop: {e}", t.url));
+}
+
+fn scratch_lifecycle(t: &Target) {
+    let mut s = t.scratch();
+    let name = s.name();
+    {
+        let mut db = s.connect("public").unwrap();
+        db.run_alone("CREATE TABLE s (id int)").unwrap();
+    }
+    s.drop_now().unwrap();
+    match &t.pg_name {
+        Some(_) => {
+            let left = pg_admin()
+                .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .unwrap();
+            assert!(left.is_empty(), "{name} was not dropped");
+        }
+        None => assert!(!std::path::Path::new(&name).exists(), "{name} remains"),
+    }
+}
+
+fn suite(make: fn() -> Target) {
+    let cases: [(&str, fn(&Target)); 8] = [
+        ("capabilities", capabilities),
+        ("history_round_trip", history_round_trip),
+        ("transaction_commits_together", transaction_commits_together),
+        ("failure_is_atomic", failure_is_atomic),
+        (
+            "statement_by_statement_progress",
+            statement_by_statement_progress,
+        ),
+        ("lock_timeout_is_classified", lock_timeout_is_classified),
+        ("migration_lock", migration_lock),
+        ("scratch_lifecycle", scratch_lifecycle),
+    ];
+    for (name, case) in cases {
+        let t = make();
+        eprintln!("conformance: {name} on {}", t.url);
+        case(&t);
+    }
+}
+
+#[test]
+fn sqlite_conforms() {
+    suite(Target::sqlite);
+}
+
+#[test]
+fn postgres_conforms() {
+    suite(Target::postgres);
+}
