@@ -18,6 +18,7 @@
 
 pub mod history;
 pub mod inspect;
+pub mod introspect;
 pub mod lock;
 pub mod postgres;
 pub mod scratch;
@@ -245,6 +246,9 @@ pub trait Locker {
 pub trait Database: Executor + HistoryStore + Locker + Send {
     /// Which backend this is.
     fn backend(&self) -> Backend;
+
+    /// Reads the live schema into the model (see [`introspect`]).
+    fn introspect(&mut self, opts: &introspect::Options) -> Result<sluice_schema::Schema, DbError>;
 }
 
 /// Options for [`connect`].

@@ -312,8 +312,11 @@ fn scratch_lifecycle(t: &Target) {
     }
 }
 
+/// One named check of the suite.
+type Case = (&'static str, fn(&Target));
+
 fn suite(make: fn() -> Target) {
-    let cases: [(&str, fn(&Target)); 8] = [
+    let cases: [Case; 8] = [
         ("capabilities", capabilities),
         ("history_round_trip", history_round_trip),
         ("transaction_commits_together", transaction_commits_together),

@@ -560,11 +560,11 @@ struct ScratchRun<'s> {
 impl ScratchRun<'_> {
     /// The scratch database's schema (the same model `verify` compares).
     fn schema(&mut self) -> Result<sluice_schema::Schema> {
-        let opts = sluice_schema::Options {
+        let opts = sluice_db::introspect::Options {
             history_schema: self.history_schema.clone(),
             ..Default::default()
         };
-        sluice_schema::introspect(&mut *self.db, &opts)
+        sluice_db::introspect::introspect(&mut *self.db, &opts)
             .map_err(|e| anyhow!("reading the scratch database's schema: {e}"))
     }
 
@@ -1112,7 +1112,7 @@ pub fn expected_schema(
     session: &Session<'_>,
     applied: &[&Migration],
     scratch_url: Option<String>,
-    opts: &sluice_schema::Options,
+    opts: &sluice_db::introspect::Options,
 ) -> Result<sluice_schema::Schema> {
     let project = session.project;
     let env = &session.env;
@@ -1149,7 +1149,7 @@ pub fn expected_schema(
                 s.record.error.unwrap_or(s.message)
             );
         }
-        sluice_schema::introspect(&mut *db, opts)
+        sluice_db::introspect::introspect(&mut *db, opts)
             .map_err(|e| anyhow!("reading the scratch database's schema: {e}"))
     })();
     let _ = scratch.drop_now();

@@ -66,9 +66,9 @@ pub struct AdoptArgs {
     pub scratch_url: Option<String>,
 }
 
-fn options(project: &Project) -> sluice_schema::Options {
+fn options(project: &Project) -> sluice_db::introspect::Options {
     let s = &project.config.file.schema;
-    sluice_schema::Options {
+    sluice_db::introspect::Options {
         include: s.include.clone(),
         exclude: s.exclude.clone(),
         history_schema: project.config.file.history.schema.clone(),
@@ -94,7 +94,7 @@ fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
         (db, extra)
     });
     let mut db = db?;
-    sluice_schema::introspect_parallel(&mut *db, &mut extra, &options(project))
+    sluice_db::introspect::introspect_parallel(&mut *db, &mut extra, &options(project))
         .map_err(|e| anyhow!("reading the schema of `{}`: {e}", session.env.name))
 }
 
@@ -191,7 +191,7 @@ fn side(project: &Project, spec: &str) -> Result<Schema> {
                 crate::secrets::scrub(&e.to_string())
             )
         })?;
-        sluice_schema::introspect(&mut *db, &options(project)).map_err(|e| {
+        sluice_db::introspect::introspect(&mut *db, &options(project)).map_err(|e| {
             anyhow!(
                 "reading the schema of {}: {e}",
                 sluice_core::redact::redact_url(spec)
@@ -627,7 +627,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     }
     let opts = options(project);
     let expected = crate::plan::expected_schema(&session, &applied, a.scratch_url.clone(), &opts)?;
-    let actual = sluice_schema::introspect(&mut *db, &opts)
+    let actual = sluice_db::introspect::introspect(&mut *db, &opts)
         .map_err(|e| anyhow!("reading the schema of `{}`: {e}", session.env.name))?;
     let diffs = compare(&expected, &actual);
     if diffs.is_empty() {

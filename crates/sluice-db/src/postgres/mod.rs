@@ -17,6 +17,8 @@ use crate::{
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
+pub mod introspect;
+
 /// A Postgres session.
 pub struct PostgresDb {
     client: Client,
@@ -510,6 +512,13 @@ impl Locker for PostgresDb {
 impl Database for PostgresDb {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn introspect(
+        &mut self,
+        opts: &crate::introspect::Options,
+    ) -> Result<sluice_schema::Schema, DbError> {
+        introspect::introspect(self, opts)
     }
 }
 

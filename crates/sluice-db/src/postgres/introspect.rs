@@ -1,38 +1,12 @@
-//! Introspection: a live database's catalog into a [`Schema`].
-//!
-//! Postgres: a fixed set of catalog queries (one per object kind), whatever
-//! the schema's size: no query per table. System schemas, objects that belong
-//! to extensions, and sluice's own tables are left out; `include` / `exclude`
-//! narrow the schemas. SQLite: three queries over `sqlite_master` and its
-//! pragma table functions.
+//! Postgres introspection: a fixed set of catalog queries (one per object
+//! kind), whatever the schema's size.
 
-use crate::model::*;
-use sluice_db::{Backend, Database, DbError};
+use crate::introspect::{b, n, o, s, Options, Row};
+use crate::{Database, DbError};
+use sluice_schema::model::*;
 
-/// What to read.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Only these schemas (empty: all but the system ones).
-    pub include: Vec<String>,
-    /// Never these schemas.
-    pub exclude: Vec<String>,
-    /// Where sluice keeps `sluice_history` / `sluice_audit` (left out).
-    pub history_schema: String,
-}
-
-impl Options {
-    fn wants(&self, schema: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|s| s == schema))
-            && !self.exclude.iter().any(|s| s == schema)
-    }
-
-    fn wants_relation(&self, schema: &str, name: &str) -> bool {
-        self.wants(schema) && !(schema == self.history_schema && name.starts_with("sluice_"))
-    }
-}
-
-/// The number of catalog queries [`introspect`] sends to Postgres.
-pub const POSTGRES_QUERIES: usize = 12;
+/// The number of catalog queries one introspection sends.
+pub const QUERIES: usize = 12;
 
 const NS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
 const NOT_EXT: &str =
@@ -42,49 +16,17 @@ fn not_ext(obj: &str) -> String {
     NOT_EXT.replace("OBJ", obj)
 }
 
-type Row = Vec<Option<String>>;
-
-fn s(r: &Row, i: usize) -> String {
-    r.get(i).cloned().flatten().unwrap_or_default()
-}
-
-fn o(r: &Row, i: usize) -> Option<String> {
-    r.get(i).cloned().flatten()
-}
-
-fn b(r: &Row, i: usize) -> bool {
-    matches!(
-        r.get(i).cloned().flatten().as_deref(),
-        Some("t" | "true" | "1")
-    )
-}
-
-fn n(r: &Row, i: usize) -> i64 {
-    s(r, i).parse().unwrap_or(0)
-}
-
-/// Reads the schema of a live database.
+/// Reads the schema over one connection.
 pub fn introspect(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
-    match db.backend() {
-        Backend::Postgres => postgres(db, opts),
-        Backend::Sqlite => sqlite(db, opts),
-    }
+    postgres_with(&mut |sql: String| db.query_rows(&sql), opts)
 }
 
-/// Reads the schema of a live database, spreading the catalog queries over
-/// `db` and the `extra` connections to the same database (Postgres; SQLite and
-/// an empty `extra` read on `db` alone). The server works on the three heavy
-/// queries (columns, index and constraint definitions) at once, which is what
-/// bounds a large schema's introspection. Same queries, same result as
-/// [`introspect`].
-pub fn introspect_parallel(
+/// Reads the schema with its queries spread over `db` and `extra`.
+pub fn parallel(
     db: &mut dyn Database,
     extra: &mut [Box<dyn Database>],
     opts: &Options,
 ) -> Result<Schema, DbError> {
-    if db.backend() != Backend::Postgres || extra.is_empty() {
-        return introspect(db, opts);
-    }
     // The queries depend only on the options, not on each other's results:
     // record them with a pass that answers every query with no rows, run them
     // all, then build the schema from the answers in order.
@@ -152,10 +94,6 @@ pub fn introspect_parallel(
         )));
     }
     Ok(schema)
-}
-
-fn postgres(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
-    postgres_with(&mut |sql: String| db.query_rows(&sql), opts)
 }
 
 type Query<'a> = dyn FnMut(String) -> Result<Vec<Row>, DbError> + 'a;
@@ -520,114 +458,6 @@ fn parse_text_array(text: &str) -> Vec<String> {
         out.push(cur);
     }
     out
-}
-
-fn sqlite(db: &mut dyn Database, opts: &Options) -> Result<Schema, DbError> {
-    let _ = opts;
-    let mut out = Schema {
-        snapshot_version: SNAPSHOT_VERSION,
-        dialect: "sqlite".into(),
-        ..Default::default()
-    };
-    let skip = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'sluice\\_%' ESCAPE '\\'";
-    for r in db.query_rows(&format!(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE {skip} AND sql IS NOT NULL ORDER BY name"
-    ))? {
-        let (kind, name, table, sql) = (s(&r, 0), s(&r, 1), s(&r, 2), s(&r, 3));
-        let k = key("main", &name);
-        match kind.as_str() {
-            "table" => {
-                out.tables.insert(
-                    k,
-                    Table {
-                        schema: "main".into(),
-                        name,
-                        kind: "table".into(),
-                        sql: Some(sql),
-                        ..Default::default()
-                    },
-                );
-            }
-            "view" => {
-                out.views.insert(
-                    k,
-                    View {
-                        schema: "main".into(),
-                        name,
-                        definition: sql,
-                        ..Default::default()
-                    },
-                );
-            }
-            "index" | "trigger" => {
-                let t = out
-                    .tables
-                    .entry(key("main", &table))
-                    .or_insert_with(|| Table {
-                        schema: "main".into(),
-                        name: table.clone(),
-                        kind: "table".into(),
-                        ..Default::default()
-                    });
-                if kind == "index" {
-                    t.indexes.insert(
-                        name,
-                        Index {
-                            definition: sql,
-                            valid: true,
-                        },
-                    );
-                } else {
-                    t.triggers.insert(
-                        name,
-                        Trigger {
-                            definition: sql,
-                            enabled: "O".into(),
-                        },
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-    for r in db.query_rows(&format!(
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND {} ORDER BY m.name, p.cid",
-        skip.replace("name", "m.name")
-    ))? {
-        if let Some(t) = out.tables.get_mut(&key("main", &s(&r, 0))) {
-            t.columns.push(Column {
-                name: s(&r, 1),
-                data_type: s(&r, 2),
-                not_null: b(&r, 3),
-                default: o(&r, 4),
-                ..Default::default()
-            });
-        }
-    }
-    for r in db.query_rows(&format!(
-        "SELECT m.name, f.id, f.\"table\", group_concat(f.\"from\"), group_concat(f.\"to\"), f.on_delete, f.on_update FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND {} GROUP BY m.name, f.id ORDER BY m.name, f.id",
-        skip.replace("name", "m.name")
-    ))? {
-        if let Some(t) = out.tables.get_mut(&key("main", &s(&r, 0))) {
-            t.constraints.insert(
-                format!("fk_{}", s(&r, 1)),
-                Constraint {
-                    kind: "foreign key".into(),
-                    definition: format!(
-                        "FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE {}",
-                        s(&r, 3),
-                        s(&r, 2),
-                        s(&r, 4),
-                        s(&r, 5),
-                        s(&r, 6)
-                    ),
-                    validated: true,
-                    references: Some(key("main", &s(&r, 2))),
-                },
-            );
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod introspect;
+
 /// A SQLite database file (or `:memory:`).
 pub struct SqliteDb {
     conn: Connection,
@@ -300,5 +302,12 @@ impl Locker for SqliteDb {
 impl Database for SqliteDb {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn introspect(
+        &mut self,
+        opts: &crate::introspect::Options,
+    ) -> Result<sluice_schema::Schema, DbError> {
+        introspect::introspect(self, opts)
     }
 }
