@@ -6,7 +6,8 @@
 //! commits statements and bookkeeping together, failure atomicity with the
 //! failing statement's index, statement-by-statement progress and dirty state,
 //! error classification (lock timeout, already exists), the migration lock
-//! (acquire, bounded wait, release on drop), and scratch database lifecycle.
+//! (acquire, bounded wait, release on drop), introspection into the schema
+//! model, and scratch database lifecycle.
 
 use sluice_db::scratch::Scratch;
 use sluice_db::{
@@ -293,6 +294,50 @@ fn migration_lock(t: &Target) {
         .unwrap_or_else(|e| panic!("{}: the lock was not released on drop: {e}", t.url));
 }
 
+fn introspection_round_trip(t: &Target) {
+    let mut db = t.connect();
+    db.ensure_history().unwrap();
+    db.run_in_transaction(
+        &[
+            "CREATE TABLE parent (id int PRIMARY KEY, email text NOT NULL)",
+            "CREATE INDEX parent_email_idx ON parent (email)",
+            "CREATE VIEW parent_emails AS SELECT email FROM parent",
+        ],
+        &[],
+    )
+    .unwrap();
+    let opts = sluice_db::introspect::Options {
+        history_schema: "public".into(),
+        ..Default::default()
+    };
+    let schema = db.introspect(&opts).unwrap();
+    let table = schema
+        .tables
+        .values()
+        .find(|t| t.name == "parent")
+        .unwrap_or_else(|| panic!("{}: parent not introspected: {schema:?}", t.url));
+    let cols: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(cols, ["id", "email"], "{}", t.url);
+    assert!(
+        table.indexes.keys().any(|k| k.contains("parent_email_idx")),
+        "{}: {:?}",
+        t.url,
+        table.indexes
+    );
+    assert!(
+        schema.views.values().any(|v| v.name == "parent_emails"),
+        "{}",
+        t.url
+    );
+    // sluice's own tables are left out.
+    assert!(!schema
+        .tables
+        .values()
+        .any(|t| t.name.starts_with("sluice_")));
+    // Introspecting twice gives the same model (a snapshot is stable).
+    assert_eq!(db.introspect(&opts).unwrap(), schema);
+}
+
 fn scratch_lifecycle(t: &Target) {
     let mut s = t.scratch();
     let name = s.name();
@@ -316,7 +361,7 @@ fn scratch_lifecycle(t: &Target) {
 type Case = (&'static str, fn(&Target));
 
 fn suite(make: fn() -> Target) {
-    let cases: [Case; 8] = [
+    let cases: [Case; 9] = [
         ("capabilities", capabilities),
         ("history_round_trip", history_round_trip),
         ("transaction_commits_together", transaction_commits_together),
@@ -327,6 +372,7 @@ fn suite(make: fn() -> Target) {
         ),
         ("lock_timeout_is_classified", lock_timeout_is_classified),
         ("migration_lock", migration_lock),
+        ("introspection_round_trip", introspection_round_trip),
         ("scratch_lifecycle", scratch_lifecycle),
     ];
     for (name, case) in cases {
