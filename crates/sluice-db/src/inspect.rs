@@ -64,6 +64,29 @@ pub fn held_locks(db: &mut dyn Database) -> Result<Vec<HeldLock>, DbError> {
         .collect())
 }
 
+/// Every relation outside the system schemas, as (schema, name): what exists
+/// before a statement runs, so the plan can tell the relations a migration
+/// creates from those it locks. Empty where locks cannot be observed.
+pub fn relations(
+    db: &mut dyn Database,
+) -> Result<std::collections::HashSet<(String, String)>, DbError> {
+    if db.backend() != Backend::Postgres {
+        return Ok(Default::default());
+    }
+    Ok(db
+        .query_rows(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')",
+        )?
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 /// Size estimates of one relation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelationSize {

@@ -188,8 +188,25 @@ pub trait Executor {
         bookkeeping: &[String],
     ) -> Result<(), StatementFailure>;
 
-    /// Runs one statement outside any transaction (autocommit).
+    /// Runs one statement outside any transaction (autocommit), or inside one
+    /// opened with [`Executor::begin`].
     fn run_alone(&mut self, statement: &str) -> Result<(), DbError>;
+
+    /// Opens a transaction on this session (statements then run one by one
+    /// with [`Executor::run_alone`] until [`Executor::commit`]).
+    fn begin(&mut self) -> Result<(), DbError> {
+        self.run_alone("BEGIN")
+    }
+
+    /// Commits the transaction [`Executor::begin`] opened.
+    fn commit(&mut self) -> Result<(), DbError> {
+        self.run_alone("COMMIT")
+    }
+
+    /// Rolls back the transaction [`Executor::begin`] opened.
+    fn rollback(&mut self) -> Result<(), DbError> {
+        self.run_alone("ROLLBACK")
+    }
 
     /// Runs one query and returns its rows, each value as text (NULL as `None`).
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;

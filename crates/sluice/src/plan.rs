@@ -36,7 +36,7 @@ use sluice_core::config::Dialect;
 use sluice_core::{Catalog, Migration, Version};
 use sluice_db::inspect::{self, HeldLock};
 use sluice_db::scratch::Scratch;
-use sluice_db::{Backend, Database, LockGuard, SessionSettings, Status};
+use sluice_db::{Backend, Database, LockGuard, SessionSettings};
 use sluice_lint::analysis::Analysis;
 use sluice_lint::{Diagnostic, Severity};
 use sluice_sql::facts::{Action, DefaultKind, Facts, LockMode, ObjectName};
@@ -911,8 +911,9 @@ fn relation_key(h: &HeldLock) -> (String, String) {
     (h.schema.clone(), h.name.clone())
 }
 
-/// Applies one pending migration statement by statement, recording the locks
-/// each statement's session holds (Postgres, transactional migrations).
+/// Applies one pending migration with the run loop `apply` uses, observing
+/// after each statement of a transactional migration the locks its session
+/// holds (where the driver can observe locks).
 fn apply_observed(
     run: &mut ScratchRun<'_>,
     step: &Step<'_>,
@@ -920,37 +921,9 @@ fn apply_observed(
 ) -> std::result::Result<Vec<StatementLocks>, ReplayFailure> {
     let m = step.migration;
     let facts = up_facts(analysis);
-    let pg = run.db.backend() == Backend::Postgres;
+    let observable = run.db.capabilities().observable_locks;
     let texts = step.texts();
-    let fail = |i: usize, e: &sluice_db::DbError| {
-        let st = &step.statements[i];
-        let extra = e
-            .position
-            .map(|p| {
-                st.text(m.text())
-                    .chars()
-                    .take(p)
-                    .filter(|&c| c == '\n')
-                    .count()
-            })
-            .unwrap_or(0);
-        ReplayFailure {
-            phase: "pending",
-            version: m.version.to_string(),
-            path: m.display_path.clone(),
-            line: st.line + extra,
-            sql: first_line(st.text(m.text())),
-            error: runner::db_message(e),
-        }
-    };
-    let bookkeeping_fail = |e: &sluice_db::DbError| ReplayFailure {
-        phase: "pending",
-        version: m.version.to_string(),
-        path: m.display_path.clone(),
-        line: 1,
-        sql: String::new(),
-        error: format!("recording it in sluice_history failed: {e}"),
-    };
+    let n = texts.len();
     let expected = |line: usize| -> Vec<ExpectedLock> {
         facts
             .get(&line)
@@ -965,82 +938,84 @@ fn apply_observed(
             })
             .unwrap_or_default()
     };
-    let db = &mut run.db;
-    let mut out = Vec::new();
-    let n = texts.len();
-    let hs = run.history_schema.clone();
-    let ours = |h: &HeldLock| !(h.schema == hs && h.name.starts_with("sluice_"));
-    if step.no_transaction {
-        for (i, sql) in texts.iter().enumerate() {
-            db.run_alone(sql).map_err(|e| fail(i, &e))?;
-            let st = &step.statements[i];
-            out.push(StatementLocks {
-                version: m.version.to_string(),
-                statement: i + 1,
-                line: st.line,
-                sql: first_line(sql),
-                observed: false,
-                locks: vec![],
-                expected: expected(st.line),
-                note: Some(if pg {
-                    "runs outside a transaction (sluice:no-transaction): its locks last only while it runs, so they are not observed after it; expected locks are from analysis".into()
-                } else {
-                    "SQLite: locks are not observed".into()
-                }),
-            });
+    let entry = |i: usize, observed: bool, locks: Vec<ObservedLock>, note: Option<String>| {
+        let st = &step.statements[i];
+        StatementLocks {
+            version: m.version.to_string(),
+            statement: i + 1,
+            line: st.line,
+            sql: first_line(texts[i]),
+            observed,
+            locks,
+            expected: expected(st.line),
+            note,
         }
-        let row = run.info.row(step, Status::Applied, n, None);
-        let sql = db.upsert_sql(&row);
-        db.run_alone(&sql).map_err(|e| bookkeeping_fail(&e))?;
-        return Ok(out);
+    };
+    let unobserved_note = |pg: bool| {
+        if pg {
+            "runs outside a transaction (sluice:no-transaction): its locks last only while it runs, so they are not observed after it; expected locks are from analysis".to_string()
+        } else {
+            "SQLite: locks are not observed".to_string()
+        }
+    };
+    let stop_to_failure = |s: Box<runner::Stop>| {
+        let line = s.at.map_or(1, |(_, line)| line);
+        let sql =
+            s.at.and_then(|(i, _)| step.statements.get(i))
+                .map(|st| first_line(st.text(m.text())))
+                .unwrap_or_default();
+        ReplayFailure {
+            phase: "pending",
+            version: m.version.to_string(),
+            path: m.display_path.clone(),
+            line,
+            sql,
+            error: s.record.error.clone().unwrap_or(s.message),
+        }
+    };
+
+    if step.no_transaction || !observable {
+        runner::run_step_observed(&mut run.db, &run.info, step, None).map_err(stop_to_failure)?;
+        let note = unobserved_note(observable);
+        return Ok((0..n)
+            .map(|i| entry(i, false, vec![], Some(note.clone())))
+            .collect());
     }
 
-    let existing: HashSet<(String, String)> = if pg {
-        db.query_rows(
-            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')",
-        )
-        .map_err(|e| bookkeeping_fail(&e))?
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].clone().unwrap_or_default(),
-                r[1].clone().unwrap_or_default(),
-            )
-        })
-        .collect()
-    } else {
-        HashSet::new()
-    };
-    db.run_alone("BEGIN").map_err(|e| bookkeeping_fail(&e))?;
+    let hs = run.history_schema.clone();
+    let ours = |h: &HeldLock| !(h.schema == hs && h.name.starts_with("sluice_"));
+    let existing = inspect::relations(&mut *run.db).map_err(|e| ReplayFailure {
+        phase: "pending",
+        version: m.version.to_string(),
+        path: m.display_path.clone(),
+        line: 1,
+        sql: String::new(),
+        error: format!("listing the scratch database's relations failed: {e}"),
+    })?;
     let mut held: HashSet<(String, String, String)> = HashSet::new();
-    for (i, sql) in texts.iter().enumerate() {
-        let st = &step.statements[i];
-        if let Err(e) = db.run_alone(sql) {
-            let _ = db.run_alone("ROLLBACK");
-            return Err(fail(i, &e));
-        }
-        let mut locks = Vec::new();
-        if pg {
-            let now: Vec<HeldLock> = match inspect::held_locks(&mut **db) {
-                Ok(l) => l.into_iter().filter(|h| ours(h)).collect(),
-                Err(e) => {
-                    let _ = db.run_alone("ROLLBACK");
-                    return Err(bookkeeping_fail(&e));
-                }
-            };
+    let mut out = Vec::new();
+    let mut observe =
+        |i: usize, db: &mut LockGuard| -> std::result::Result<(), sluice_db::DbError> {
+            let st = &step.statements[i];
+            let now: Vec<HeldLock> = inspect::held_locks(&mut **db)?
+                .into_iter()
+                .filter(|h| ours(h))
+                .collect();
             let named = facts.get(&st.line);
             // Per relation: the strongest mode this statement newly took, else
             // (when the statement names the relation) the strongest held.
             let mut per_rel: BTreeMap<(String, String), RelLocks> = BTreeMap::new();
             for h in &now {
-                let key = relation_key(h);
                 let mode = LockMode::parse(&h.mode);
-                let e = per_rel.entry(key).or_insert((None, None, h.kind));
+                let e = per_rel
+                    .entry(relation_key(h))
+                    .or_insert((None, None, h.kind));
                 if !held.contains(&(h.schema.clone(), h.name.clone(), h.mode.clone())) {
                     e.0 = e.0.max(mode);
                 }
                 e.1 = e.1.max(mode);
             }
+            let mut locks = Vec::new();
             for ((schema, name), (new, strongest, kind)) in per_rel {
                 let mentioned = named.is_some_and(|f| {
                     f.locks
@@ -1067,41 +1042,13 @@ fn apply_observed(
                 .iter()
                 .map(|h| (h.schema.clone(), h.name.clone(), h.mode.clone()))
                 .collect();
-        }
-        out.push(StatementLocks {
-            version: m.version.to_string(),
-            statement: i + 1,
-            line: st.line,
-            sql: first_line(sql),
-            observed: pg,
-            locks,
-            expected: expected(st.line),
-            note: if pg {
-                (i + 1 < n).then(|| {
-                    "held until the migration commits, after its last statement".to_string()
-                })
-            } else {
-                Some("SQLite: locks are not observed".into())
-            },
-        });
-    }
-    let bookkeeping = [
-        db.upsert_sql(&run.info.row(step, Status::Applied, n, None)),
-        db.audit_sql(&run.info.audit(
-            "apply",
-            Some(m),
-            "ok",
-            None,
-            serde_json::json!({ "plan": true }),
-        )),
-    ];
-    for b in &bookkeeping {
-        if let Err(e) = db.run_alone(b) {
-            let _ = db.run_alone("ROLLBACK");
-            return Err(bookkeeping_fail(&e));
-        }
-    }
-    db.run_alone("COMMIT").map_err(|e| bookkeeping_fail(&e))?;
+            let note = (i + 1 < n)
+                .then(|| "held until the migration commits, after its last statement".to_string());
+            out.push(entry(i, true, locks, note));
+            Ok(())
+        };
+    runner::run_step_observed(&mut run.db, &run.info, step, Some(&mut observe))
+        .map_err(stop_to_failure)?;
     Ok(out)
 }
 

@@ -316,10 +316,69 @@ pub fn db_message(e: &sluice_db::DbError) -> String {
     }
 }
 
+/// Called after each statement of a transactional step, inside its
+/// transaction, with the statement's index and the session: `plan` observes
+/// the locks each statement holds through this hook, so it runs migrations on
+/// the same loop as `apply`.
+pub type Observer<'o> = dyn FnMut(usize, &mut LockGuard) -> Result<(), sluice_db::DbError> + 'o;
+
 fn run_step(
     db: &mut LockGuard,
     info: &RunInfo<'_>,
     step: &Step<'_>,
+) -> Result<MigrationRecord, Box<Stop>> {
+    run_step_observed(db, info, step, None)
+}
+
+/// Runs one transactional step statement by statement inside its transaction
+/// (instead of one batch), calling `observe` after each statement.
+fn observed_transaction(
+    db: &mut LockGuard,
+    stmts: &[&str],
+    book: &[String],
+    observe: &mut Observer<'_>,
+) -> Result<(), sluice_db::StatementFailure> {
+    let fail = |index, error| sluice_db::StatementFailure {
+        index,
+        error: Box::new(error),
+    };
+    db.begin().map_err(|e| fail(None, e))?;
+    let mut result = Ok(());
+    for (i, s) in stmts.iter().enumerate() {
+        result = db.run_alone(s).map_err(|e| fail(Some(i), e));
+        if result.is_ok() {
+            result = observe(i, db).map_err(|e| fail(None, e));
+        }
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        for b in book {
+            result = db.run_alone(b).map_err(|e| fail(None, e));
+            if result.is_err() {
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        result = db.commit().map_err(|e| fail(None, e));
+    }
+    if result.is_err() {
+        let _ = db.rollback();
+    }
+    result
+}
+
+/// Runs one step with the run loop, calling `observe` (when given) after each
+/// statement of a transactional step. Observation runs the statements one by
+/// one inside the transaction and takes no locks up front (it reports what
+/// each statement itself takes).
+pub fn run_step_observed(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    step: &Step<'_>,
+    mut observe: Option<&mut Observer<'_>>,
 ) -> Result<MigrationRecord, Box<Stop>> {
     let m = step.migration;
     let start = Instant::now();
@@ -353,6 +412,7 @@ fn run_step(
         let prelude = info
             .env
             .lock_timeout_total
+            .filter(|_| observe.is_none())
             // The locks come from the Postgres analysis of the statements.
             .filter(|_| {
                 step.dialect == sluice_core::config::Dialect::Postgres
@@ -362,8 +422,11 @@ fn run_step(
         let first_locking = prelude
             .as_ref()
             .and_then(|_| first_locking_statement(&stmts));
-        let run_tx = |db: &mut LockGuard, book: &[String]| match &prelude {
-            None => db.run_in_transaction(&stmts, book),
+        let mut run_tx = |db: &mut LockGuard, book: &[String]| match &prelude {
+            None => match observe.as_deref_mut() {
+                Some(obs) => observed_transaction(db, &stmts, book, obs),
+                None => db.run_in_transaction(&stmts, book),
+            },
             Some(p) => {
                 let mut all = Vec::with_capacity(stmts.len() + 1);
                 all.push(p.as_str());

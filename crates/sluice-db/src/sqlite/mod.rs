@@ -159,6 +159,11 @@ impl Executor for SqliteDb {
         result
     }
 
+    fn begin(&mut self) -> Result<(), DbError> {
+        // Take the write lock now, as run_in_transaction does.
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)
+    }
+
     fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
         self.run_one(statement)
     }
