@@ -1,0 +1,320 @@
+//! The run loop for `apply` and `down`, written once over the driver traits.
+//!
+//! A transactional step sends its statements, its history row and its audit row
+//! in one transaction: either all of it commits or none of it does, so a crash or
+//! a kill at any point leaves nothing half-recorded. A `-- sluice:no-transaction`
+//! step first records itself `dirty` (in progress), runs its statements one by
+//! one recording progress after each, and only then records the final state; a
+//! failure or a kill leaves it `dirty` at the statement that did not complete,
+//! and every later run refuses until `sluice resolve`. The first failure stops
+//! the run (fail closed) and is recorded; nothing after it runs.
+//!
+//! - [`refusal`]: what the loop refuses to send (transaction control inside a
+//!   transactional migration);
+//! - [`transactional`]: one transaction per step (batched, or statement by
+//!   statement with an observer);
+//! - [`statements`]: `sluice:no-transaction` steps, with progress and dirty
+//!   state;
+//! - [`locks`]: lock timeouts, up-front locking, blockers and backoff.
+
+mod locks;
+mod refusal;
+mod statements;
+mod transactional;
+
+pub use refusal::transaction_control;
+
+use crate::evidence::MigrationRecord;
+use anyhow::{anyhow, Result};
+use sluice_core::{Environment, Migration};
+use sluice_db::{AuditEvent, HistoryRow, LockGuard, Status};
+use sluice_sql::Statement;
+use std::time::Instant;
+
+/// Which way a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The up section.
+    Up,
+    /// The down section.
+    Down,
+}
+
+/// A migration section ready to run: already split, so malformed SQL is found
+/// before anything touches the database.
+pub struct Step<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// Which section.
+    pub direction: Direction,
+    /// Its statements (ranges into `migration.text`).
+    pub statements: Vec<Statement>,
+    /// Whether it runs statement by statement outside a transaction.
+    pub no_transaction: bool,
+    /// The approvals that let it run (JSON array), recorded in history and audit.
+    pub approvals: serde_json::Value,
+    /// The SQL dialect it is written in.
+    pub dialect: sluice_core::config::Dialect,
+}
+
+impl Step<'_> {
+    /// The statements' SQL.
+    pub fn texts(&self) -> Vec<&str> {
+        self.statements
+            .iter()
+            .map(|s| s.text(self.migration.text()))
+            .collect()
+    }
+}
+
+/// Splits the sections to run. An unterminated quote or comment is an error that
+/// names the file, line and column, before any database work.
+pub fn prepare<'a>(
+    migrations: &[&'a Migration],
+    direction: Direction,
+    dialect: sluice_core::config::Dialect,
+) -> Result<Vec<Step<'a>>> {
+    migrations
+        .iter()
+        .map(|m| {
+            let section = match direction {
+                Direction::Up => &m.up,
+                Direction::Down => m.down.as_ref().expect("callers check for a down section"),
+            };
+            let text = m.load_text()?;
+            let statements = sluice_sql::split_section(text, section.range.clone(), dialect)
+                .map_err(|e| {
+                    anyhow!(
+                        "{}:{}:{}: {}; fix the file and run the command again (nothing was run)",
+                        m.display_path,
+                        e.line,
+                        e.column,
+                        e.message
+                    )
+                })?;
+            Ok(Step {
+                migration: m,
+                direction,
+                statements,
+                no_transaction: section.no_transaction,
+                approvals: serde_json::json!([]),
+                dialect,
+            })
+        })
+        .collect()
+}
+
+/// Who and what a run is, for the rows it writes.
+pub struct RunInfo<'a> {
+    /// The environment.
+    pub env: &'a Environment,
+    /// The run id.
+    pub run_id: String,
+    /// Who.
+    pub actor: String,
+}
+
+impl RunInfo<'_> {
+    /// An audit event for this run.
+    pub fn audit(
+        &self,
+        event: &str,
+        m: Option<&Migration>,
+        outcome: &str,
+        reason: Option<String>,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        AuditEvent {
+            at: String::new(),
+            event: event.into(),
+            version: m.map(|m| m.version.to_string()),
+            checksum: m.map(|m| m.checksum.to_hex()),
+            environment: self.env.name.clone(),
+            actor: self.actor.clone(),
+            run_id: self.run_id.clone(),
+            outcome: outcome.into(),
+            reason: reason.map(|r| crate::secrets::scrub(&r)),
+            details: details.to_string(),
+            tool_version: sluice_core::TOOL_VERSION.into(),
+        }
+    }
+
+    /// The history row this run writes for `step`.
+    pub fn row(
+        &self,
+        step: &Step<'_>,
+        status: Status,
+        applied: usize,
+        error: Option<String>,
+    ) -> HistoryRow {
+        let m = step.migration;
+        HistoryRow {
+            version: m.version.to_string(),
+            name: m.name.clone(),
+            checksum: m.checksum.to_hex(),
+            status,
+            applied_at: sluice_core::clock::now_rfc3339(),
+            applied_by: self.actor.clone(),
+            environment: self.env.name.clone(),
+            approvals: step.approvals.to_string(),
+            statements_total: step.statements.len() as i64,
+            statements_applied: applied as i64,
+            execution_ms: None,
+            tool_version: sluice_core::TOOL_VERSION.into(),
+            run_id: self.run_id.clone(),
+            error: error.map(|e| crate::secrets::scrub(&e)),
+        }
+    }
+}
+
+/// Why a run stopped.
+pub struct Stop {
+    /// The record of the failing step.
+    pub record: MigrationRecord,
+    /// The operator-facing explanation.
+    pub message: String,
+    /// The failing statement (0-based) and its line in the file, when known.
+    pub at: Option<(usize, usize)>,
+}
+
+/// Runs steps in order; stops at the first failure.
+pub fn run(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    steps: &[Step<'_>],
+    on_done: &mut dyn FnMut(&MigrationRecord),
+) -> (Vec<MigrationRecord>, Option<Stop>) {
+    let mut done = Vec::new();
+    for step in steps {
+        match run_step(db, info, step) {
+            Ok(rec) => {
+                on_done(&rec);
+                done.push(rec);
+            }
+            Err(stop) => return (done, Some(*stop)),
+        }
+    }
+    (done, None)
+}
+
+pub(super) fn record(
+    step: &Step<'_>,
+    result: &'static str,
+    applied: usize,
+    start: Instant,
+    error: Option<String>,
+) -> MigrationRecord {
+    MigrationRecord {
+        version: step.migration.version.to_string(),
+        name: step.migration.name.clone(),
+        checksum: step.migration.checksum.to_hex(),
+        direction: match step.direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        },
+        transactional: !step.no_transaction,
+        result,
+        statements_total: step.statements.len(),
+        statements_applied: applied,
+        duration_ms: start.elapsed().as_millis(),
+        error: error.map(|e| crate::secrets::scrub(&e)),
+    }
+}
+
+/// The failing statement and the line of the error in the file (the
+/// statement's line plus the lines before the server's error position).
+pub(super) fn failing_at(
+    step: &Step<'_>,
+    index: Option<usize>,
+    position: Option<usize>,
+) -> Option<(usize, usize)> {
+    let i = index.or((step.statements.len() == 1).then_some(0))?;
+    let st = step.statements.get(i)?;
+    let extra = position
+        .filter(|_| index.is_some())
+        .map(|p| {
+            st.text(step.migration.text())
+                .chars()
+                .take(p)
+                .filter(|&c| c == '\n')
+                .count()
+        })
+        .unwrap_or(0);
+    Some((i, st.line + extra))
+}
+
+/// "statement 2 of 3 (line 7)": where in the file a failure happened.
+pub(super) fn locate(step: &Step<'_>, index: Option<usize>, position: Option<usize>) -> String {
+    let total = step.statements.len();
+    match (index, failing_at(step, index, position)) {
+        (Some(i), Some((_, line))) => format!("statement {} of {total} (line {line})", i + 1),
+        (None, _) if total == 1 => "statement 1 of 1".to_string(),
+        _ => format!("one of its {total} statements"),
+    }
+}
+
+/// The database's message with its SQLSTATE.
+pub fn db_message(e: &sluice_db::DbError) -> String {
+    match &e.code {
+        Some(c) => format!("{e} [{c}]"),
+        None => e.to_string(),
+    }
+}
+
+/// Called after each statement of a transactional step, inside its
+/// transaction, with the statement's index and the session: `plan` observes
+/// the locks each statement holds through this hook, so it runs migrations on
+/// the same loop as `apply`.
+pub type Observer<'o> = dyn FnMut(usize, &mut LockGuard) -> Result<(), sluice_db::DbError> + 'o;
+
+fn run_step(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    step: &Step<'_>,
+) -> Result<MigrationRecord, Box<Stop>> {
+    run_step_observed(db, info, step, None)
+}
+
+/// What the two paths of a step share.
+pub(super) struct StepCx<'a> {
+    step: &'a Step<'a>,
+    start: Instant,
+    n: usize,
+    verb: &'static str,
+    stmts: Vec<&'a str>,
+}
+
+impl StepCx<'_> {
+    /// The audit details of this step.
+    fn details(&self, extra: serde_json::Value) -> serde_json::Value {
+        let s = self.step;
+        serde_json::json!({ "name": s.migration.name, "statements": self.n, "transactional": !s.no_transaction, "approvals": s.approvals, "extra": extra })
+    }
+}
+
+/// Runs one step with the run loop, calling `observe` (when given) after each
+/// statement of a transactional step. Observation runs the statements one by
+/// one inside the transaction and takes no locks up front (it reports what
+/// each statement itself takes).
+pub fn run_step_observed<'a>(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    step: &'a Step<'a>,
+    observe: Option<&mut Observer<'_>>,
+) -> Result<MigrationRecord, Box<Stop>> {
+    let cx = StepCx {
+        step,
+        start: Instant::now(),
+        n: step.statements.len(),
+        verb: match step.direction {
+            Direction::Up => "apply",
+            Direction::Down => "down",
+        },
+        stmts: step.texts(),
+    };
+    if step.no_transaction {
+        statements::statement_by_statement(db, info, &cx)
+    } else {
+        transactional::transactional(db, info, &cx, observe)
+    }
+}
