@@ -1,0 +1,286 @@
+//! `plan`: what would happen if `apply` ran now on an environment, proven on a
+//! scratch database before anything touches the target.
+//!
+//! 1. **Pending**: the target's history is read (no lock, nothing written) and
+//!    joined with the directory; each pending migration gets its computed risk,
+//!    its `check` findings and the approvals it needs against those present.
+//! 2. **Scratch replay**: a fresh database (on the environment's `scratch_url`
+//!    server; for a non-production environment, the target's own server; never
+//!    a production server `scratch_url` does not name; SQLite: a temporary
+//!    file) receives every migration the target has applied, then each pending
+//!    one; a migration with a down section goes up → down → up, and the schema
+//!    must match before and after each step. Then a second apply must find
+//!    nothing to do and status must be clean. The scratch database is dropped on
+//!    every path, Ctrl-C included.
+//! 3. **Observed locks**: each pending statement of a transactional migration
+//!    runs on the scratch database on its own, and the relation locks its
+//!    session holds right after it (from `pg_locks`, before the transaction
+//!    ends) are recorded against it.
+//! 4. **Sizes**: the target's row and size estimates of every relation a
+//!    pending statement locks, with what the statement does to it (rewrite,
+//!    scan, or a catalog change under the lock).
+//! 5. **Rollback guide**: see [`crate::rollback`].
+//!
+//! Blocking (exit 1): a gate, missing approvals, an error-severity `check`
+//! finding on a pending migration, a migration that fails on the replay, a
+//! second apply that is not a no-op, or a down section that does not restore
+//! the schema.
+//!
+//! Modules: [`report`] (the typed plan document), [`replay`] (the scratch
+//! database and the replay), [`observe`] (locks observed through the run
+//! loop's observer hook), [`sizes`] (size estimates).
+
+mod observe;
+mod replay;
+pub mod report;
+mod sizes;
+
+pub use replay::expected_schema;
+pub use report::*;
+
+use crate::rollback::{self, first_line, Rollback};
+use crate::runner::{self, Direction, Step};
+use crate::session::Session;
+use crate::state;
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+use sluice_core::config::Dialect;
+use sluice_core::{Catalog, Migration, Version};
+use sluice_db::inspect::{self, HeldLock};
+use sluice_db::scratch::Scratch;
+use sluice_db::{Backend, Database, LockGuard, SessionSettings};
+use sluice_lint::analysis::Analysis;
+use sluice_lint::{Diagnostic, Severity};
+use sluice_sql::facts::{Action, DefaultKind, Facts, LockMode, ObjectName};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// `users` for `public.users`, else `schema.name`.
+fn display_relation(schema: &str, name: &str) -> String {
+    if schema == "public" {
+        name.to_string()
+    } else {
+        format!("{schema}.{name}")
+    }
+}
+
+fn names_relation(o: &ObjectName, schema: &str, name: &str) -> bool {
+    o.name == name && o.schema.as_deref().is_none_or(|s| s == schema)
+}
+
+/// What an action does to a table it locks.
+fn work(a: &Action) -> &'static str {
+    match a {
+        Action::AddColumn {
+            default: DefaultKind::Volatile,
+            ..
+        }
+        | Action::AlterColumnType { .. }
+        | Action::SetTablespace { .. }
+        | Action::Vacuum { full: true, .. }
+        | Action::Cluster { .. } => "rewrite",
+        Action::CreateIndex { .. }
+        | Action::SetNotNull { .. }
+        | Action::ValidateConstraint { .. }
+        | Action::Update { .. }
+        | Action::Delete { .. }
+        | Action::Reindex { .. } => "scan",
+        Action::AddConstraint {
+            not_valid: false,
+            using_index: false,
+            ..
+        } => "scan",
+        _ => "lock",
+    }
+}
+
+fn rank(w: &str) -> u8 {
+    match w {
+        "rewrite" => 2,
+        "scan" => 1,
+        _ => 0,
+    }
+}
+
+/// The up-section statements of an analysis, in order, keyed by line.
+fn up_facts(analysis: &Analysis) -> HashMap<usize, &Facts> {
+    analysis
+        .statements
+        .iter()
+        .filter(|s| !s.down)
+        .filter_map(|s| s.facts.as_ref().ok().map(|f| (s.stmt.line, f)))
+        .collect()
+}
+
+/// Resolves the server for the scratch database (`verify` and `adopt` use it
+/// too).
+pub fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<String> {
+    let env = &session.env;
+    if let Some(u) = &opts.scratch_url {
+        return Ok(u.clone());
+    }
+    if let Some(raw) = &env.section.scratch_url {
+        let u = sluice_core::interpolate::interpolate(raw, &|k| std::env::var(k).ok())
+            .map_err(|e| anyhow!("[environments.{}] scratch_url: {e}", env.name))?;
+        if !u.is_empty() {
+            return Ok(u);
+        }
+    }
+    if env.production_like {
+        bail!(
+            "environment `{}` is production-like and has no scratch_url: plan never creates a scratch database on a production server; set [environments.{}] scratch_url to a server for scratch databases (a CI Postgres, say), pass --scratch-url, or pass --no-replay to plan without the replay",
+            env.name,
+            env.name
+        );
+    }
+    Ok(env.url.clone())
+}
+
+/// One pending migration's entry: its risk, findings and approvals.
+fn pending_entry(
+    m: &Migration,
+    steps: &[Step<'_>],
+    lint: sluice_lint::MigrationLint,
+    approvals: &crate::gate::ApprovalCheck,
+) -> Pending {
+    let needed = approvals
+        .requirements
+        .get(m.version.as_str())
+        .map(|(_, n)| *n)
+        .unwrap_or(0);
+    let present: Vec<String> = approvals
+        .used
+        .get(m.version.as_str())
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("by").and_then(|b| b.as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Pending {
+        version: m.version.to_string(),
+        name: m.name.clone(),
+        path: m.display_path.clone(),
+        transactional: !m.up.no_transaction,
+        statements: steps
+            .iter()
+            .find(|s| s.migration.version == m.version)
+            .map_or(0, |s| s.statements.len()),
+        declared_risk: m.header.value("RISK_LEVEL").map(str::to_string),
+        computed_risk: lint.risk.as_str(),
+        findings: lint.diagnostics,
+        approvals: ApprovalStatus {
+            ok: present.len() as u32 >= needed,
+            needed,
+            present,
+        },
+    }
+}
+
+/// Computes the plan.
+pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
+    let project = session.project;
+    let env = &session.env;
+    let mut target = session.connect()?;
+    let history = target
+        .load_history()
+        .map_err(|e| anyhow!("reading sluice_history on `{}`: {e}", env.name))?;
+    let entries = state::join(catalog, &history);
+    let dir = project.rel(&project.config.migrations_dir);
+    let mut gates = state::apply_gates(
+        catalog,
+        &entries,
+        &dir,
+        &env.name,
+        project.config.file.migrations.allow_out_of_order,
+    );
+    let pending: Vec<&Migration> = entries
+        .iter()
+        .filter(|e| e.is_pending() && opts.to.as_ref().is_none_or(|t| e.version <= *t))
+        .filter_map(|e| e.migration)
+        .collect();
+    let applied: Vec<&Migration> = entries
+        .iter()
+        .filter(|e| e.state.is_clean())
+        .filter_map(|e| e.migration)
+        .collect();
+    let steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    // apply refuses these before running anything; so does the replay.
+    let transaction_control = runner::transaction_control(&steps);
+    let refuses_transaction_control = !transaction_control.is_empty();
+    gates.extend(transaction_control);
+
+    let policy = crate::risk::policy_for(project, env)?;
+    let analyses: Vec<Analysis> = pending
+        .iter()
+        .map(|m| crate::risk::analyze(project, m))
+        .collect();
+    let approvals = crate::gate::check_approvals(project, env, &pending)?;
+    gates.extend(approvals.findings.iter().cloned());
+    let mut blocking = gates.clone();
+    let mut report_pending = Vec::new();
+    let mut max_risk = None;
+    for (m, analysis) in pending.iter().zip(&analyses) {
+        let lint = sluice_lint::lint_migration(m, analysis, &policy);
+        max_risk = max_risk.max(Some(lint.risk));
+        // A lint finding the gates already hold (transaction-nesting) counts once.
+        let held: Vec<(&str, String, usize)> = gates
+            .iter()
+            .map(|d| (d.rule, d.path.clone(), d.line))
+            .collect();
+        blocking.extend(
+            lint.diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .filter(|d| !held.contains(&(d.rule, d.path.clone(), d.line)))
+                .cloned(),
+        );
+        report_pending.push(pending_entry(m, &steps, lint, &approvals));
+    }
+
+    let sizes = sizes::sizes(&mut *target, &pending, &analyses)?;
+    drop(target);
+    let rollback = pending
+        .iter()
+        .zip(&analyses)
+        .map(|(m, a)| rollback::guide(m, a, project.config.dialect))
+        .collect();
+
+    let mut report = PlanReport {
+        applied: applied.len(),
+        pending: report_pending,
+        risk: max_risk.map(|r| r.as_str()),
+        gates,
+        replay: Replay::default(),
+        locks: vec![],
+        sizes,
+        rollback,
+        blocking,
+    };
+    if opts.no_replay {
+        report.replay.skipped = Some("--no-replay".into());
+    } else if refuses_transaction_control {
+        report.replay.skipped = Some(
+            "a pending migration holds transaction control that apply refuses: fix that first"
+                .into(),
+        );
+    } else if !report.gates.iter().all(|d| d.rule.starts_with("approval-")) {
+        report.replay.skipped =
+            Some("a gate refuses this environment's history: fix that first".into());
+    } else {
+        let server = scratch_server(session, opts)?;
+        crate::secrets::register_url(&server);
+        replay::replay(
+            session,
+            catalog,
+            &applied,
+            &steps,
+            &analyses,
+            &server,
+            opts,
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}

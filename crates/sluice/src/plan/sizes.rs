@@ -1,0 +1,63 @@
+//! Size estimates of the relations pending statements lock.
+
+use super::*;
+
+/// Size estimates for the relations pending statements lock.
+pub(super) fn sizes(
+    target: &mut dyn Database,
+    pending: &[&Migration],
+    analyses: &[Analysis],
+) -> Result<Vec<SizeEstimate>> {
+    let mut uses: BTreeMap<String, (ObjectName, Vec<SizeUse>)> = BTreeMap::new();
+    for (m, analysis) in pending.iter().zip(analyses) {
+        for s in analysis.statements.iter().filter(|s| !s.down) {
+            let Ok(f) = &s.facts else { continue };
+            for (rel, mode) in &f.locks {
+                let w = f
+                    .actions
+                    .iter()
+                    .filter(|a| a.table().is_some_and(|t| t.same_as(rel)))
+                    .map(work)
+                    .max_by_key(|w| rank(w))
+                    .unwrap_or("lock");
+                let key = regclass_name(rel);
+                uses.entry(key)
+                    .or_insert_with(|| (rel.clone(), vec![]))
+                    .1
+                    .push(SizeUse {
+                        version: m.version.to_string(),
+                        line: s.stmt.line,
+                        work: w,
+                        mode: mode.as_str(),
+                    });
+            }
+        }
+    }
+    let names: Vec<String> = uses.keys().cloned().collect();
+    let found = inspect::relation_sizes(target, &names)
+        .map_err(|e| anyhow!("reading size estimates on the target: {e}"))?;
+    let mut out: Vec<SizeEstimate> = found
+        .into_iter()
+        .filter_map(|r| {
+            let (_, statements) = uses.remove(&r.asked)?;
+            Some(SizeEstimate {
+                relation: display_relation(&r.schema, &r.name),
+                rows: r.rows,
+                bytes: r.bytes,
+                size: inspect::pretty_bytes(r.bytes),
+                statements,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.relation.cmp(&b.relation)));
+    Ok(out)
+}
+
+/// A name as `to_regclass` reads it.
+pub(super) fn regclass_name(o: &ObjectName) -> String {
+    use sluice_schema::ddl::ident;
+    match &o.schema {
+        Some(s) => format!("{}.{}", ident(s), ident(&o.name)),
+        None => ident(&o.name),
+    }
+}
