@@ -8,33 +8,9 @@ use crate::project::Project;
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{json, Value};
+pub use sluice_engine::record::MigrationRecord;
 use sluice_lint::Diagnostic;
 use std::path::{Path, PathBuf};
-
-/// What one migration did in a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct MigrationRecord {
-    /// Version.
-    pub version: String,
-    /// Name.
-    pub name: String,
-    /// Checksum of the file.
-    pub checksum: String,
-    /// `up` or `down`.
-    pub direction: &'static str,
-    /// Whether it ran in one transaction.
-    pub transactional: bool,
-    /// `applied`, `reverted`, `failed`, `dirty`.
-    pub result: &'static str,
-    /// Statements in the section.
-    pub statements_total: usize,
-    /// Statements that completed.
-    pub statements_applied: usize,
-    /// Wall time.
-    pub duration_ms: u128,
-    /// The error, if it failed.
-    pub error: Option<String>,
-}
 
 /// One run.
 #[derive(Debug, Clone, Serialize)]

@@ -8,13 +8,7 @@ use sluice_report::Summary;
 /// Version of every JSON document sluice prints (see docs/json.md).
 pub const SCHEMA_VERSION: u32 = sluice_report::SCHEMA_VERSION;
 
-/// A word as a POSIX shell needs it in a suggested command (`prod eu` →
-/// `'prod eu'`), so the command can be pasted as printed.
-pub fn shell_word(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|c| c.into_owned())
-        .unwrap_or_else(|_| format!("'{}'", s.replace('\0', "")))
-}
+pub use sluice_engine::shell_word;
 
 /// Prints a JSON document.
 pub fn print_json(v: &Value) {

@@ -168,7 +168,7 @@ fn dirty_stop(
         m.version,
         m.display_path,
         m.version,
-        crate::output::shell_word(&info.env.name)
+        crate::shell_word(&info.env.name)
     );
     if let Err(e) = recorded {
         message.push_str(&format!(
@@ -226,7 +226,7 @@ fn finish(
                 m.version,
                 f.error,
                 m.version,
-                crate::output::shell_word(&info.env.name)
+                crate::shell_word(&info.env.name)
             ),
         })),
     }

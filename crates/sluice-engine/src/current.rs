@@ -4,7 +4,9 @@
 //! ```no_run
 //! // At application start-up, before serving traffic:
 //! let url = std::env::var("DATABASE_URL").unwrap();
-//! if let Err(e) = sluice::verify_current(&url, "db/migrations") {
+//! // `sluice::verify_current` is the same function; an application that needs
+//! // only the guard depends on `sluice-engine`, which links no CLI.
+//! if let Err(e) = sluice_engine::verify_current(&url, "db/migrations") {
 //!     eprintln!("refusing to start: {e}");
 //!     std::process::exit(1);
 //! }

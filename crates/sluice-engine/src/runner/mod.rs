@@ -9,13 +9,13 @@
 //! and every later run refuses until `sluice resolve`. The first failure stops
 //! the run (fail closed) and is recorded; nothing after it runs.
 //!
-//! - [`refusal`]: what the loop refuses to send (transaction control inside a
-//!   transactional migration);
-//! - [`transactional`]: one transaction per step (batched, or statement by
-//!   statement with an observer);
-//! - [`statements`]: `sluice:no-transaction` steps, with progress and dirty
+//! - `refusal`: what the loop refuses to send (transaction control inside a
+//!   transactional migration, [`transaction_control`]);
+//! - `transactional`: one transaction per step (batched, or statement by
+//!   statement with an [`Observer`]);
+//! - `statements`: `sluice:no-transaction` steps, with progress and dirty
 //!   state;
-//! - [`locks`]: lock timeouts, up-front locking, blockers and backoff.
+//! - `locks`: lock timeouts, up-front locking, blockers and backoff.
 
 mod locks;
 mod refusal;
@@ -24,7 +24,7 @@ mod transactional;
 
 pub use refusal::transaction_control;
 
-use crate::evidence::MigrationRecord;
+use crate::record::MigrationRecord;
 use anyhow::{anyhow, Result};
 use sluice_core::{Environment, Migration};
 use sluice_db::{AuditEvent, HistoryRow, LockGuard, Status};
