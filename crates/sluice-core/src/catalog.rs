@@ -4,7 +4,6 @@ use crate::error::CoreError;
 use crate::migration::{read_native, Migration};
 use crate::version::Version;
 use regex::Regex;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What to read and how.
@@ -113,48 +112,7 @@ impl Catalog {
         }
         files.sort();
 
-        if opts.layout == crate::config::Layout::Alembic {
-            return load_alembic(opts, files);
-        }
-        let mut catalog = Catalog::default();
-        let mut parsed = Vec::with_capacity(files.len());
-        for (file_name, path) in files {
-            let display = display_path(opts.root, &path);
-            match split_file_name(opts.filename, &file_name) {
-                Some((version, name)) => parsed.push((version, name, path, display)),
-                None => catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                }),
-            }
-        }
-        catalog.migrations = match opts.cache {
-            Some(dir) => read_cached(dir, parsed)?,
-            None => read_all(parsed)?,
-        };
-        catalog.migrations.sort_by(|a, b| {
-            a.version
-                .cmp(&b.version)
-                .then_with(|| a.file_name.cmp(&b.file_name))
-        });
-
-        let mut by_version: BTreeMap<&Version, Vec<String>> = BTreeMap::new();
-        for m in &catalog.migrations {
-            by_version
-                .entry(&m.version)
-                .or_default()
-                .push(m.display_path.clone());
-        }
-        let dups: Vec<CatalogIssue> = by_version
-            .into_iter()
-            .filter(|(_, paths)| paths.len() > 1)
-            .map(|(v, display_paths)| CatalogIssue::DuplicateVersion {
-                version: v.to_string(),
-                display_paths,
-            })
-            .collect();
-        catalog.issues.extend(dups);
-        Ok(catalog)
+        opts.layout.imp().scan(opts, files)
     }
 
     /// The migration with this version, if exactly one has it.
@@ -182,95 +140,9 @@ impl Catalog {
     }
 }
 
-/// Alembic: every `*.py` matching the contract (but `__init__.py`) is a
-/// revision; the order is the revision graph's (parents first, ties by file).
-fn load_alembic(
-    opts: &CatalogOptions<'_>,
-    files: Vec<(String, PathBuf)>,
-) -> Result<Catalog, CoreError> {
-    let mut catalog = Catalog::default();
-    let mut revisions = Vec::new();
-    for (file_name, path) in files {
-        let display = display_path(opts.root, &path);
-        if file_name == "__init__.py" {
-            continue;
-        }
-        if !file_name.ends_with(".py") || !opts.filename.is_match(&file_name) {
-            catalog.issues.push(CatalogIssue::FilenameContract {
-                display_path: display,
-                pattern: opts.filename.as_str().to_string(),
-            });
-            continue;
-        }
-        let bytes = std::fs::read(&path).map_err(|e| CoreError::io(&path, e))?;
-        revisions.push(crate::alembic::parse_revision(path, display, &bytes)?);
-    }
-    let known: std::collections::HashSet<String> =
-        revisions.iter().map(|(_, r)| r.revision.clone()).collect();
-    let mut is_parent: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for (m, r) in &revisions {
-        for p in &r.down_revisions {
-            is_parent.insert(p.clone());
-            if !known.contains(p) {
-                catalog.issues.push(CatalogIssue::RevisionGap {
-                    revision: r.revision.clone(),
-                    parent: p.clone(),
-                    display_path: m.display_path.clone(),
-                    line: r.down_line,
-                });
-            }
-        }
-    }
-    let heads: Vec<(String, String, usize)> = revisions
-        .iter()
-        .filter(|(_, r)| !is_parent.contains(&r.revision))
-        .map(|(m, r)| (r.revision.clone(), m.display_path.clone(), r.revision_line))
-        .collect();
-    if heads.len() > 1 {
-        catalog.issues.push(CatalogIssue::MultipleHeads { heads });
-    }
-    let mut by_rev: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (m, r) in &revisions {
-        by_rev
-            .entry(r.revision.clone())
-            .or_default()
-            .push(m.display_path.clone());
-    }
-    for (rev, paths) in by_rev.into_iter().filter(|(_, p)| p.len() > 1) {
-        catalog.issues.push(CatalogIssue::DuplicateVersion {
-            version: rev,
-            display_paths: paths,
-        });
-    }
-    // Topological order: a revision comes after all its (known) parents.
-    let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut remaining = revisions;
-    loop {
-        let before = remaining.len();
-        let (ready, rest): (Vec<_>, Vec<_>) = remaining.into_iter().partition(|(_, r)| {
-            r.down_revisions
-                .iter()
-                .all(|p| placed.contains(p) || !known.contains(p))
-        });
-        for (_, r) in &ready {
-            placed.insert(r.revision.clone());
-        }
-        catalog.migrations.extend(ready.into_iter().map(|(m, _)| m));
-        remaining = rest;
-        if remaining.is_empty() || remaining.len() == before {
-            // A cycle: keep file order for what is left.
-            catalog
-                .migrations
-                .extend(remaining.into_iter().map(|(m, _)| m));
-            break;
-        }
-    }
-    Ok(catalog)
-}
-
 /// Rebuilds unchanged files from the stat cache and reads the others (on all
 /// cores), then records what was read.
-fn read_cached(
+pub(crate) fn read_cached(
     dir: &Path,
     files: Vec<(Version, String, PathBuf, String)>,
 ) -> Result<Vec<Migration>, CoreError> {
@@ -324,7 +196,9 @@ fn read_cached(
 
 /// Reads files on all cores: the catalog of a large project is thousands of
 /// independent files, and hashing them is the cost of every command.
-fn read_all(files: Vec<(Version, String, PathBuf, String)>) -> Result<Vec<Migration>, CoreError> {
+pub(crate) fn read_all(
+    files: Vec<(Version, String, PathBuf, String)>,
+) -> Result<Vec<Migration>, CoreError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

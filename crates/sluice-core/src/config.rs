@@ -365,6 +365,15 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The implementation of this layout: the one place a layout name maps to
+    /// its code.
+    pub fn imp(self) -> &'static dyn crate::layout::MigrationLayout {
+        match self {
+            Layout::Sluice => &crate::layout::sluice::Native,
+            Layout::Alembic => &crate::layout::alembic::Alembic,
+        }
+    }
+
     /// Parses a layout name.
     pub fn parse(s: &str) -> Option<Layout> {
         match s {
@@ -518,13 +527,11 @@ impl Config {
                 file.migrations.layout
             ))
         })?;
-        let pattern = file.migrations.filename.clone().unwrap_or_else(|| {
-            match layout {
-                Layout::Sluice => DEFAULT_FILENAME,
-                Layout::Alembic => DEFAULT_ALEMBIC_FILENAME,
-            }
-            .to_string()
-        });
+        let pattern = file
+            .migrations
+            .filename
+            .clone()
+            .unwrap_or_else(|| layout.imp().default_filename().to_string());
         let filename = Regex::new(&pattern).map_err(|e| {
             cfg_err(format!(
                 "[migrations] filename is not a valid regular expression: {e}"

@@ -28,6 +28,7 @@ pub mod duration;
 pub mod error;
 pub mod header;
 pub mod interpolate;
+pub mod layout;
 pub mod ledger;
 pub mod migration;
 pub mod redact;

@@ -31,6 +31,19 @@ pub struct Analysis {
     pub split_errors: Vec<SplitError>,
 }
 
+/// Analyses a migration's body as its layout says it is written: SQL, or an
+/// Alembic revision's `op.*` calls.
+pub fn analyze_body(
+    kind: sluice_core::layout::BodyKind,
+    m: &Migration,
+    dialect: Dialect,
+) -> Analysis {
+    match kind {
+        sluice_core::layout::BodyKind::Sql => analyze(m, dialect),
+        sluice_core::layout::BodyKind::AlembicOps => crate::alembic::analyze(m, dialect),
+    }
+}
+
 /// Splits and parses a migration's sections.
 pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
     let mut a = Analysis::default();

@@ -4,7 +4,6 @@
 
 use crate::project::Project;
 use anyhow::Result;
-use sluice_core::config::Layout;
 use sluice_core::Migration;
 use sluice_lint::analysis::Analysis;
 use sluice_lint::{MigrationLint, Policy};
@@ -47,10 +46,11 @@ pub fn policy_for<'p>(project: &'p Project, env: &sluice_core::Environment) -> R
 
 /// Splits and parses one migration in the project's layout and dialect.
 pub fn analyze(project: &Project, m: &Migration) -> Analysis {
-    match project.config.layout {
-        Layout::Alembic => sluice_lint::alembic::analyze(m, project.config.dialect),
-        Layout::Sluice => sluice_lint::analysis::analyze(m, project.config.dialect),
-    }
+    sluice_lint::analysis::analyze_body(
+        project.config.layout.imp().body(),
+        m,
+        project.config.dialect,
+    )
 }
 
 /// Analyses and lints one migration.

@@ -31,9 +31,11 @@ impl<'p> Session<'p> {
     /// Resolves the environment and starts a run. Layouts whose own tool applies
     /// them (alembic) are refused here: sluice checks them, it does not run them.
     pub fn start(project: &'p Project, command: &'static str) -> Result<Session<'p>> {
-        if project.config.layout == sluice_core::config::Layout::Alembic {
+        let layout = project.config.layout.imp();
+        if let Some(runner) = layout.external_runner() {
             anyhow::bail!(
-                "`sluice {command}` does not run Alembic revisions: applying stays Alembic's job (`alembic upgrade head`); sluice checks them (`sluice check`, `sluice hash`)"
+                "`sluice {command}` does not run {} migrations: applying stays {runner}; sluice checks them (`sluice check`, `sluice hash`)",
+                layout.name()
             );
         }
         Ok(Session {

@@ -65,8 +65,8 @@ fn change_type(name: &str) -> &'static str {
 
 /// Runs `new`.
 pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
-    if project.config.layout == sluice_core::config::Layout::Alembic {
-        bail!("the alembic layout's revisions are created by Alembic: run `alembic revision -m \"{}\"`, then `sluice hash`", a.name);
+    if let Some(why) = project.config.layout.imp().authoring_refusal(&a.name) {
+        bail!("{why}");
     }
     let name = snake(&a.name);
     let directive = if a.no_transaction {

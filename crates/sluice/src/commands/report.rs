@@ -271,8 +271,12 @@ fn markdown(doc: &Value) -> String {
 
 /// Runs `report`.
 pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
-    if a.versions.is_empty() && project.config.layout == sluice_core::config::Layout::Alembic {
-        anyhow::bail!("with the alembic layout, sluice keeps no history to tell what is pending: name the revisions with `--versions REV,...`");
+    let layout = project.config.layout.imp();
+    if a.versions.is_empty() && layout.external_runner().is_some() {
+        anyhow::bail!(
+            "with the {} layout, sluice keeps no history to tell what is pending: name the revisions with `--versions REV,...`",
+            layout.name()
+        );
     }
     let catalog = project.catalog_with_text()?;
     let env = if project.global.env.is_some() || a.versions.is_empty() {

@@ -1,0 +1,54 @@
+//! Migration layouts: how a source tree holds migrations. Each layout is one
+//! module implementing [`MigrationLayout`]; [`crate::config::Layout`] names
+//! them in `[migrations] layout` and [`crate::config::Layout::imp`] is the one
+//! place that maps a name to its implementation. Adding a layout is a new
+//! module here plus one line there.
+
+pub mod alembic;
+pub mod sluice;
+
+use crate::catalog::{Catalog, CatalogOptions};
+use crate::error::CoreError;
+use std::path::PathBuf;
+
+/// What a migration's body is, so analysis knows how to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// SQL in the project's dialect, split into statements.
+    Sql,
+    /// An Alembic revision: Python whose `op.*` calls are read as SQL.
+    AlembicOps,
+}
+
+/// A migration layout.
+pub trait MigrationLayout: Send + Sync {
+    /// Its name in `[migrations] layout`.
+    fn name(&self) -> &'static str;
+
+    /// The filename contract when `[migrations] filename` is not set.
+    fn default_filename(&self) -> &'static str;
+
+    /// Reads the files of the migrations directory (`(file name, path)`, sorted,
+    /// dot files and ignored paths left out) into a catalog in apply order;
+    /// contract problems go to [`Catalog::issues`].
+    fn scan(
+        &self,
+        opts: &CatalogOptions<'_>,
+        files: Vec<(String, PathBuf)>,
+    ) -> Result<Catalog, CoreError>;
+
+    /// What a migration's body is.
+    fn body(&self) -> BodyKind;
+
+    /// When another program applies this layout's migrations, whose job it
+    /// is, as "applying stays …" ends (None: sluice runs them).
+    fn external_runner(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// When `sluice new` cannot write a migration in this layout, what to do
+    /// instead for a migration called `name` (None: it can).
+    fn authoring_refusal(&self, _name: &str) -> Option<String> {
+        None
+    }
+}

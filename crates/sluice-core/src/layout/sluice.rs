@@ -1,0 +1,74 @@
+//! sluice's own layout: `<13-digit version>_<name>.sql` files with a header
+//! and an optional `-- sluice:down` section.
+
+use super::{BodyKind, MigrationLayout};
+use crate::catalog::{
+    display_path, read_all, read_cached, split_file_name, Catalog, CatalogIssue, CatalogOptions,
+};
+use crate::error::CoreError;
+use crate::version::Version;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The native layout.
+pub struct Native;
+
+impl MigrationLayout for Native {
+    fn name(&self) -> &'static str {
+        "sluice"
+    }
+
+    fn default_filename(&self) -> &'static str {
+        crate::config::DEFAULT_FILENAME
+    }
+
+    fn body(&self) -> BodyKind {
+        BodyKind::Sql
+    }
+
+    fn scan(
+        &self,
+        opts: &CatalogOptions<'_>,
+        files: Vec<(String, PathBuf)>,
+    ) -> Result<Catalog, CoreError> {
+        let mut catalog = Catalog::default();
+        let mut parsed = Vec::with_capacity(files.len());
+        for (file_name, path) in files {
+            let display = display_path(opts.root, &path);
+            match split_file_name(opts.filename, &file_name) {
+                Some((version, name)) => parsed.push((version, name, path, display)),
+                None => catalog.issues.push(CatalogIssue::FilenameContract {
+                    display_path: display,
+                    pattern: opts.filename.as_str().to_string(),
+                }),
+            }
+        }
+        catalog.migrations = match opts.cache {
+            Some(dir) => read_cached(dir, parsed)?,
+            None => read_all(parsed)?,
+        };
+        catalog.migrations.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.file_name.cmp(&b.file_name))
+        });
+
+        let mut by_version: BTreeMap<&Version, Vec<String>> = BTreeMap::new();
+        for m in &catalog.migrations {
+            by_version
+                .entry(&m.version)
+                .or_default()
+                .push(m.display_path.clone());
+        }
+        let dups: Vec<CatalogIssue> = by_version
+            .into_iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(v, display_paths)| CatalogIssue::DuplicateVersion {
+                version: v.to_string(),
+                display_paths,
+            })
+            .collect();
+        catalog.issues.extend(dups);
+        Ok(catalog)
+    }
+}
