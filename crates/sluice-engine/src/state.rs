@@ -134,7 +134,7 @@ pub fn apply_gates(
         } = issue
         {
             out.push(Diagnostic::new(
-                "duplicate-version",
+                sluice_lint::RuleId::DuplicateVersion,
                 &display_paths[1],
                 1,
                 1,
@@ -162,7 +162,7 @@ pub fn apply_gates(
                 if let Some(newest) = newest_applied {
                     if e.version < *newest {
                         out.push(Diagnostic::new(
-                            "out-of-order",
+                            sluice_lint::RuleId::OutOfOrder,
                             path,
                             1,
                             1,
@@ -192,7 +192,7 @@ pub fn entry_gate(e: &Entry<'_>, migrations_dir: &str, env: &str) -> Option<Diag
         State::Dirty => {
             let h = e.history.expect("dirty comes from history");
             Some(Diagnostic::new(
-                "dirty-state",
+                sluice_lint::RuleId::DirtyState,
                 path,
                 1,
                 1,
@@ -212,7 +212,7 @@ pub fn entry_gate(e: &Entry<'_>, migrations_dir: &str, env: &str) -> Option<Diag
         State::Modified => {
             let h = e.history.expect("modified comes from history");
             Some(Diagnostic::new(
-                "applied-modified",
+                sluice_lint::RuleId::AppliedModified,
                 path,
                 1,
                 1,
@@ -227,7 +227,7 @@ pub fn entry_gate(e: &Entry<'_>, migrations_dir: &str, env: &str) -> Option<Diag
             ))
         }
         State::Missing => Some(Diagnostic::new(
-            "applied-missing",
+            sluice_lint::RuleId::AppliedMissing,
             path,
             1,
             1,

@@ -44,19 +44,16 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at the rule's default severity.
     pub fn new(
-        rule: &'static str,
+        rule: crate::RuleId,
         path: impl Into<String>,
         line: usize,
         column: usize,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Diagnostic {
-        let severity = crate::registry::lookup(rule)
-            .map(|r| r.severity)
-            .unwrap_or(Severity::Error);
         Diagnostic {
-            rule,
-            severity,
+            rule: rule.as_str(),
+            severity: rule.info().severity,
             path: path.into(),
             line: line.max(1),
             column: column.max(1),

@@ -58,8 +58,8 @@ pub struct Stmt<'a> {
 /// A rule's finding before severity, bypass and suppression.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    /// Rule id.
-    pub rule: &'static str,
+    /// The rule.
+    pub rule: crate::RuleId,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -78,7 +78,7 @@ impl Stmt<'_> {
     /// A finding at this statement.
     pub fn finding(
         &self,
-        rule: &'static str,
+        rule: crate::RuleId,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Finding {
@@ -88,7 +88,7 @@ impl Stmt<'_> {
             column: self.a.stmt.column,
             message: message.into(),
             help: help.into(),
-            risk: lookup(rule).and_then(|r| r.risk),
+            risk: rule.info().risk,
             statement: None,
         }
     }
@@ -129,7 +129,7 @@ impl MigrationView<'_> {
     pub fn at(
         &self,
         index: usize,
-        rule: &'static str,
+        rule: crate::RuleId,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Finding {
@@ -140,7 +140,7 @@ impl MigrationView<'_> {
             column: s.column,
             message: message.into(),
             help: help.into(),
-            risk: lookup(rule).and_then(|r| r.risk),
+            risk: rule.info().risk,
             statement: Some(index),
         }
     }
@@ -150,7 +150,7 @@ impl MigrationView<'_> {
         &self,
         line: usize,
         column: usize,
-        rule: &'static str,
+        rule: crate::RuleId,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Finding {
@@ -215,7 +215,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     let mut findings: Vec<Finding> = Vec::new();
     for e in &analysis.split_errors {
         findings.push(Finding {
-            rule: "syntax-error",
+            rule: crate::RuleId::SyntaxError,
             line: e.line,
             column: e.column,
             message: e.message.clone(),
@@ -241,7 +241,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             Err(msg) => {
                 let (line, column) = syntax_column(sql, a.stmt.line, a.stmt.column, msg);
                 findings.push(Finding {
-                    rule: "syntax-error",
+                    rule: crate::RuleId::SyntaxError,
                     line,
                     column,
                     message: format!("{msg} (in {} SQL)", p.dialect.as_str()),
@@ -294,8 +294,8 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     let comment_text = |c: &sluice_sql::Comment| m.text()[c.range.clone()].trim().to_string();
     let mut out: Vec<Finding> = Vec::new();
     for f in findings {
-        let destructive = lookup(f.rule).is_some_and(|r| r.group == Group::Destructive)
-            && f.rule != "bypass-invalid";
+        let destructive =
+            f.rule.info().group == Group::Destructive && f.rule != crate::RuleId::BypassInvalid;
         if let (true, Some(i)) = (destructive, f.statement) {
             let st = &analysis.statements[i].stmt;
             let bypass = analysis
@@ -316,7 +316,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
                     continue;
                 }
                 out.push(Finding {
-                    rule: "bypass-invalid",
+                    rule: crate::RuleId::BypassInvalid,
                     message: format!(
                         "`CI:DESTRUCTIVE_OK` on this line cites no reference matching `{}` ({} needs one)",
                         p.bypass.as_str(),
@@ -368,7 +368,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
                 "gives no reason".to_string()
             };
             out.push(Finding {
-                rule: "suppression-invalid",
+                rule: crate::RuleId::SuppressionInvalid,
                 line: c.line,
                 column: 1,
                 message: format!("this sluice:allow {what}"),
@@ -398,9 +398,9 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     }
     let mut kept = Vec::new();
     for f in out {
-        let allow = allows
-            .iter_mut()
-            .find(|a| a.target.is_some() && a.target == f.statement && a.rules.contains(&f.rule));
+        let allow = allows.iter_mut().find(|a| {
+            a.target.is_some() && a.target == f.statement && a.rules.contains(&f.rule.as_str())
+        });
         match allow {
             Some(a) => a.used = true,
             None => {
@@ -413,7 +413,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     }
     for a in allows.iter().filter(|a| !a.used) {
         kept.push(Finding {
-            rule: "suppression-unused",
+            rule: crate::RuleId::SuppressionUnused,
             line: a.line,
             column: 1,
             message: format!(

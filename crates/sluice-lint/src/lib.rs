@@ -20,5 +20,5 @@ pub mod rules;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use engine::{lint_migration, MigrationLint, Policy};
-pub use registry::{RuleInfo, RULES};
+pub use registry::{RuleId, RuleInfo, RULES};
 pub use rules::{lint_contract, Context, RULE_SOURCES};

@@ -25,6 +25,8 @@ pub enum Group {
 /// One registered rule.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInfo {
+    /// The rule, as a type.
+    pub rule: RuleId,
     /// The stable id.
     pub id: &'static str,
     /// Default severity.
@@ -43,508 +45,131 @@ use Group::*;
 use RiskLevel::*;
 use Severity::{Error as E, Warn as W};
 
-macro_rules! rule {
-    ($id:literal, $sev:expr, $risk:expr, $group:expr, $imp:literal, $summary:literal) => {
-        RuleInfo {
-            id: $id,
-            severity: $sev,
-            risk: $risk,
-            group: $group,
-            implemented: $imp,
-            summary: $summary,
+/// Generates [`RuleId`] (one variant per rule, in table order),
+/// [`RuleId::as_str`] and [`RULES`] from one table: adding a rule is one line
+/// here plus its file in `rules/`.
+macro_rules! rules {
+    ($($variant:ident = $id:literal, $sev:expr, $risk:expr, $group:expr, $imp:literal, $summary:literal;)*) => {
+        /// A rule's id, as a type: a typo does not compile.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RuleId {
+            $(
+                #[doc = $summary]
+                $variant,
+            )*
         }
+
+        impl RuleId {
+            /// The stable id (`drop-column`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id,)*
+                }
+            }
+        }
+
+        /// Every rule sluice knows, in table order (`RULES[id as usize]` is
+        /// `id`'s entry).
+        pub static RULES: &[RuleInfo] = &[
+            $(RuleInfo {
+                rule: RuleId::$variant,
+                id: $id,
+                severity: $sev,
+                risk: $risk,
+                group: $group,
+                implemented: $imp,
+                summary: $summary,
+            },)*
+        ];
     };
 }
 
-/// Every rule sluice knows.
-pub static RULES: &[RuleInfo] = &[
-    rule!(
-        "filename-contract",
-        E,
-        None,
-        Contract,
-        true,
-        "a file in the migrations dir does not match the filename pattern"
-    ),
-    rule!(
-        "duplicate-version",
-        E,
-        None,
-        Contract,
-        true,
-        "two migrations share a version"
-    ),
-    rule!(
-        "ledger-missing",
-        E,
-        None,
-        Contract,
-        true,
-        "the ledger is absent, or a migration is not in it"
-    ),
-    rule!(
-        "ledger-mismatch",
-        E,
-        None,
-        Contract,
-        true,
-        "a migration's content differs from its ledger checksum"
-    ),
-    rule!(
-        "ledger-orphan",
-        E,
-        None,
-        Contract,
-        true,
-        "the ledger lists a migration whose file is gone"
-    ),
-    rule!(
-        "ledger-tampered",
-        E,
-        None,
-        Contract,
-        true,
-        "the ledger's chain or total does not verify against its own entries"
-    ),
-    rule!(
-        "header-missing",
-        E,
-        None,
-        Contract,
-        true,
-        "a required header field is absent"
-    ),
-    rule!(
-        "header-invalid",
-        E,
-        None,
-        Contract,
-        true,
-        "a header value is not allowed"
-    ),
-    rule!(
-        "risk-understated",
-        E,
-        None,
-        Contract,
-        true,
-        "declared RISK_LEVEL is lower than the computed risk"
-    ),
-    rule!(
-        "forward-only-undocumented",
-        E,
-        None,
-        Contract,
-        true,
-        "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY"
-    ),
-    rule!(
-        "irreversible-undocumented",
-        W,
-        None,
-        Contract,
-        true,
-        "no down section and no ROLLBACK_STRATEGY"
-    ),
-    rule!(
-        "multiple-heads",
-        E,
-        None,
-        Contract,
-        true,
-        "(alembic) the revision graph has more than one head, or a gap"
-    ),
-    rule!(
-        "startup-migration",
-        E,
-        None,
-        Contract,
-        true,
-        "a deploy/config file migrates at start-up"
-    ),
-    rule!(
-        "syntax-error",
-        E,
-        None,
-        Statement,
-        true,
-        "a statement does not parse in the configured dialect"
-    ),
-    rule!("drop-table", E, Some(High), Destructive, true, "DROP TABLE"),
-    rule!(
-        "drop-column",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "ALTER TABLE ... DROP COLUMN"
-    ),
-    rule!(
-        "drop-schema",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "DROP SCHEMA"
-    ),
-    rule!(
-        "drop-database",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "DROP DATABASE"
-    ),
-    rule!("truncate", E, Some(High), Destructive, true, "TRUNCATE"),
-    rule!(
-        "drop-constraint",
-        E,
-        Some(Medium),
-        Destructive,
-        true,
-        "DROP CONSTRAINT"
-    ),
-    rule!(
-        "drop-index",
-        E,
-        Some(Medium),
-        Destructive,
-        true,
-        "DROP INDEX"
-    ),
-    rule!(
-        "drop-object",
-        E,
-        Some(Medium),
-        Destructive,
-        true,
-        "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ..."
-    ),
-    rule!(
-        "delete-without-where",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "DELETE or UPDATE with no WHERE on an existing table"
-    ),
-    rule!(
-        "column-type-change",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "ALTER COLUMN ... TYPE"
-    ),
-    rule!(
-        "rls-weakened",
-        E,
-        Some(High),
-        Destructive,
-        true,
-        "row-level security disabled or a policy dropped/altered"
-    ),
-    rule!(
-        "bypass-invalid",
-        E,
-        None,
-        Destructive,
-        true,
-        "a destructive bypass without a valid reference"
-    ),
-    rule!(
-        "rename-table",
-        E,
-        Some(Medium),
-        Statement,
-        true,
-        "renaming a table"
-    ),
-    rule!(
-        "rename-column",
-        E,
-        Some(Medium),
-        Statement,
-        true,
-        "renaming a column"
-    ),
-    rule!(
-        "non-additive",
-        E,
-        None,
-        Statement,
-        true,
-        "additive_only and the statement is not purely additive"
-    ),
-    rule!(
-        "index-not-concurrent",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "CREATE INDEX without CONCURRENTLY on an existing table"
-    ),
-    rule!(
-        "drop-index-not-concurrent",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "DROP INDEX without CONCURRENTLY"
-    ),
-    rule!(
-        "constraint-not-valid",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "ADD FOREIGN KEY or CHECK without NOT VALID"
-    ),
-    rule!(
-        "unique-constraint-lock",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "ADD UNIQUE / PRIMARY KEY not built from an existing index"
-    ),
-    rule!(
-        "set-not-null-scan",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "SET NOT NULL on an existing table"
-    ),
-    rule!(
-        "not-null-without-default",
-        E,
-        Some(Medium),
-        Statement,
-        true,
-        "ADD COLUMN ... NOT NULL without DEFAULT"
-    ),
-    rule!(
-        "volatile-default-rewrite",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "ADD COLUMN with a volatile DEFAULT"
-    ),
-    rule!(
-        "table-rewrite",
-        W,
-        Some(Medium),
-        Statement,
-        true,
-        "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE"
-    ),
-    rule!(
-        "concurrently-in-transaction",
-        E,
-        None,
-        Statement,
-        true,
-        "CONCURRENTLY in a transactional migration"
-    ),
-    rule!(
-        "transaction-nesting",
-        E,
-        None,
-        Statement,
-        true,
-        "BEGIN / COMMIT / ROLLBACK inside a wrapped migration"
-    ),
-    rule!(
-        "missing-lock-timeout",
-        W,
-        None,
-        Statement,
-        true,
-        "a lock-heavy statement without lock_timeout"
-    ),
-    rule!(
-        "rls-missing",
-        E,
-        None,
-        Statement,
-        true,
-        "a new table without row-level security in a required schema"
-    ),
-    rule!(
-        "out-of-scope",
-        E,
-        None,
-        Statement,
-        true,
-        "a table outside allowed_tables"
-    ),
-    rule!(
-        "mixed-purpose",
-        W,
-        None,
-        Statement,
-        true,
-        "one migration changes unrelated things"
-    ),
-    rule!(
-        "fk-without-index",
-        W,
-        Some(Low),
-        Statement,
-        true,
-        "a foreign key without an index"
-    ),
-    rule!(
-        "identifier-naming",
-        W,
-        Some(Low),
-        Statement,
-        true,
-        "an identifier that is not snake_case or too long"
-    ),
-    rule!(
-        "suppression-invalid",
-        E,
-        None,
-        Statement,
-        true,
-        "a sluice:allow without a known rule or a reason"
-    ),
-    rule!(
-        "suppression-unused",
-        W,
-        None,
-        Statement,
-        true,
-        "a sluice:allow that suppressed nothing"
-    ),
-    rule!(
-        "approval-missing",
-        E,
-        None,
-        Gate,
-        true,
-        "fewer valid approvals than required"
-    ),
-    rule!(
-        "approval-stale",
-        E,
-        None,
-        Gate,
-        true,
-        "an approval for another checksum"
-    ),
-    rule!(
-        "approval-unverified",
-        E,
-        None,
-        Gate,
-        true,
-        "a signature that does not verify"
-    ),
-    rule!(
-        "downgrade-forbidden",
-        E,
-        None,
-        Gate,
-        true,
-        "down where allow_down = true"
-    ),
-    rule!(
-        "dirty-state",
-        E,
-        None,
-        Gate,
-        true,
-        "the target has a dirty migration"
-    ),
-    rule!(
-        "applied-modified",
-        E,
-        None,
-        Gate,
-        true,
-        "an applied migration's file changed"
-    ),
-    rule!(
-        "applied-missing",
-        E,
-        None,
-        Gate,
-        true,
-        "an applied version is not in the directory"
-    ),
-    rule!(
-        "out-of-order",
-        E,
-        None,
-        Gate,
-        true,
-        "a pending migration is older than the newest applied one"
-    ),
-    rule!(
-        "drift-detected",
-        E,
-        None,
-        Gate,
-        true,
-        "the live schema differs from the expected one"
-    ),
-    rule!(
-        "migration-modified",
-        E,
-        None,
-        Gate,
-        true,
-        "`guard`: a migration on the base is modified, renamed or deleted"
-    ),
-    rule!(
-        "model-change-without-migration",
-        E,
-        None,
-        Gate,
-        true,
-        "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration"
-    ),
-    rule!(
-        "guard-waiver-invalid",
-        E,
-        None,
-        Gate,
-        true,
-        "`guard`: a waiver that is malformed, has no reason, has expired or runs too long"
-    ),
-    rule!(
-        "replay-failed",
-        E,
-        None,
-        Gate,
-        true,
-        "a migration fails when `plan` replays it on a scratch database"
-    ),
-    rule!(
-        "replay-not-idempotent",
-        E,
-        None,
-        Gate,
-        true,
-        "after `plan`'s replay, a second apply is not a no-op or status is not clean"
-    ),
-    rule!(
-        "rollback-mismatch",
-        E,
-        None,
-        Gate,
-        true,
-        "up → down → up on the scratch database does not return to the same schema"
-    ),
-];
+rules! {
+    FilenameContract = "filename-contract", E, None, Contract, true, "a file in the migrations dir does not match the filename pattern";
+    DuplicateVersion = "duplicate-version", E, None, Contract, true, "two migrations share a version";
+    LedgerMissing = "ledger-missing", E, None, Contract, true, "the ledger is absent, or a migration is not in it";
+    LedgerMismatch = "ledger-mismatch", E, None, Contract, true, "a migration's content differs from its ledger checksum";
+    LedgerOrphan = "ledger-orphan", E, None, Contract, true, "the ledger lists a migration whose file is gone";
+    LedgerTampered = "ledger-tampered", E, None, Contract, true, "the ledger's chain or total does not verify against its own entries";
+    HeaderMissing = "header-missing", E, None, Contract, true, "a required header field is absent";
+    HeaderInvalid = "header-invalid", E, None, Contract, true, "a header value is not allowed";
+    RiskUnderstated = "risk-understated", E, None, Contract, true, "declared RISK_LEVEL is lower than the computed risk";
+    ForwardOnlyUndocumented = "forward-only-undocumented", E, None, Contract, true, "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY";
+    IrreversibleUndocumented = "irreversible-undocumented", W, None, Contract, true, "no down section and no ROLLBACK_STRATEGY";
+    MultipleHeads = "multiple-heads", E, None, Contract, true, "(alembic) the revision graph has more than one head, or a gap";
+    StartupMigration = "startup-migration", E, None, Contract, true, "a deploy/config file migrates at start-up";
+    SyntaxError = "syntax-error", E, None, Statement, true, "a statement does not parse in the configured dialect";
+    DropTable = "drop-table", E, Some(High), Destructive, true, "DROP TABLE";
+    DropColumn = "drop-column", E, Some(High), Destructive, true, "ALTER TABLE ... DROP COLUMN";
+    DropSchema = "drop-schema", E, Some(High), Destructive, true, "DROP SCHEMA";
+    DropDatabase = "drop-database", E, Some(High), Destructive, true, "DROP DATABASE";
+    Truncate = "truncate", E, Some(High), Destructive, true, "TRUNCATE";
+    DropConstraint = "drop-constraint", E, Some(Medium), Destructive, true, "DROP CONSTRAINT";
+    DropIndex = "drop-index", E, Some(Medium), Destructive, true, "DROP INDEX";
+    DropObject = "drop-object", E, Some(Medium), Destructive, true, "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ...";
+    DeleteWithoutWhere = "delete-without-where", E, Some(High), Destructive, true, "DELETE or UPDATE with no WHERE on an existing table";
+    ColumnTypeChange = "column-type-change", E, Some(High), Destructive, true, "ALTER COLUMN ... TYPE";
+    RlsWeakened = "rls-weakened", E, Some(High), Destructive, true, "row-level security disabled or a policy dropped/altered";
+    BypassInvalid = "bypass-invalid", E, None, Destructive, true, "a destructive bypass without a valid reference";
+    RenameTable = "rename-table", E, Some(Medium), Statement, true, "renaming a table";
+    RenameColumn = "rename-column", E, Some(Medium), Statement, true, "renaming a column";
+    NonAdditive = "non-additive", E, None, Statement, true, "additive_only and the statement is not purely additive";
+    IndexNotConcurrent = "index-not-concurrent", W, Some(Medium), Statement, true, "CREATE INDEX without CONCURRENTLY on an existing table";
+    DropIndexNotConcurrent = "drop-index-not-concurrent", W, Some(Medium), Statement, true, "DROP INDEX without CONCURRENTLY";
+    ConstraintNotValid = "constraint-not-valid", W, Some(Medium), Statement, true, "ADD FOREIGN KEY or CHECK without NOT VALID";
+    UniqueConstraintLock = "unique-constraint-lock", W, Some(Medium), Statement, true, "ADD UNIQUE / PRIMARY KEY not built from an existing index";
+    SetNotNullScan = "set-not-null-scan", W, Some(Medium), Statement, true, "SET NOT NULL on an existing table";
+    NotNullWithoutDefault = "not-null-without-default", E, Some(Medium), Statement, true, "ADD COLUMN ... NOT NULL without DEFAULT";
+    VolatileDefaultRewrite = "volatile-default-rewrite", W, Some(Medium), Statement, true, "ADD COLUMN with a volatile DEFAULT";
+    TableRewrite = "table-rewrite", W, Some(Medium), Statement, true, "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE";
+    ConcurrentlyInTransaction = "concurrently-in-transaction", E, None, Statement, true, "CONCURRENTLY in a transactional migration";
+    TransactionNesting = "transaction-nesting", E, None, Statement, true, "BEGIN / COMMIT / ROLLBACK inside a wrapped migration";
+    MissingLockTimeout = "missing-lock-timeout", W, None, Statement, true, "a lock-heavy statement without lock_timeout";
+    RlsMissing = "rls-missing", E, None, Statement, true, "a new table without row-level security in a required schema";
+    OutOfScope = "out-of-scope", E, None, Statement, true, "a table outside allowed_tables";
+    MixedPurpose = "mixed-purpose", W, None, Statement, true, "one migration changes unrelated things";
+    FkWithoutIndex = "fk-without-index", W, Some(Low), Statement, true, "a foreign key without an index";
+    IdentifierNaming = "identifier-naming", W, Some(Low), Statement, true, "an identifier that is not snake_case or too long";
+    SuppressionInvalid = "suppression-invalid", E, None, Statement, true, "a sluice:allow without a known rule or a reason";
+    SuppressionUnused = "suppression-unused", W, None, Statement, true, "a sluice:allow that suppressed nothing";
+    ApprovalMissing = "approval-missing", E, None, Gate, true, "fewer valid approvals than required";
+    ApprovalStale = "approval-stale", E, None, Gate, true, "an approval for another checksum";
+    ApprovalUnverified = "approval-unverified", E, None, Gate, true, "a signature that does not verify";
+    DowngradeForbidden = "downgrade-forbidden", E, None, Gate, true, "down where allow_down = true";
+    DirtyState = "dirty-state", E, None, Gate, true, "the target has a dirty migration";
+    AppliedModified = "applied-modified", E, None, Gate, true, "an applied migration's file changed";
+    AppliedMissing = "applied-missing", E, None, Gate, true, "an applied version is not in the directory";
+    OutOfOrder = "out-of-order", E, None, Gate, true, "a pending migration is older than the newest applied one";
+    DriftDetected = "drift-detected", E, None, Gate, true, "the live schema differs from the expected one";
+    MigrationModified = "migration-modified", E, None, Gate, true, "`guard`: a migration on the base is modified, renamed or deleted";
+    ModelChangeWithoutMigration = "model-change-without-migration", E, None, Gate, true, "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration";
+    GuardWaiverInvalid = "guard-waiver-invalid", E, None, Gate, true, "`guard`: a waiver that is malformed, has no reason, has expired or runs too long";
+    ReplayFailed = "replay-failed", E, None, Gate, true, "a migration fails when `plan` replays it on a scratch database";
+    ReplayNotIdempotent = "replay-not-idempotent", E, None, Gate, true, "after `plan`'s replay, a second apply is not a no-op or status is not clean";
+    RollbackMismatch = "rollback-mismatch", E, None, Gate, true, "up → down → up on the scratch database does not return to the same schema";
+}
 
 /// The registry entry for an id.
 pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
+}
+
+impl RuleId {
+    /// Its registry entry.
+    pub fn info(self) -> &'static RuleInfo {
+        &RULES[self as usize]
+    }
+
+    /// The rule with this id.
+    pub fn parse(id: &str) -> Option<RuleId> {
+        lookup(id).map(|r| r.rule)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A severity override from `[rules]`.
@@ -631,6 +256,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_ids_index_the_table() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.rule as usize, i, "{}", r.id);
+            assert_eq!(r.rule.as_str(), r.id);
+            assert_eq!(RuleId::parse(r.id), Some(r.rule));
+            assert_eq!(r.rule.info().id, r.id);
+        }
+    }
 
     #[test]
     fn ids_are_unique_kebab_case() {

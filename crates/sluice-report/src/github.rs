@@ -41,7 +41,7 @@ mod tests {
     #[test]
     fn shape_is_stable() {
         let d = Diagnostic::new(
-            "drop-table",
+            sluice_lint::RuleId::DropTable,
             "db/migrations/1_a,b.sql",
             12,
             3,

@@ -37,7 +37,7 @@ mod tests {
     #[test]
     fn shape_is_stable() {
         let d = Diagnostic::new(
-            "ledger-orphan",
+            sluice_lint::RuleId::LedgerOrphan,
             "db/migrations/checksums.json",
             7,
             1,

@@ -38,7 +38,7 @@ mod tests {
     #[test]
     fn shape_is_stable() {
         let d = Diagnostic::new(
-            "drop-table",
+            sluice_lint::RuleId::DropTable,
             "db/migrations/1_a.sql",
             7,
             1,

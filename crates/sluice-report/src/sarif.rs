@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn shape_is_stable() {
         let mut w = Diagnostic::new(
-            "index-not-concurrent",
+            sluice_lint::RuleId::IndexNotConcurrent,
             "db/migrations/1_a.sql",
             9,
             1,
@@ -103,7 +103,7 @@ mod tests {
         );
         w.severity = Severity::Warn;
         let e = Diagnostic::new(
-            "drop-table",
+            sluice_lint::RuleId::DropTable,
             "db/migrations/1_a.sql",
             12,
             1,

@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn renders_rustc_style() {
         let d = Diagnostic::new(
-            "header-invalid",
+            sluice_lint::RuleId::HeaderInvalid,
             "db/migrations/1732190000000_add_key.sql",
             4,
             16,

@@ -72,7 +72,7 @@ pub fn check_approvals(
         for a in &mine {
             if a.checksum != checksum {
                 out.findings.push(Diagnostic::new(
-                    "approval-stale",
+                    sluice_lint::RuleId::ApprovalStale,
                     &m.display_path,
                     1,
                     1,
@@ -93,7 +93,7 @@ pub fn check_approvals(
                 (Some(s), Some(sig)) => {
                     if let Err(why) = s.verify(&a.by, &a.message(), sig) {
                         out.findings.push(Diagnostic::new(
-                            "approval-unverified",
+                            sluice_lint::RuleId::ApprovalUnverified,
                             &display,
                             1,
                             1,
@@ -129,7 +129,7 @@ pub fn check_approvals(
                 format!("; not counted: {}", not_counted.join(", "))
             };
             out.findings.push(Diagnostic::new(
-                "approval-missing",
+                sluice_lint::RuleId::ApprovalMissing,
                 &m.display_path,
                 1,
                 1,

@@ -48,7 +48,7 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
                     Direction::Down => " (down section)",
                 };
                 out.push(sluice_lint::Diagnostic::new(
-                    "transaction-nesting",
+                    sluice_lint::RuleId::TransactionNesting,
                     &step.migration.display_path,
                     st.line,
                     st.column,

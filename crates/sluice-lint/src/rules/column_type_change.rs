@@ -18,7 +18,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::AlterColumnType { table, column } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "column-type-change",
+                    crate::RuleId::ColumnTypeChange,
                     format!("changing the type of {table}.{column} can rewrite the table under an ACCESS EXCLUSIVE lock and lose data"),
                     "add a new column, backfill, switch over, then drop the old one; bypass only for metadata-only changes",
                 ));

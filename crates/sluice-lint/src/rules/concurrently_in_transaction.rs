@@ -16,7 +16,7 @@ use super::prelude::*;
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     if s.transactional && s.facts.no_transaction {
         out.push(s.finding(
-            "concurrently-in-transaction",
+            crate::RuleId::ConcurrentlyInTransaction,
             format!(
                 "{} cannot run inside a transaction block, and this migration runs in one",
                 s.facts.kind

@@ -34,7 +34,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
                     "CHECK"
                 };
                 out.push(s.finding(
-                    "constraint-not-valid",
+                    crate::RuleId::ConstraintNotValid,
                     format!(
                         "adding {what} {}to {table} scans the whole table while blocking writes",
                         name.as_ref().map(|n| format!("{n} ")).unwrap_or_default()

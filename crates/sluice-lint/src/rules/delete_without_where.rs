@@ -26,7 +26,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         };
         if !s.created.table(table) {
             out.push(s.finding(
-                "delete-without-where",
+                crate::RuleId::DeleteWithoutWhere,
                 format!("{verb} on {table} without WHERE changes every row"),
                 "add the WHERE clause you mean (`WHERE true` to say \"all rows\" on purpose) and batch large changes",
             ));

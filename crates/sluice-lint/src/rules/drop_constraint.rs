@@ -23,7 +23,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                 .iter()
                 .any(|s| name.ends_with(s));
             let mut f = s.finding(
-                "drop-constraint",
+                crate::RuleId::DropConstraint,
                 format!(
                     "dropping constraint {name} on {table} stops the database enforcing it{}",
                     if key { " (and drops its unique index)" } else { "" }

@@ -13,7 +13,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropDatabase { database } = a {
             out.push(s.finding(
-                "drop-database",
+                crate::RuleId::DropDatabase,
                 format!("DROP DATABASE {database} destroys a whole database"),
                 "databases are not dropped by migrations: do it by hand with a ticket",
             ));

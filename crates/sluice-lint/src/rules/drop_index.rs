@@ -23,7 +23,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
                 .iter()
                 .any(|pi| *pi == index.name || *pi == index.to_string());
             let mut f = s.finding(
-                "drop-index",
+                crate::RuleId::DropIndex,
                 format!("dropping index {index}{} slows every query that used it", if protected { " (a protected index)" } else { "" }),
                 "confirm it is unused (pg_stat_user_indexes.idx_scan), then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>`",
             );

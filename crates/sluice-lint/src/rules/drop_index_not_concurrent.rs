@@ -23,7 +23,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
         {
             if !s.created.index(index) {
                 out.push(s.finding(
-                    "drop-index-not-concurrent",
+                    crate::RuleId::DropIndexNotConcurrent,
                     format!("DROP INDEX {index} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table"),
                     "use DROP INDEX CONCURRENTLY in a migration marked `-- sluice:no-transaction`",
                 ));

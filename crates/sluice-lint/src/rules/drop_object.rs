@@ -17,7 +17,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::DropObject { kind, object } = a {
             if !s.created.object(object) {
                 out.push(s.finding(
-                    "drop-object",
+                    crate::RuleId::DropObject,
                     format!("DROP {kind} {object} breaks whatever still depends on it"),
                     "remove its users first, then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the same line",
                 ));

@@ -14,7 +14,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::DropSchema { schema } = a {
             if !s.created.object(&ObjectName::bare(schema.clone())) {
                 out.push(s.finding(
-                    "drop-schema",
+                    crate::RuleId::DropSchema,
                     format!("DROP SCHEMA {schema} destroys every object in it"),
                     "drop the objects you mean explicitly, or bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`",
                 ));

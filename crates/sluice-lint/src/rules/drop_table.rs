@@ -18,7 +18,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::DropTable { table } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "drop-table",
+                    crate::RuleId::DropTable,
                     format!("DROP TABLE {table} destroys the table and all its rows"),
                     "stop using the table first; then keep it, or drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the same line",
                 ));

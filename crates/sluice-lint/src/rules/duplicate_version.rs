@@ -18,7 +18,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         {
             for (i, path) in display_paths.iter().enumerate().skip(1) {
                 out.push(Diagnostic::new(
-                    "duplicate-version",
+                    crate::RuleId::DuplicateVersion,
                     path,
                     1,
                     1,

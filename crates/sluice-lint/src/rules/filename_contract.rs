@@ -18,7 +18,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         } = issue
         {
             out.push(Diagnostic::new(
-                "filename-contract",
+                crate::RuleId::FilenameContract,
                 display_path,
                 1,
                 1,

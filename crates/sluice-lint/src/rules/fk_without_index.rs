@@ -70,7 +70,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         if !covered {
             out.push(v.at(
                 i,
-                "fk-without-index",
+                crate::RuleId::FkWithoutIndex,
                 format!(
                     "foreign key {table} ({}) → {to} has no index on its columns",
                     cols.join(", ")

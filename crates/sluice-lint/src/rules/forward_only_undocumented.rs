@@ -26,7 +26,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         out.push(v.at_line(
             field.line,
             field.value_column,
-            "forward-only-undocumented",
+            crate::RuleId::ForwardOnlyUndocumented,
             format!("FORWARD_ONLY: Yes without {}", missing.join(" and ")),
             "say why it cannot be reversed (JUSTIFICATION) and how to recover if it must be (ROLLBACK_STRATEGY)",
         ));

@@ -16,7 +16,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for f in &m.header.fields {
             let mut bad = |message: String, help: String| {
                 out.push(Diagnostic::new(
-                    "header-invalid",
+                    crate::RuleId::HeaderInvalid,
                     &m.display_path,
                     f.line,
                     f.value_column,
@@ -73,7 +73,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for d in &m.header.directives {
             if !KNOWN_DIRECTIVES.contains(&d.name.as_str()) && d.name != "down" {
                 out.push(Diagnostic::new(
-                    "header-invalid",
+                    crate::RuleId::HeaderInvalid,
                     &m.display_path,
                     d.line,
                     1,

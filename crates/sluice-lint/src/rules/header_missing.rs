@@ -28,7 +28,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 _ => "...".into(),
             };
             out.push(Diagnostic::new(
-                "header-missing",
+                crate::RuleId::HeaderMissing,
                 &m.display_path,
                 1,
                 1,

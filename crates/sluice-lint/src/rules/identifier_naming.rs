@@ -65,7 +65,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for n in names.into_iter().filter(|n| !n.is_empty()) {
         if let Some(why) = bad(n, s.sql) {
             out.push(s.finding(
-                "identifier-naming",
+                crate::RuleId::IdentifierNaming,
                 why,
                 "use lower-case snake_case names of at most 63 bytes",
             ));

@@ -25,7 +25,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
         {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "index-not-concurrent",
+                    crate::RuleId::IndexNotConcurrent,
                     format!(
                         "CREATE INDEX {}on {table} without CONCURRENTLY blocks writes to {table} for the whole build",
                         index.as_ref().map(|i| format!("{i} ")).unwrap_or_default()

@@ -19,7 +19,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         out.push(v.at_line(
             1,
             1,
-            "irreversible-undocumented",
+            crate::RuleId::IrreversibleUndocumented,
             format!("migration {} has no down section and no ROLLBACK_STRATEGY", m.version),
             "add a `-- sluice:down` section, or say how to roll back in `-- ROLLBACK_STRATEGY: ...`",
         ));

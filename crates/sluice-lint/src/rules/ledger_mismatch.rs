@@ -17,7 +17,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if let Some(e) = by_file.get(m.file_name.as_str()) {
             if e.checksum != m.checksum.to_hex() {
                 out.push(Diagnostic::new(
-                    "ledger-mismatch",
+                    crate::RuleId::LedgerMismatch,
                     &m.display_path,
                     1,
                     1,

@@ -12,7 +12,7 @@ use crate::Diagnostic;
 pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else {
         out.push(Diagnostic::new(
-            "ledger-missing",
+            crate::RuleId::LedgerMissing,
             ctx.ledger_display,
             1,
             1,
@@ -25,7 +25,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for m in &ctx.catalog.migrations {
         if !by_file.contains_key(m.file_name.as_str()) {
             out.push(Diagnostic::new(
-                "ledger-missing",
+                crate::RuleId::LedgerMissing,
                 &m.display_path,
                 1,
                 1,

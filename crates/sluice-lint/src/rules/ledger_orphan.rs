@@ -18,7 +18,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for e in &ledger.migrations {
         if !files.contains(e.file.as_str()) {
             out.push(Diagnostic::new(
-                "ledger-orphan",
+                crate::RuleId::LedgerOrphan,
                 ctx.ledger_display,
                 ledger_line(ctx, &e.file),
                 1,

@@ -22,7 +22,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     .unwrap_or(1)
             });
         out.push(Diagnostic::new(
-            "ledger-tampered",
+            crate::RuleId::LedgerTampered,
             ctx.ledger_display,
             line,
             1,

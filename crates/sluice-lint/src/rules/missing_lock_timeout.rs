@@ -25,7 +25,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
         .find(|(rel, m)| m.blocks_writes() && !s.created.table(rel) && !s.created.index(rel))
     {
         out.push(s.finding(
-            "missing-lock-timeout",
+            crate::RuleId::MissingLockTimeout,
             format!("{} takes {} on {rel} with no lock_timeout: waiting for it blocks every query queued behind", s.facts.kind, mode.as_str()),
             "set lock_timeout on the environment in sluice.toml, or `SET lock_timeout = '5s';` at the top of the migration",
         ));

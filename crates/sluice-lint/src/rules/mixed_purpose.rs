@@ -89,7 +89,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         if !others.is_empty() {
             out.push(v.at(
                 *i,
-                "mixed-purpose",
+                crate::RuleId::MixedPurpose,
                 format!(
                     "this migration takes an ACCESS EXCLUSIVE lock on {rel} and also changes {}",
                     others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
@@ -118,7 +118,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         if let Some((i, _, _)) = v.up().next() {
             out.push(v.at(
                 i,
-                "mixed-purpose",
+                crate::RuleId::MixedPurpose,
                 format!(
                         "this migration changes unrelated existing tables: {}",
                         changed_existing

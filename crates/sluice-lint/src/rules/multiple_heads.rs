@@ -24,7 +24,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 let ids: Vec<&str> = heads.iter().map(|h| h.0.as_str()).collect();
                 for (rev, path, line) in heads {
                     out.push(Diagnostic::new(
-                        "multiple-heads",
+                        crate::RuleId::MultipleHeads,
                         path,
                         *line,
                         1,
@@ -34,7 +34,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 }
             }
             CatalogIssue::RevisionGap { revision, parent, display_path, line } => out.push(Diagnostic::new(
-                "multiple-heads",
+                crate::RuleId::MultipleHeads,
                 display_path,
                 *line,
                 1,

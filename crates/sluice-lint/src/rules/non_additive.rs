@@ -33,7 +33,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
             None => s.facts.kind.clone(),
         };
         out.push(s.finding(
-            "non-additive",
+            crate::RuleId::NonAdditive,
             format!("{what} is not purely additive, and this project allows only additive changes (additive_only = true)"),
             "split the change: ship the additive part now, the rest when no running code depends on the old shape",
         ));

@@ -25,7 +25,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "not-null-without-default",
+                    crate::RuleId::NotNullWithoutDefault,
                     format!("adding NOT NULL column {column} to {table} without a DEFAULT fails on existing rows and breaks running inserts"),
                     "give it a DEFAULT, or add it nullable, backfill, and set NOT NULL later",
                 ));

@@ -30,7 +30,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
                 || *x == format!("{}.{}", t.schema_or_public(), t.name)
         }) {
             out.push(s.finding(
-                "out-of-scope",
+                crate::RuleId::OutOfScope,
                 format!("{} touches {t}, which is not in [policy] allowed_tables", s.facts.kind),
                 "add the table to allowed_tables in sluice.toml in the same review, or leave it out of this change",
             ));

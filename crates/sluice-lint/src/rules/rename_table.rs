@@ -17,7 +17,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::RenameTable { table, new_name } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "rename-table",
+                    crate::RuleId::RenameTable,
                     format!("renaming {table} to {new_name} breaks the code that is running now"),
                     "expand and contract: add the new name (a view or a new table), move the code, drop the old name later",
                 ));

@@ -23,7 +23,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         out.push(v.at_line(
             field.line,
             field.value_column,
-            "risk-understated",
+            crate::RuleId::RiskUnderstated,
             format!(
                 "RISK_LEVEL is {} but the computed risk is {} ({})",
                 declared.as_str(),

@@ -33,7 +33,7 @@ pub(crate) fn check(v: &MigrationView<'_>, p: &Policy<'_>, out: &mut Vec<Finding
                 {
                     out.push(v.at(
                         i,
-                        "rls-missing",
+                        crate::RuleId::RlsMissing,
                         format!("table {table} is created in schema {} without ENABLE ROW LEVEL SECURITY", table.schema_or_public()),
                         format!("add `ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;` and its policies to this migration"),
                     ));

@@ -38,7 +38,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if s.new_table(a) {
             continue;
         }
-        out.push(s.finding("rls-weakened", msg, "have the change reviewed for security, then bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`"));
+        out.push(s.finding(crate::RuleId::RlsWeakened, msg, "have the change reviewed for security, then bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`"));
     }
 }
 

@@ -17,7 +17,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::SetNotNull { table, column } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "set-not-null-scan",
+                    crate::RuleId::SetNotNullScan,
                     format!("SET NOT NULL on {table}.{column} scans the whole table under an ACCESS EXCLUSIVE lock"),
                     "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (no scan), then drop the check",
                 ));

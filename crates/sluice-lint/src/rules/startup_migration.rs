@@ -138,7 +138,7 @@ pub fn check(
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
                 out.push(Diagnostic::new(
-                    "startup-migration",
+                    crate::RuleId::StartupMigration,
                     f.clone(),
                     line,
                     column,

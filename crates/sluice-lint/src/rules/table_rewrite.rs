@@ -30,7 +30,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             _ => continue,
         };
         out.push(s.finding(
-            "table-rewrite",
+            crate::RuleId::TableRewrite,
             what,
             "use REINDEX CONCURRENTLY or pg_repack, or do it in a maintenance window rather than a migration",
         ));

@@ -23,7 +23,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                 "BEGIN" | "COMMIT" | "ROLLBACK" | "PREPARE TRANSACTION" | "COMMIT PREPARED"
             ) {
                 out.push(s.finding(
-                    "transaction-nesting",
+                    crate::RuleId::TransactionNesting,
                     format!("{kind} inside a migration that sluice already runs in a transaction"),
                     "remove it: the migration is atomic already (or mark it `-- sluice:no-transaction`)",
                 ));

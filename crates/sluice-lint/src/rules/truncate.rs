@@ -15,7 +15,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::Truncate { table } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "truncate",
+                    crate::RuleId::Truncate,
                     format!("TRUNCATE {table} deletes every row"),
                     "delete what you mean with a WHERE clause, or bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`",
                 ));

@@ -27,7 +27,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
                 && !s.created.table(table)
             {
                 out.push(s.finding(
-                    "unique-constraint-lock",
+                    crate::RuleId::UniqueConstraintLock,
                     format!("adding a {} constraint to {table} builds its index under an ACCESS EXCLUSIVE lock", if *kind == ConstraintKind::Unique { "UNIQUE" } else { "PRIMARY KEY" }),
                     "build the index with CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
                 ));

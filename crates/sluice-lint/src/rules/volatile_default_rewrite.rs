@@ -25,7 +25,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         {
             if !s.created.table(table) {
                 out.push(s.finding(
-                    "volatile-default-rewrite",
+                    crate::RuleId::VolatileDefaultRewrite,
                     format!("column {column} has a volatile DEFAULT: adding it rewrites all of {table} under an ACCESS EXCLUSIVE lock"),
                     "add the column without that default, then ALTER COLUMN ... SET DEFAULT, and backfill existing rows in batches",
                 ));

@@ -31,7 +31,7 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     let mut db = session.lock()?;
     if !session.env.allow_down {
         let f = Diagnostic::new(
-            "downgrade-forbidden",
+            sluice_lint::RuleId::DowngradeForbidden,
             project.rel(&project.config.migrations_dir),
             1,
             1,
@@ -81,7 +81,7 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
                 "it has no down section"
             };
             findings.push(Diagnostic::new(
-                "downgrade-forbidden",
+                sluice_lint::RuleId::DowngradeForbidden,
                 &m.display_path,
                 m.down_marker_line.unwrap_or(1),
                 1,

@@ -234,7 +234,7 @@ fn waivers(project: &Project, today: &str, diags: &mut Vec<Diagnostic>) -> Vec<W
         }
         let bad = |diags: &mut Vec<Diagnostic>, msg: String| {
             diags.push(Diagnostic::new(
-                "guard-waiver-invalid",
+                sluice_lint::RuleId::GuardWaiverInvalid,
                 &display,
                 i + 1,
                 1,
@@ -429,7 +429,7 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
             let v = version_of(project, p).expect("a migration");
             if v <= *newest && !base_files.split('\0').any(|b| b == *p) {
                 diags.push(Diagnostic::new(
-                    "out-of-order",
+                    sluice_lint::RuleId::OutOfOrder,
                     repo.project_path(p).unwrap_or(p),
                     1,
                     1,
@@ -526,7 +526,7 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
         }
         for h in hits {
             diags.push(Diagnostic::new(
-                "model-change-without-migration",
+                sluice_lint::RuleId::ModelChangeWithoutMigration,
                 &h.path,
                 h.line.max(1),
                 1,
@@ -566,7 +566,7 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
 fn immutability(repo: &Repo, old: &str, how: &str, new: Option<&str>) -> Diagnostic {
     let shown = repo.project_path(old).unwrap_or(old);
     Diagnostic::new(
-        "migration-modified",
+        sluice_lint::RuleId::MigrationModified,
         shown,
         1,
         1,

@@ -359,7 +359,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
         .iter()
         .map(|d| {
             sluice_lint::Diagnostic::new(
-                "drift-detected",
+                sluice_lint::RuleId::DriftDetected,
                 &at,
                 1,
                 1,
@@ -369,7 +369,7 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
         })
         .chain(rls.iter().map(|t| {
             sluice_lint::Diagnostic::new(
-                "rls-missing",
+                sluice_lint::RuleId::RlsMissing,
                 &at,
                 1,
                 1,

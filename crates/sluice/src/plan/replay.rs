@@ -182,7 +182,7 @@ pub(super) fn replay_on(
     let base = runner::prepare(applied, Direction::Up, run.dialect)?;
     if let Some(f) = run.run(&base, "applied") {
         report.blocking.push(Diagnostic::new(
-            "replay-failed",
+            sluice_lint::RuleId::ReplayFailed,
             &f.path,
             f.line,
             1,
@@ -209,7 +209,7 @@ pub(super) fn replay_on(
             Ok(locks) => report.locks.extend(locks),
             Err(f) => {
                 report.blocking.push(Diagnostic::new(
-                    "replay-failed",
+                    sluice_lint::RuleId::ReplayFailed,
                     &f.path,
                     f.line,
                     1,
@@ -258,7 +258,7 @@ pub(super) fn replay_on(
     report.replay.status_clean = Some(unclean.is_empty());
     if !noop || !unclean.is_empty() {
         report.blocking.push(Diagnostic::new(
-            "replay-not-idempotent",
+            sluice_lint::RuleId::ReplayNotIdempotent,
             project_dir_hint(steps),
             1,
             1,
@@ -302,7 +302,7 @@ pub(super) fn down_check(
     };
     let mismatch = |report: &mut PlanReport, line: usize, msg: String| {
         report.blocking.push(Diagnostic::new(
-            "rollback-mismatch",
+            sluice_lint::RuleId::RollbackMismatch,
             &m.display_path,
             line,
             1,
