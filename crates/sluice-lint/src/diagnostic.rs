@@ -39,9 +39,37 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub help: String,
+    /// The byte range in the file it is about (the statement or clause), when
+    /// known: the text emitter underlines it. Not part of the JSON shape.
+    #[serde(skip)]
+    pub span: Option<std::ops::Range<usize>>,
+    /// A suggested fix, when the rule has one. Not part of the JSON shape.
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+/// A suggested fix: what to do, and optionally the exact edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does.
+    pub description: String,
+    /// Replace this byte range of the file with this text.
+    pub edit: Option<(std::ops::Range<usize>, String)>,
 }
 
 impl Diagnostic {
+    /// This diagnostic about the byte range `span` of its file.
+    pub fn with_span(mut self, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+        self.span = span;
+        self
+    }
+
+    /// This diagnostic with a suggested fix.
+    pub fn with_fix(mut self, fix: Fix) -> Diagnostic {
+        self.fix = Some(fix);
+        self
+    }
+
     /// A diagnostic at the rule's default severity.
     pub fn new(
         rule: crate::RuleId,
@@ -59,6 +87,8 @@ impl Diagnostic {
             column: column.max(1),
             message: message.into(),
             help: help.into(),
+            span: None,
+            fix: None,
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct Finding {
     pub risk: Option<RiskLevel>,
     /// Index of the statement it is about, when it is about one.
     pub statement: Option<usize>,
+    /// The byte range of the file it is about (its statement), when known.
+    pub span: Option<std::ops::Range<usize>>,
 }
 
 impl Stmt<'_> {
@@ -90,6 +92,7 @@ impl Stmt<'_> {
             help: help.into(),
             risk: rule.info().risk,
             statement: None,
+            span: Some(self.a.stmt.range.clone()),
         }
     }
 
@@ -142,6 +145,7 @@ impl MigrationView<'_> {
             help: help.into(),
             risk: rule.info().risk,
             statement: Some(index),
+            span: Some(s.range.clone()),
         }
     }
 
@@ -162,6 +166,7 @@ impl MigrationView<'_> {
             help: help.into(),
             risk: None,
             statement: None,
+            span: None,
         }
     }
 }
@@ -222,6 +227,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             help: "close the quote, comment or dollar quote; nothing after this point can be analysed or run".into(),
             risk: None,
             statement: None,
+            span: None,
         });
     }
     // Statement rules, section by section.
@@ -248,6 +254,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
                     help: "fix the statement: it would fail when applied".into(),
                     risk: None,
                     statement: Some(i),
+                    span: None,
                 });
                 continue;
             }
@@ -375,6 +382,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
                 help: "write `-- sluice:allow RULE-ID reason: why the statement is safe`".into(),
                 risk: None,
                 statement: None,
+                span: None,
             });
             continue;
         }
@@ -423,6 +431,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             help: "remove it (the statement it precedes does not trigger that rule)".into(),
             risk: None,
             statement: None,
+            span: None,
         });
     }
 
@@ -461,7 +470,10 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     }
     let diagnostics = kept
         .into_iter()
-        .map(|f| Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help))
+        .map(|f| {
+            Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
+                .with_span(f.span)
+        })
         .collect();
     MigrationLint { diagnostics, risk }
 }

@@ -38,10 +38,14 @@ pub fn render(
             let _ = writeln!(out, "{} | {}", d.line, l);
             let col = d.column.saturating_sub(1);
             let rest: String = l.chars().skip(col).collect();
-            let width = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .count()
+            // The span's part on this line when the diagnostic has one (the
+            // statement or clause), else the word at the column.
+            let spanned = text
+                .as_ref()
+                .zip(d.span.as_ref())
+                .and_then(|(t, sp)| t.span_width(d.line, col, sp));
+            let width = spanned
+                .unwrap_or_else(|| rest.chars().take_while(|c| !c.is_whitespace()).count())
                 .max(1);
             let lead: String = l
                 .chars()
@@ -71,6 +75,21 @@ impl Lines {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Lines { text, starts }
+    }
+
+    /// How many characters of line `n`, from character `col`, lie inside the
+    /// byte range `span` (None when the span does not start on this line).
+    fn span_width(&self, n: usize, col: usize, span: &std::ops::Range<usize>) -> Option<usize> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let line = self.line(n)?;
+        let end = start + line.len();
+        if span.start < start || span.start > end {
+            return None;
+        }
+        let from = start + line.char_indices().nth(col).map_or(line.len(), |(i, _)| i);
+        let to = span.end.min(end);
+        let text = self.text.get(from..to)?;
+        Some(text.trim_end().chars().count())
     }
 
     /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
@@ -109,6 +128,27 @@ fn plural(n: usize, word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_is_underlined_to_its_end_on_the_line() {
+        let text = "-- x\nALTER TABLE t ADD COLUMN c int NOT NULL;\n";
+        let start = text.find("ALTER").unwrap();
+        let end = text.find(';').unwrap();
+        let d = Diagnostic::new(
+            sluice_lint::RuleId::NotNullWithoutDefault,
+            "m.sql",
+            2,
+            1,
+            "m",
+            "",
+        )
+        .with_span(Some(start..end));
+        let out = render(&[d], Summary::default(), &|_| Some(text.to_string()));
+        assert!(
+            out.contains(&format!("  | {}\n", "^".repeat(end - start))),
+            "{out}"
+        );
+    }
 
     #[test]
     fn lines_match_str_lines() {

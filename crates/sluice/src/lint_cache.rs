@@ -31,6 +31,9 @@ struct CachedDiagnostic {
     column: usize,
     message: String,
     help: String,
+    /// The byte range the diagnostic is about (`[start, end]`), when known.
+    #[serde(default)]
+    span: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +131,8 @@ impl LintCache {
                 column: d.column,
                 message: d.message.clone(),
                 help: d.help.clone(),
+                span: d.span.map(|(a, b)| a..b),
+                fix: None,
             });
         }
         let lint = MigrationLint {
@@ -159,6 +164,7 @@ impl LintCache {
                         column: d.column,
                         message: d.message.clone(),
                         help: d.help.clone(),
+                        span: d.span.as_ref().map(|r| (r.start, r.end)),
                     })
                     .collect(),
             },
