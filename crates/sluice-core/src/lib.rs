@@ -1,6 +1,7 @@
 //! The core model of sluice: what a migration is, how it is identified and
-//! checksummed, how the ledger pins the directory, and how configuration is
-//! resolved.
+//! checksummed, how a source tree holds migrations ([`layout`]: one
+//! `MigrationLayout` per format), how the ledger pins the directory, how
+//! configuration is resolved, and how secrets are redacted ([`redact`]).
 //!
 //! The parts fit together in pipeline order:
 //!

@@ -1,9 +1,12 @@
 //! Rules and diagnostics.
 //!
 //! - [`registry`] is the one table of every rule id sluice knows, with its default
-//!   severity, risk and group (as ruff's `codes.rs` does). Configuration overrides
-//!   are validated against it, so a misspelled id in `[rules]` is an error.
-//! - [`Diagnostic`] is plain data: rule, severity, location, message, help.
+//!   severity, risk and group (as ruff's `codes.rs` does); the [`RuleId`] enum is
+//!   generated from it, so rules name themselves by type. Configuration
+//!   overrides are validated against it, so a misspelled id in `[rules]` is an
+//!   error.
+//! - [`Diagnostic`] is plain data: rule, severity, location, message, help, and
+//!   the byte span it is about and an optional fix.
 //! - [`analysis`] splits a migration into statements and parses them into facts.
 //! - [`engine`] runs the statement and migration rules, applies destructive
 //!   bypasses and `sluice:allow` suppressions, and computes the migration's risk.

@@ -1,4 +1,7 @@
-//! SQL statement splitting with spans, per dialect.
+//! SQL for sluice: statement splitting with spans per dialect (below), facts
+//! about each statement ([`facts`], on the real Postgres grammar in [`pg`] and a
+//! classifier in [`generic`]), and Postgres's own keyword list with
+//! `quote_ident` semantics ([`keywords`]).
 //!
 //! A migration is a list of statements, and sluice needs them one by one: to run a
 //! `-- sluice:no-transaction` migration statement by statement (Postgres refuses
