@@ -121,6 +121,39 @@ impl<'p> Session<'p> {
         Ok(Outcome::Findings)
     }
 
+    /// The end of a run that ran migrations (`apply`, `down`): the failing
+    /// step's record joins the finished ones, the evidence is written, the
+    /// JSON document printed, and a failure reported on stderr (exit 2).
+    pub fn finish_run(
+        &self,
+        done: Vec<MigrationRecord>,
+        stop: Option<crate::runner::Stop>,
+    ) -> (Vec<MigrationRecord>, Outcome) {
+        let mut records = done;
+        let error = stop.as_ref().map(|s| s.message.clone());
+        if let Some(s) = &stop {
+            records.push(s.record.clone());
+        }
+        let outcome = if stop.is_some() { "failed" } else { "ok" };
+        self.finish(outcome, records.clone(), vec![], json!({}), error.clone());
+        if self.project.json() {
+            crate::output::print_json(&self.document(
+                outcome,
+                &records,
+                &[],
+                error.as_deref(),
+                json!({}),
+            ));
+        }
+        match stop {
+            Some(s) => {
+                eprintln!("error: {}", crate::secrets::scrub(&s.message));
+                (records, Outcome::Failed)
+            }
+            None => (records, Outcome::Ok),
+        }
+    }
+
     /// Records evidence for this run.
     pub fn finish(
         &self,

@@ -192,37 +192,14 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
         }
     });
     drop(db); // releases the lock before the slower file writes
-    let mut records = done;
-    let error = stop.as_ref().map(|s| s.message.clone());
-    if let Some(s) = &stop {
-        records.push(s.record.clone());
+    let (records, outcome) = session.finish_run(done, stop);
+    if outcome == Outcome::Ok && text {
+        let ms: u128 = records.iter().map(|r| r.duration_ms).sum();
+        println!(
+            "applied {} migration{} in {ms} ms",
+            records.len(),
+            if records.len() == 1 { "" } else { "s" }
+        );
     }
-    let outcome = if stop.is_some() { "failed" } else { "ok" };
-    session.finish(outcome, records.clone(), vec![], json!({}), error.clone());
-    if project.json() {
-        crate::output::print_json(&session.document(
-            outcome,
-            &records,
-            &[],
-            error.as_deref(),
-            json!({}),
-        ));
-    }
-    match stop {
-        Some(s) => {
-            eprintln!("error: {}", crate::secrets::scrub(&s.message));
-            Ok(Outcome::Failed)
-        }
-        None => {
-            if text {
-                let ms: u128 = records.iter().map(|r| r.duration_ms).sum();
-                println!(
-                    "applied {} migration{} in {ms} ms",
-                    records.len(),
-                    if records.len() == 1 { "" } else { "s" }
-                );
-            }
-            Ok(Outcome::Ok)
-        }
-    }
+    Ok(outcome)
 }

@@ -132,27 +132,5 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         }
     });
     drop(db);
-    let mut records = done;
-    let error = stop.as_ref().map(|s| s.message.clone());
-    if let Some(s) = &stop {
-        records.push(s.record.clone());
-    }
-    let outcome = if stop.is_some() { "failed" } else { "ok" };
-    session.finish(outcome, records.clone(), vec![], json!({}), error.clone());
-    if project.json() {
-        crate::output::print_json(&session.document(
-            outcome,
-            &records,
-            &[],
-            error.as_deref(),
-            json!({}),
-        ));
-    }
-    match stop {
-        Some(s) => {
-            eprintln!("error: {}", crate::secrets::scrub(&s.message));
-            Ok(Outcome::Failed)
-        }
-        None => Ok(Outcome::Ok),
-    }
+    Ok(session.finish_run(done, stop).1)
 }
