@@ -1,0 +1,255 @@
+//! The file schema of `sluice.toml`: one struct per section, as written
+//! (strings and options; every key documented in docs/configuration.md).
+//! Resolution (interpolation, defaults, environments) is in the parent module.
+
+use super::*;
+
+/// `[migrations]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MigrationsSection {
+    /// The migrations directory, relative to the project root.
+    pub dir: String,
+    /// The directory layout.
+    pub layout: String,
+    /// The filename contract (default per layout: [`DEFAULT_FILENAME`], or
+    /// [`DEFAULT_ALEMBIC_FILENAME`]).
+    pub filename: Option<String>,
+    /// `postgres`, `sqlite` or `mysql`.
+    pub dialect: String,
+    /// The ledger file; default `<dir>/checksums.json`.
+    pub ledger: Option<String>,
+    /// Allow pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+    /// The approvals file (default `db/approvals.toml`).
+    pub approvals: Option<String>,
+}
+
+impl Default for MigrationsSection {
+    fn default() -> Self {
+        MigrationsSection {
+            dir: "db/migrations".into(),
+            layout: "sluice".into(),
+            filename: None,
+            dialect: "postgres".into(),
+            ledger: None,
+            allow_out_of_order: false,
+            approvals: None,
+        }
+    }
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySection {
+    /// Header fields every migration must have.
+    pub require_header: Vec<String>,
+    /// Every statement must be purely additive.
+    pub additive_only: bool,
+    /// Pattern a destructive-bypass reference must match.
+    pub bypass_reference: String,
+    /// Scope freeze: the only tables migrations may touch (empty = no freeze).
+    pub allowed_tables: Vec<String>,
+    /// Schemas where new tables must enable row-level security.
+    pub require_rls_in_schemas: Vec<String>,
+    /// Indexes whose drop is High risk.
+    pub protected_indexes: Vec<String>,
+}
+
+/// The header fields required by default.
+pub const DEFAULT_REQUIRED_HEADER: &[&str] = &[
+    "MIGRATION_ID",
+    "TITLE",
+    "CHANGE_TYPE",
+    "RISK_LEVEL",
+    "FORWARD_ONLY",
+    "ROLLBACK_STRATEGY",
+];
+
+impl Default for PolicySection {
+    fn default() -> Self {
+        PolicySection {
+            require_header: DEFAULT_REQUIRED_HEADER
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            additive_only: false,
+            bypass_reference: r"(ADR-\d+|[A-Z]+-\d+)".into(),
+            allowed_tables: vec![],
+            require_rls_in_schemas: vec![],
+            protected_indexes: vec![],
+        }
+    }
+}
+
+/// Approvals needed per risk level.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalCounts {
+    /// For Low risk.
+    pub low: u32,
+    /// For Medium risk.
+    pub medium: u32,
+    /// For High risk.
+    pub high: u32,
+}
+
+/// `[environments.NAME]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvironmentSection {
+    /// Database URL (interpolated).
+    pub url: Option<String>,
+    /// Whether `down` may run here.
+    pub allow_down: Option<bool>,
+    /// Approvals needed per risk.
+    pub approvals: Option<ApprovalCounts>,
+    /// Who may approve.
+    pub approvers: Vec<String>,
+    /// OpenSSH allowed_signers file for signed approvals.
+    pub allowed_signers: Option<String>,
+    /// `lock_timeout` set on the migration session.
+    pub lock_timeout: Option<String>,
+    /// `statement_timeout` set on the migration session.
+    pub statement_timeout: Option<String>,
+    /// Bounded wait for the migration lock.
+    pub lock_wait: Option<String>,
+    /// Retries of a statement that hit `lock_timeout`.
+    pub lock_retries: Option<u32>,
+    /// Bound on the total time a transactional migration spends acquiring its
+    /// locks, from its first lock request (default: `lock_timeout`), so no
+    /// session waits behind a lock it holds while it waits for another.
+    pub lock_timeout_total: Option<String>,
+    /// Server for scratch databases (plan, verify).
+    pub scratch_url: Option<String>,
+    /// Treat as production-like even if the name does not say so.
+    pub production: Option<bool>,
+}
+
+/// One `[[guard.signals]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardSignal {
+    /// Path globs.
+    pub paths: Vec<String>,
+    /// Regex matched against changed lines.
+    pub pattern: String,
+}
+
+/// `[guard]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardSection {
+    /// Waiver file.
+    pub exceptions: String,
+    /// Longest allowed waiver.
+    pub max_exception_days: u32,
+    /// Schema-affecting code.
+    pub signals: Vec<GuardSignal>,
+}
+
+impl Default for GuardSection {
+    fn default() -> Self {
+        GuardSection {
+            exceptions: ".sluice/guard-exceptions.txt".into(),
+            max_exception_days: 30,
+            signals: vec![],
+        }
+    }
+}
+
+/// `[startup]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StartupSection {
+    /// Files that must never migrate at start-up (globs; empty = defaults).
+    pub paths: Vec<String>,
+    /// Patterns that mean "migrates at start-up" (empty = defaults).
+    pub patterns: Vec<String>,
+}
+
+/// `[evidence]` (an extension of DESIGN.md: where evidence records go).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceSection {
+    /// Directory under the project root; records go to `<dir>/<sha>/migration.json`.
+    pub dir: String,
+    /// Set to false to write no evidence.
+    pub enabled: bool,
+}
+
+impl Default for EvidenceSection {
+    fn default() -> Self {
+        EvidenceSection {
+            dir: ".artifacts/deploy".into(),
+            enabled: true,
+        }
+    }
+}
+
+/// `[history]` (an extension of DESIGN.md: where sluice's tables live).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistorySection {
+    /// Postgres schema for `sluice_history` and `sluice_audit`.
+    pub schema: String,
+}
+
+impl Default for HistorySection {
+    fn default() -> Self {
+        HistorySection {
+            schema: "public".into(),
+        }
+    }
+}
+
+/// `[schema]` (an extension of DESIGN.md: what `verify`, `snapshot`, `diff`
+/// and `adopt` read, and where their files live).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaSection {
+    /// Only these database schemas (empty: every non-system schema).
+    pub include: Vec<String>,
+    /// Never these database schemas.
+    pub exclude: Vec<String>,
+    /// Where `snapshot` writes the canonical schema.
+    pub snapshot: String,
+    /// The emergency changes register `adopt` appends to.
+    pub exceptions: String,
+}
+
+impl Default for SchemaSection {
+    fn default() -> Self {
+        SchemaSection {
+            include: vec![],
+            exclude: vec![],
+            snapshot: "db/schema/snapshot.json".into(),
+            exceptions: "db/schema/EXCEPTIONS.md".into(),
+        }
+    }
+}
+
+/// `sluice.toml` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    /// `[migrations]`.
+    pub migrations: MigrationsSection,
+    /// `[policy]`.
+    pub policy: PolicySection,
+    /// `[rules]`: rule id → `error` | `warn` | `off`.
+    pub rules: BTreeMap<String, String>,
+    /// `[environments.NAME]`.
+    pub environments: BTreeMap<String, EnvironmentSection>,
+    /// `[guard]`.
+    pub guard: GuardSection,
+    /// `[startup]`.
+    pub startup: StartupSection,
+    /// `[evidence]`.
+    pub evidence: EvidenceSection,
+    /// `[history]`.
+    pub history: HistorySection,
+    /// `[schema]`.
+    pub schema: SchemaSection,
+}
