@@ -161,6 +161,30 @@ fn text(session: &Session<'_>, r: &PlanReport) -> String {
         r.applied,
         r.risk.map(|x| format!(", risk {x}")).unwrap_or_default()
     );
+    text_pending(&mut o, r);
+    text_replay(&mut o, r);
+    text_locks_sizes_rollback(&mut o, r);
+    let _ = writeln!(
+        o,
+        "\n{}",
+        if r.blocked() {
+            format!("blocked: apply on `{}` would be refused", session.env.name)
+        } else if r.pending.is_empty() {
+            format!("nothing to apply: `{}` is up to date", session.env.name)
+        } else {
+            format!(
+                "would apply {} migration{} to `{}`",
+                r.pending.len(),
+                if r.pending.len() == 1 { "" } else { "s" },
+                session.env.name
+            )
+        }
+    );
+    o
+}
+
+/// The pending migrations with their risk, approvals and findings.
+fn text_pending(o: &mut String, r: &PlanReport) {
     if !r.pending.is_empty() {
         let _ = writeln!(o, "\npending");
         for p in &r.pending {
@@ -201,6 +225,10 @@ fn text(session: &Session<'_>, r: &PlanReport) -> String {
             }
         }
     }
+}
+
+/// What the scratch replay proved.
+fn text_replay(o: &mut String, r: &PlanReport) {
     let rp = &r.replay;
     let _ = writeln!(o);
     match (&rp.skipped, rp.performed) {
@@ -262,6 +290,10 @@ fn text(session: &Session<'_>, r: &PlanReport) -> String {
         }
         (None, false) => {}
     }
+}
+
+/// Observed locks, sizes on the target and the rollback guide.
+fn text_locks_sizes_rollback(o: &mut String, r: &PlanReport) {
     if !r.locks.is_empty() {
         let _ = writeln!(o, "\nlocks (observed on the scratch database)");
         for l in &r.locks {
@@ -316,23 +348,6 @@ fn text(session: &Session<'_>, r: &PlanReport) -> String {
             }
         }
     }
-    let _ = writeln!(
-        o,
-        "\n{}",
-        if r.blocked() {
-            format!("blocked: apply on `{}` would be refused", session.env.name)
-        } else if r.pending.is_empty() {
-            format!("nothing to apply: `{}` is up to date", session.env.name)
-        } else {
-            format!(
-                "would apply {} migration{} to `{}`",
-                r.pending.len(),
-                if r.pending.len() == 1 { "" } else { "s" },
-                session.env.name
-            )
-        }
-    );
-    o
 }
 
 fn md_cell(s: &str) -> String {
@@ -392,6 +407,13 @@ fn markdown(session: &Session<'_>, r: &PlanReport) -> String {
         }
         let _ = writeln!(o);
     }
+    markdown_replay(&mut o, r);
+    markdown_locks_sizes_rollback(&mut o, r);
+    o
+}
+
+/// `plan --format markdown`: what the scratch replay proved.
+fn markdown_replay(o: &mut String, r: &PlanReport) {
     let rp = &r.replay;
     let _ = writeln!(o, "## Replay\n");
     if let Some(why) = &rp.skipped {
@@ -429,6 +451,10 @@ fn markdown(session: &Session<'_>, r: &PlanReport) -> String {
         }
         let _ = writeln!(o);
     }
+}
+
+/// `plan --format markdown`: observed locks, sizes and the rollback guide.
+fn markdown_locks_sizes_rollback(o: &mut String, r: &PlanReport) {
     if !r.locks.is_empty() {
         let _ = writeln!(
             o,
@@ -491,5 +517,4 @@ fn markdown(session: &Session<'_>, r: &PlanReport) -> String {
             let _ = writeln!(o);
         }
     }
-    o
 }
