@@ -181,30 +181,13 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         .map_err(|f| anyhow!("recording the adopted migration on `{}` failed: {}; the file {} was written: remove it (and run `sluice hash`) or run adopt again", session.env.name, f.error, m.display_path))?;
     drop(db);
 
-    let register = project
-        .config
-        .root
-        .join(&project.config.file.schema.exceptions);
-    let mut text = std::fs::read_to_string(&register).unwrap_or_default();
-    if text.trim().is_empty() {
-        text = "# Emergency changes register\n\nOut-of-band changes made directly on a database, each recorded afterwards by a retroactive migration (`sluice adopt`).\n\n| date | incident | environment | what was changed in production | retroactive migration |\n|---|---|---|---|---|\n".into();
-    }
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let _ = writeln!(
-        text,
-        "| {} | {} | {} | {} | `{}` |",
-        &sluice_core::clock::now_rfc3339()[..10],
-        a.incident.replace('|', "\\|"),
-        session.env.name,
-        what.join("; ").replace('|', "\\|").replace('\n', " "),
-        m.display_path
-    );
-    if let Some(dir) = register.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    sluice_core::ledger::write_atomic(&register, text.as_bytes())?;
+    let register = append_exception(
+        project,
+        &a.incident,
+        &session.env.name,
+        &what,
+        &m.display_path,
+    )?;
     let details = json!({
         "incident": a.incident,
         "migration": m.display_path,
@@ -227,4 +210,40 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         print!("{}", differences_text(&diffs));
     }
     Ok(Outcome::Ok)
+}
+
+/// Appends the adopted change to the emergency changes register
+/// (EXCEPTIONS.md by default), creating it with its table header; its path.
+fn append_exception(
+    project: &Project,
+    incident: &str,
+    env: &str,
+    what: &[String],
+    migration: &str,
+) -> Result<std::path::PathBuf> {
+    let register = project
+        .config
+        .root
+        .join(&project.config.file.schema.exceptions);
+    let mut text = std::fs::read_to_string(&register).unwrap_or_default();
+    if text.trim().is_empty() {
+        text = "# Emergency changes register\n\nOut-of-band changes made directly on a database, each recorded afterwards by a retroactive migration (`sluice adopt`).\n\n| date | incident | environment | what was changed in production | retroactive migration |\n|---|---|---|---|---|\n".into();
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let _ = writeln!(
+        text,
+        "| {} | {} | {} | {} | `{}` |",
+        &sluice_core::clock::now_rfc3339()[..10],
+        incident.replace('|', "\\|"),
+        env,
+        what.join("; ").replace('|', "\\|").replace('\n', " "),
+        migration
+    );
+    if let Some(dir) = register.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    sluice_core::ledger::write_atomic(&register, text.as_bytes())?;
+    Ok(register)
 }
