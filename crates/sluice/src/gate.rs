@@ -68,50 +68,10 @@ pub fn check_approvals(
         let mut valid: BTreeSet<&str> = BTreeSet::new();
         let mut used = Vec::new();
         let mut not_counted = Vec::new();
-        let checksum = m.checksum.to_hex();
         for a in &mine {
-            if a.checksum != checksum {
-                out.findings.push(Diagnostic::new(
-                    sluice_lint::RuleId::ApprovalStale,
-                    &m.display_path,
-                    1,
-                    1,
-                    format!(
-                        "{}'s approval of migration {} for `{}` ({}) is for checksum {}, but the migration is now {}: it changed after approval",
-                        a.by, m.version, env.name, a.reference, &a.checksum[..a.checksum.len().min(12)], &checksum[..12]
-                    ),
-                    format!("review the change and approve again: `sluice approve {} --env {} --by NAME --ref TICKET`", m.version, crate::output::shell_word(&env.name)),
-                ));
-                not_counted.push(format!("{} (stale)", a.by));
+            if let Err(why) = judge(a, m, env, signers.as_ref(), &display, &mut out.findings) {
+                not_counted.push(why);
                 continue;
-            }
-            if !env.approvers.is_empty() && !env.approvers.contains(&a.by) {
-                not_counted.push(format!("{} (not in approvers)", a.by));
-                continue;
-            }
-            match (&signers, &a.signature) {
-                (Some(s), Some(sig)) => {
-                    if let Err(why) = s.verify(&a.by, &a.message(), sig) {
-                        out.findings.push(Diagnostic::new(
-                            sluice_lint::RuleId::ApprovalUnverified,
-                            &display,
-                            1,
-                            1,
-                            format!("the signed approval of migration {} by {} ({}) does not verify: {why}", m.version, a.by, a.reference),
-                            "remove the approval and have the approver sign it again with `sluice approve ... --sign KEY`; treat an unexplained one as an incident",
-                        ));
-                        not_counted.push(format!("{} (signature does not verify)", a.by));
-                        continue;
-                    }
-                }
-                (Some(_), None) => {
-                    not_counted.push(format!(
-                        "{} (unsigned; `{}` requires signed approvals)",
-                        a.by, env.name
-                    ));
-                    continue;
-                }
-                _ => {}
             }
             if valid.insert(&a.by) {
                 used.push(serde_json::json!({ "by": a.by, "ref": a.reference, "at": a.at, "signed": a.signature.is_some() }));
@@ -156,4 +116,57 @@ pub fn check_approvals(
         .sort_by(|a, b| (a.rule, &a.path).cmp(&(b.rule, &b.path)));
     out.findings.dedup();
     Ok(out)
+}
+
+/// Whether one approval counts for `m` on `env`: Err says why not (for the
+/// "not counted" list); an approval to look into is also a finding.
+fn judge(
+    a: &Approval,
+    m: &Migration,
+    env: &Environment,
+    signers: Option<&AllowedSigners>,
+    display: &str,
+    findings: &mut Vec<Diagnostic>,
+) -> std::result::Result<(), String> {
+    let checksum = m.checksum.to_hex();
+    if a.checksum != checksum {
+        findings.push(Diagnostic::new(
+                sluice_lint::RuleId::ApprovalStale,
+                &m.display_path,
+                1,
+                1,
+                format!(
+                    "{}'s approval of migration {} for `{}` ({}) is for checksum {}, but the migration is now {}: it changed after approval",
+                    a.by, m.version, env.name, a.reference, &a.checksum[..a.checksum.len().min(12)], &checksum[..12]
+                ),
+                format!("review the change and approve again: `sluice approve {} --env {} --by NAME --ref TICKET`", m.version, crate::output::shell_word(&env.name)),
+            ));
+        return Err(format!("{} (stale)", a.by));
+    }
+    if !env.approvers.is_empty() && !env.approvers.contains(&a.by) {
+        return Err(format!("{} (not in approvers)", a.by));
+    }
+    match (signers, &a.signature) {
+        (Some(s), Some(sig)) => {
+            if let Err(why) = s.verify(&a.by, &a.message(), sig) {
+                findings.push(Diagnostic::new(
+                        sluice_lint::RuleId::ApprovalUnverified,
+                        display,
+                        1,
+                        1,
+                        format!("the signed approval of migration {} by {} ({}) does not verify: {why}", m.version, a.by, a.reference),
+                        "remove the approval and have the approver sign it again with `sluice approve ... --sign KEY`; treat an unexplained one as an incident",
+                    ));
+                return Err(format!("{} (signature does not verify)", a.by));
+            }
+        }
+        (Some(_), None) => {
+            return Err(format!(
+                "{} (unsigned; `{}` requires signed approvals)",
+                a.by, env.name
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
