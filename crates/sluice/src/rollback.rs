@@ -72,7 +72,6 @@ enum Inverse {
 fn inverse(a: &Action, dialect: Dialect) -> Inverse {
     use Inverse::*;
     let pg = dialect == Dialect::Postgres;
-    let restore = |what: &str| No(format!("irreversible: {what}; restore from backup"));
     match a {
         Action::CreateTable { table, .. } => Sql(format!("DROP TABLE IF EXISTS {};", name(table))),
         Action::AddColumn { table, column, .. } => Sql(format!(
@@ -145,6 +144,16 @@ fn inverse(a: &Action, dialect: Dialect) -> Inverse {
             ) => Sql(format!("DROP {k} IF EXISTS {};", name(object))),
             (k, _) => No(format!("no generated inverse for CREATE {k}: write a down section")),
         },
+        other => irreversible(other),
+    }
+}
+
+/// The inverse of what only a backup or the previous definition can undo
+/// (drops, data changes), and of what needs no undoing.
+fn irreversible(a: &Action) -> Inverse {
+    use Inverse::*;
+    let restore = |what: &str| No(format!("irreversible: {what}; restore from backup"));
+    match a {
         Action::Insert { table } => restore(&format!("inserts rows into {}", name(table))),
         Action::Update { table, .. } => restore(&format!("updates rows of {}", name(table))),
         Action::Delete { table, .. } => restore(&format!("deletes rows from {}", name(table))),
