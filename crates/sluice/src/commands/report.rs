@@ -141,120 +141,7 @@ fn markdown(doc: &Value) -> String {
         s.push_str("No pending migrations.\n");
     }
     for m in &ms {
-        let title = m["title"]
-            .as_str()
-            .unwrap_or_else(|| m["name"].as_str().unwrap_or(""));
-        s.push_str(&format!(
-            "### {} {}\n\n",
-            m["version"].as_str().unwrap_or(""),
-            title
-        ));
-        s.push_str(&format!(
-            "- **File**: `{}`\n- **Change type**: {}\n- **Risk**: declared {}, computed **{}**\n- **Runs**: {}\n",
-            m["path"].as_str().unwrap_or(""),
-            m["change_type"].as_str().unwrap_or("—"),
-            m["declared_risk"].as_str().unwrap_or("—"),
-            m["computed_risk"].as_str().unwrap_or(""),
-            if m["transactional"].as_bool() == Some(true) { "in one transaction (all or nothing)" } else { "statement by statement, outside a transaction (`sluice:no-transaction`)" }
-        ));
-        let needed = m["approvals"]["needed"].as_u64();
-        let present: Vec<String> = m["approvals"]["present"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} ({})",
-                    a["by"].as_str().unwrap_or(""),
-                    a["ref"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
-        s.push_str(&format!(
-            "- **Approvals**: {} of {} needed{}\n\n",
-            present.len(),
-            needed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-            if present.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", present.join(", "))
-            }
-        ));
-        s.push_str(
-            "#### Schema change\n\n| line | statement | locks | additive |\n|---|---|---|---|\n",
-        );
-        for c in m["upgrade"]["changes"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let locks: Vec<String> = c["locks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|l| {
-                    format!(
-                        "{} on {}",
-                        l["mode"].as_str().unwrap_or(""),
-                        l["relation"].as_str().unwrap_or("")
-                    )
-                })
-                .collect();
-            s.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                c["line"],
-                c["statement"].as_str().unwrap_or(""),
-                if locks.is_empty() {
-                    "—".into()
-                } else {
-                    locks.join("; ")
-                },
-                if c["additive"].as_bool() == Some(true) {
-                    "yes"
-                } else {
-                    "no"
-                }
-            ));
-        }
-        s.push_str(&format!(
-            "\n#### Upgrade path\n\n`{}`\n\n```sql\n{}\n```\n\n",
-            m["upgrade"]["command"].as_str().unwrap_or(""),
-            m["upgrade"]["sql"].as_str().unwrap_or("")
-        ));
-        s.push_str("#### Rollback path\n\n");
-        match m["rollback"]["kind"].as_str() {
-            Some("down-section") => s.push_str(&format!(
-                "`sluice down --env {}` runs the down section (where the environment allows down):\n\n```sql\n{}\n```\n\n",
-                if env.is_empty() { "ENV" } else { env },
-                m["rollback"]["sql"].as_str().unwrap_or("")
-            )),
-            _ => s.push_str(&format!("Irreversible by sluice. Rollback strategy: {}\n\n", m["rollback"]["strategy"].as_str().unwrap_or(""))),
-        }
-        s.push_str("#### Verification\n\n```sql\n");
-        for q in m["verification"].as_array().cloned().unwrap_or_default() {
-            s.push_str(q.as_str().unwrap_or(""));
-            s.push('\n');
-        }
-        s.push_str(&format!(
-            "```\n\nand `sluice status --env {} --exit-code` exits 0.\n\n#### Findings\n\n",
-            if env.is_empty() { "ENV" } else { env }
-        ));
-        let findings = m["findings"].as_array().cloned().unwrap_or_default();
-        if findings.is_empty() {
-            s.push_str("None.\n\n");
-        }
-        for f in findings {
-            s.push_str(&format!(
-                "- `{}` ({}) line {}: {}\n",
-                f["rule"].as_str().unwrap_or(""),
-                f["severity"].as_str().unwrap_or(""),
-                f["line"],
-                f["message"].as_str().unwrap_or("")
-            ));
-        }
-        s.push('\n');
+        markdown_migration(&mut s, env, m);
     }
     if let Some(run) = doc["evidence"]["last_run"].as_object() {
         s.push_str(&format!(
@@ -267,6 +154,124 @@ fn markdown(doc: &Value) -> String {
         ));
     }
     s
+}
+
+/// One migration's section of the evidence pack.
+fn markdown_migration(s: &mut String, env: &str, m: &Value) {
+    let title = m["title"]
+        .as_str()
+        .unwrap_or_else(|| m["name"].as_str().unwrap_or(""));
+    s.push_str(&format!(
+        "### {} {}\n\n",
+        m["version"].as_str().unwrap_or(""),
+        title
+    ));
+    s.push_str(&format!(
+        "- **File**: `{}`\n- **Change type**: {}\n- **Risk**: declared {}, computed **{}**\n- **Runs**: {}\n",
+        m["path"].as_str().unwrap_or(""),
+        m["change_type"].as_str().unwrap_or("—"),
+        m["declared_risk"].as_str().unwrap_or("—"),
+        m["computed_risk"].as_str().unwrap_or(""),
+        if m["transactional"].as_bool() == Some(true) { "in one transaction (all or nothing)" } else { "statement by statement, outside a transaction (`sluice:no-transaction`)" }
+    ));
+    let needed = m["approvals"]["needed"].as_u64();
+    let present: Vec<String> = m["approvals"]["present"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ({})",
+                a["by"].as_str().unwrap_or(""),
+                a["ref"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "- **Approvals**: {} of {} needed{}\n\n",
+        present.len(),
+        needed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+        if present.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", present.join(", "))
+        }
+    ));
+    s.push_str(
+        "#### Schema change\n\n| line | statement | locks | additive |\n|---|---|---|---|\n",
+    );
+    for c in m["upgrade"]["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let locks: Vec<String> = c["locks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} on {}",
+                    l["mode"].as_str().unwrap_or(""),
+                    l["relation"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            c["line"],
+            c["statement"].as_str().unwrap_or(""),
+            if locks.is_empty() {
+                "—".into()
+            } else {
+                locks.join("; ")
+            },
+            if c["additive"].as_bool() == Some(true) {
+                "yes"
+            } else {
+                "no"
+            }
+        ));
+    }
+    s.push_str(&format!(
+        "\n#### Upgrade path\n\n`{}`\n\n```sql\n{}\n```\n\n",
+        m["upgrade"]["command"].as_str().unwrap_or(""),
+        m["upgrade"]["sql"].as_str().unwrap_or("")
+    ));
+    s.push_str("#### Rollback path\n\n");
+    match m["rollback"]["kind"].as_str() {
+        Some("down-section") => s.push_str(&format!(
+            "`sluice down --env {}` runs the down section (where the environment allows down):\n\n```sql\n{}\n```\n\n",
+            if env.is_empty() { "ENV" } else { env },
+            m["rollback"]["sql"].as_str().unwrap_or("")
+        )),
+        _ => s.push_str(&format!("Irreversible by sluice. Rollback strategy: {}\n\n", m["rollback"]["strategy"].as_str().unwrap_or(""))),
+    }
+    s.push_str("#### Verification\n\n```sql\n");
+    for q in m["verification"].as_array().cloned().unwrap_or_default() {
+        s.push_str(q.as_str().unwrap_or(""));
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "```\n\nand `sluice status --env {} --exit-code` exits 0.\n\n#### Findings\n\n",
+        if env.is_empty() { "ENV" } else { env }
+    ));
+    let findings = m["findings"].as_array().cloned().unwrap_or_default();
+    if findings.is_empty() {
+        s.push_str("None.\n\n");
+    }
+    for f in findings {
+        s.push_str(&format!(
+            "- `{}` ({}) line {}: {}\n",
+            f["rule"].as_str().unwrap_or(""),
+            f["severity"].as_str().unwrap_or(""),
+            f["line"],
+            f["message"].as_str().unwrap_or("")
+        ));
+    }
+    s.push('\n');
 }
 
 /// Runs `report`.
