@@ -8,6 +8,9 @@ use pg_query::protobuf::{
 };
 use pg_query::NodeEnum as N;
 
+mod nodes;
+use nodes::*;
+
 /// Functions whose result differs per row: as a column default they force a
 /// table rewrite (a constant or a stable function such as `now()` does not).
 pub const VOLATILE_FUNCTIONS: &[&str] = &[
@@ -209,375 +212,42 @@ fn constraint_kind(t: Ct) -> ConstraintKind {
 }
 
 fn statement(node: &N, f: &mut Facts) {
-    use LockMode::*;
     match node {
-        N::CreateStmt(s) => {
-            f.kind = "CREATE TABLE".into();
-            let table = rv(&s.relation);
-            let mut columns = Vec::new();
-            let mut foreign_keys = Vec::new();
-            let mut indexed = Vec::new();
-            for e in s.table_elts.iter().chain(s.constraints.iter()) {
-                match e.node.as_ref() {
-                    Some(N::ColumnDef(c)) => {
-                        columns.push(c.colname.clone());
-                        let info = column_info(c);
-                        if info.primary_or_unique {
-                            indexed.push(vec![c.colname.clone()]);
-                        }
-                        if let Some(to) = info.references {
-                            f.lock(&to, ShareRowExclusive);
-                            foreign_keys.push(ForeignKey {
-                                columns: vec![c.colname.clone()],
-                                references: to,
-                            });
-                        }
-                    }
-                    Some(N::Constraint(k)) => match k.contype() {
-                        Ct::ConstrForeign => {
-                            let to = rv(&k.pktable);
-                            f.lock(&to, ShareRowExclusive);
-                            foreign_keys.push(ForeignKey {
-                                columns: column_names(&k.fk_attrs),
-                                references: to,
-                            });
-                        }
-                        Ct::ConstrPrimary | Ct::ConstrUnique => indexed.push(column_names(&k.keys)),
-                        _ => {}
-                    },
-                    _ => {}
-                }
-            }
-            let partitioned = s.partspec.is_some() || s.partbound.is_some();
-            if s.partbound.is_some() {
-                for parent in &s.inh_relations {
-                    if let Some(N::RangeVar(p)) = parent.node.as_ref() {
-                        f.lock(&rv(&Some(p.clone())), AccessExclusive);
-                    }
-                }
-            }
-            f.push(Action::CreateTable {
-                table,
-                columns,
-                foreign_keys,
-                indexed,
-                partitioned,
-            });
-        }
-        N::CreateTableAsStmt(s) => {
-            let into = s.into.as_ref();
-            let object = rv(&into.and_then(|i| i.rel.clone()));
-            if s.objtype() == Ot::ObjectMatview {
-                f.kind = "CREATE MATERIALIZED VIEW".into();
-                f.push(Action::CreateObject {
-                    kind: "MATERIALIZED VIEW".into(),
-                    object,
-                    table: None,
-                });
-            } else {
-                f.kind = "CREATE TABLE AS".into();
-                f.push(Action::CreateTable {
-                    table: object,
-                    columns: vec![],
-                    foreign_keys: vec![],
-                    indexed: vec![],
-                    partitioned: false,
-                });
-            }
-        }
-        N::IndexStmt(s) => {
-            f.kind = "CREATE INDEX".into();
-            let table = rv(&s.relation);
-            f.lock(
-                &table,
-                if s.concurrent {
-                    ShareUpdateExclusive
-                } else {
-                    Share
-                },
-            );
-            f.no_transaction |= s.concurrent;
-            let columns = s
-                .index_params
-                .iter()
-                .map_while(|p| match p.node.as_ref() {
-                    Some(N::IndexElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
-                    _ => None,
-                })
-                .collect();
-            f.push(Action::CreateIndex {
-                index: (!s.idxname.is_empty()).then(|| s.idxname.clone()),
-                table,
-                columns,
-                concurrent: s.concurrent,
-                unique: s.unique,
-            });
-        }
+        N::CreateStmt(s) => create_stmt(s, f),
+        N::CreateTableAsStmt(s) => create_table_as_stmt(s, f),
+        N::IndexStmt(s) => index_stmt(s, f),
         N::DropStmt(s) => drop(s, f),
-        N::DropdbStmt(s) => {
-            f.kind = "DROP DATABASE".into();
-            f.no_transaction = true;
-            f.push(Action::DropDatabase {
-                database: s.dbname.clone(),
-            });
-        }
-        N::TruncateStmt(s) => {
-            f.kind = "TRUNCATE".into();
-            for r in &s.relations {
-                if let Some(N::RangeVar(r)) = r.node.as_ref() {
-                    let table = rv(&Some(r.clone()));
-                    f.lock(&table, AccessExclusive);
-                    f.push(Action::Truncate { table });
-                }
-            }
-        }
-        N::DeleteStmt(s) => {
-            f.kind = "DELETE".into();
-            let table = rv(&s.relation);
-            f.lock(&table, RowExclusive);
-            f.push(Action::Delete {
-                table,
-                has_where: s.where_clause.is_some(),
-            });
-        }
-        N::UpdateStmt(s) => {
-            f.kind = "UPDATE".into();
-            let table = rv(&s.relation);
-            f.lock(&table, RowExclusive);
-            f.push(Action::Update {
-                table,
-                has_where: s.where_clause.is_some(),
-            });
-        }
-        N::InsertStmt(s) => {
-            f.kind = "INSERT".into();
-            let table = rv(&s.relation);
-            f.lock(&table, RowExclusive);
-            f.push(Action::Insert { table });
-        }
-        N::CopyStmt(s) => {
-            f.kind = "COPY".into();
-            let table = rv(&s.relation);
-            if s.is_from {
-                f.lock(&table, RowExclusive);
-                f.push(Action::Insert { table });
-            } else {
-                f.push(Action::Other {
-                    kind: "COPY".into(),
-                });
-            }
-        }
+        N::DropdbStmt(s) => dropdb_stmt(s, f),
+        N::TruncateStmt(s) => truncate_stmt(s, f),
+        N::DeleteStmt(s) => delete_stmt(s, f),
+        N::UpdateStmt(s) => update_stmt(s, f),
+        N::InsertStmt(s) => insert_stmt(s, f),
+        N::CopyStmt(s) => copy_stmt(s, f),
         N::AlterTableStmt(s) => alter_table(s, f),
-        N::RenameStmt(s) => {
-            f.kind = "ALTER ... RENAME".into();
-            let table = rv(&s.relation);
-            match s.rename_type() {
-                Ot::ObjectTable | Ot::ObjectForeignTable => {
-                    f.lock(&table, AccessExclusive);
-                    f.push(Action::RenameTable {
-                        table,
-                        new_name: s.newname.clone(),
-                    });
-                }
-                Ot::ObjectColumn | Ot::ObjectAttribute => {
-                    f.lock(&table, AccessExclusive);
-                    f.push(Action::RenameColumn {
-                        table,
-                        column: s.subname.clone(),
-                        new_name: s.newname.clone(),
-                    });
-                }
-                other => {
-                    if !table.name.is_empty() {
-                        f.lock(&table, AccessExclusive);
-                    }
-                    f.push(Action::Other {
-                        kind: format!("RENAME {}", object_kind(other)),
-                    });
-                }
-            }
-        }
-        N::ViewStmt(s) => {
-            f.kind = "CREATE VIEW".into();
-            f.push(Action::CreateObject {
-                kind: "VIEW".into(),
-                object: rv(&s.view),
-                table: None,
-            });
-        }
-        N::RefreshMatViewStmt(s) => {
-            f.kind = "REFRESH MATERIALIZED VIEW".into();
-            let view = rv(&s.relation);
-            f.lock(
-                &view,
-                if s.concurrent {
-                    Exclusive
-                } else {
-                    AccessExclusive
-                },
-            );
-            f.push(Action::Other {
-                kind: "REFRESH MATERIALIZED VIEW".into(),
-            });
-        }
-        N::CreateFunctionStmt(s) => {
-            f.kind = if s.is_procedure {
-                "CREATE PROCEDURE"
-            } else {
-                "CREATE FUNCTION"
-            }
-            .into();
-            f.push(Action::CreateObject {
-                kind: if s.is_procedure {
-                    "PROCEDURE"
-                } else {
-                    "FUNCTION"
-                }
-                .into(),
-                object: dotted(&s.funcname),
-                table: None,
-            });
-        }
-        N::CreateTrigStmt(s) => {
-            f.kind = "CREATE TRIGGER".into();
-            let table = rv(&s.relation);
-            f.lock(&table, ShareRowExclusive);
-            f.push(Action::CreateObject {
-                kind: "TRIGGER".into(),
-                object: ObjectName::bare(s.trigname.clone()),
-                table: Some(table),
-            });
-        }
+        N::RenameStmt(s) => rename_stmt(s, f),
+        N::ViewStmt(s) => view_stmt(s, f),
+        N::RefreshMatViewStmt(s) => refresh_mat_view_stmt(s, f),
+        N::CreateFunctionStmt(s) => create_function_stmt(s, f),
+        N::CreateTrigStmt(s) => create_trig_stmt(s, f),
         N::CreateEnumStmt(s) => create_object(f, "TYPE", dotted(&s.type_name)),
         N::CompositeTypeStmt(s) => create_object(f, "TYPE", rv(&s.typevar)),
         N::CreateRangeStmt(s) => create_object(f, "TYPE", dotted(&s.type_name)),
         N::CreateDomainStmt(s) => create_object(f, "DOMAIN", dotted(&s.domainname)),
         N::CreateSeqStmt(s) => create_object(f, "SEQUENCE", rv(&s.sequence)),
-        N::CreateSchemaStmt(s) => {
-            create_object(f, "SCHEMA", ObjectName::bare(s.schemaname.clone()))
-        }
-        N::CreateExtensionStmt(s) => {
-            create_object(f, "EXTENSION", ObjectName::bare(s.extname.clone()))
-        }
-        N::CreatePolicyStmt(s) => {
-            f.kind = "CREATE POLICY".into();
-            let table = rv(&s.table);
-            f.lock(&table, AccessExclusive);
-            f.push(Action::CreatePolicy {
-                policy: s.policy_name.clone(),
-                table,
-            });
-        }
-        N::AlterPolicyStmt(s) => {
-            f.kind = "ALTER POLICY".into();
-            let table = rv(&s.table);
-            f.lock(&table, AccessExclusive);
-            f.push(Action::AlterPolicy {
-                policy: s.policy_name.clone(),
-                table,
-            });
-        }
-        N::AlterEnumStmt(s) => {
-            f.kind = "ALTER TYPE".into();
-            let kind = if s.old_val.is_empty() {
-                "ALTER TYPE ADD VALUE"
-            } else {
-                "ALTER TYPE RENAME VALUE"
-            };
-            f.push(Action::Other { kind: kind.into() });
-        }
+        N::CreateSchemaStmt(s) => create_schema_stmt(s, f),
+        N::CreateExtensionStmt(s) => create_extension_stmt(s, f),
+        N::CreatePolicyStmt(s) => create_policy_stmt(s, f),
+        N::AlterPolicyStmt(s) => alter_policy_stmt(s, f),
+        N::AlterEnumStmt(s) => alter_enum_stmt(s, f),
         N::CommentStmt(_) => metadata(f, "COMMENT"),
         N::GrantStmt(s) => metadata(f, if s.is_grant { "GRANT" } else { "REVOKE" }),
         N::GrantRoleStmt(_) => metadata(f, "GRANT"),
         N::AlterDefaultPrivilegesStmt(_) => metadata(f, "ALTER DEFAULT PRIVILEGES"),
-        N::VacuumStmt(s) => {
-            let full = s.options.iter().any(|o| match o.node.as_ref() {
-                Some(N::DefElem(d)) => d.defname == "full",
-                _ => false,
-            });
-            f.kind = if s.is_vacuumcmd { "VACUUM" } else { "ANALYZE" }.into();
-            f.no_transaction |= s.is_vacuumcmd;
-            let tables: Vec<ObjectName> = s
-                .rels
-                .iter()
-                .filter_map(|r| match r.node.as_ref() {
-                    Some(N::VacuumRelation(v)) => Some(rv(&v.relation)),
-                    _ => None,
-                })
-                .collect();
-            for t in &tables {
-                f.lock(
-                    t,
-                    if full {
-                        AccessExclusive
-                    } else {
-                        ShareUpdateExclusive
-                    },
-                );
-            }
-            f.push(Action::Vacuum {
-                full: full && s.is_vacuumcmd,
-                tables,
-            });
-        }
-        N::ClusterStmt(s) => {
-            f.kind = "CLUSTER".into();
-            let table = s.relation.as_ref().map(|r| rv(&Some(r.clone())));
-            if let Some(t) = &table {
-                f.lock(t, AccessExclusive);
-            }
-            f.push(Action::Cluster { table });
-        }
-        N::ReindexStmt(s) => {
-            f.kind = "REINDEX".into();
-            let concurrent = s.params.iter().any(|p| match p.node.as_ref() {
-                Some(N::DefElem(d)) => d.defname == "concurrently",
-                _ => false,
-            });
-            f.no_transaction |= concurrent
-                || matches!(
-                    s.kind(),
-                    protobuf::ReindexObjectType::ReindexObjectSchema
-                        | protobuf::ReindexObjectType::ReindexObjectSystem
-                        | protobuf::ReindexObjectType::ReindexObjectDatabase
-                );
-            let target = if s.relation.is_some() {
-                rv(&s.relation).to_string()
-            } else {
-                s.name.clone()
-            };
-            if let Some(r) = &s.relation {
-                f.lock(
-                    &rv(&Some(r.clone())),
-                    if concurrent {
-                        ShareUpdateExclusive
-                    } else {
-                        Share
-                    },
-                );
-            }
-            f.push(Action::Reindex { concurrent, target });
-        }
-        N::TransactionStmt(s) => {
-            let kind = match s.kind() {
-                Tk::TransStmtBegin | Tk::TransStmtStart => "BEGIN",
-                Tk::TransStmtCommit => "COMMIT",
-                Tk::TransStmtRollback => "ROLLBACK",
-                Tk::TransStmtSavepoint => "SAVEPOINT",
-                Tk::TransStmtRelease => "RELEASE",
-                Tk::TransStmtRollbackTo => "ROLLBACK TO",
-                Tk::TransStmtPrepare => "PREPARE TRANSACTION",
-                _ => "COMMIT PREPARED",
-            };
-            f.kind = kind.into();
-            f.push(Action::Transaction { kind: kind.into() });
-        }
-        N::VariableSetStmt(s) => {
-            f.kind = "SET".into();
-            f.push(Action::Set {
-                name: s.name.to_ascii_lowercase(),
-            });
-        }
+        N::VacuumStmt(s) => vacuum_stmt(s, f),
+        N::ClusterStmt(s) => cluster_stmt(s, f),
+        N::ReindexStmt(s) => reindex_stmt(s, f),
+        N::TransactionStmt(s) => transaction_stmt(s, f),
+        N::VariableSetStmt(s) => variable_set_stmt(s, f),
         N::DoStmt(_) => other(f, "DO"),
         N::SelectStmt(_) => other(f, "SELECT"),
         N::CreatedbStmt(_) => {
@@ -588,12 +258,7 @@ fn statement(node: &N, f: &mut Facts) {
             f.no_transaction = true;
             other(f, "ALTER SYSTEM")
         }
-        N::AlterObjectSchemaStmt(s) => {
-            if s.relation.is_some() {
-                f.lock(&rv(&s.relation), AccessExclusive);
-            }
-            other(f, "ALTER ... SET SCHEMA")
-        }
+        N::AlterObjectSchemaStmt(s) => alter_object_schema_stmt(s, f),
         other_node => {
             let name = format!("{:?}", other_node);
             let kind = name.split('(').next().unwrap_or("Other").to_string();
@@ -716,29 +381,7 @@ fn alter_table(s: &protobuf::AlterTableStmt, f: &mut Facts) {
         let column = cmd.name.clone();
         let mut mode = AccessExclusive;
         let action = match cmd.subtype() {
-            At::AtAddColumn => {
-                let def = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
-                    Some(N::ColumnDef(c)) => Some(c),
-                    _ => None,
-                });
-                match def {
-                    Some(c) => {
-                        let info = column_info(c);
-                        if let Some(to) = &info.references {
-                            f.lock(to, ShareRowExclusive);
-                        }
-                        Action::AddColumn {
-                            table: table.clone(),
-                            column: c.colname.clone(),
-                            not_null: info.not_null,
-                            default: info.default,
-                            generated: info.generated,
-                            references: info.references,
-                        }
-                    }
-                    None => other_cmd(&table, "AT_AddColumn"),
-                }
-            }
+            At::AtAddColumn => add_column(cmd, &table, f),
             At::AtDropColumn => Action::DropColumn {
                 table: table.clone(),
                 column,
@@ -752,36 +395,11 @@ fn alter_table(s: &protobuf::AlterTableStmt, f: &mut Facts) {
                 column,
             },
             At::AtAddConstraint => {
-                let k = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
-                    Some(N::Constraint(k)) => Some(k),
-                    _ => None,
-                });
-                match k {
-                    Some(k) => {
-                        let kind = constraint_kind(k.contype());
-                        let references =
-                            (kind == ConstraintKind::ForeignKey).then(|| rv(&k.pktable));
-                        if let Some(to) = &references {
-                            mode = ShareRowExclusive;
-                            f.lock(to, ShareRowExclusive);
-                        }
-                        let columns = if kind == ConstraintKind::ForeignKey {
-                            column_names(&k.fk_attrs)
-                        } else {
-                            column_names(&k.keys)
-                        };
-                        Action::AddConstraint {
-                            table: table.clone(),
-                            name: (!k.conname.is_empty()).then(|| k.conname.clone()),
-                            kind,
-                            not_valid: k.skip_validation,
-                            using_index: !k.indexname.is_empty(),
-                            columns,
-                            references,
-                        }
-                    }
-                    None => other_cmd(&table, "AT_AddConstraint"),
+                let (action, fk) = add_constraint(cmd, &table, f);
+                if fk {
+                    mode = ShareRowExclusive;
                 }
+                action
             }
             At::AtDropConstraint => Action::DropConstraint {
                 table: table.clone(),
@@ -858,6 +476,70 @@ fn other_cmd(table: &ObjectName, subcommand: &str) -> Action {
         table: table.clone(),
         subcommand: subcommand.into(),
     }
+}
+
+/// `ALTER TABLE ... ADD COLUMN`: the column, and the lock on a referenced table.
+fn add_column(cmd: &protobuf::AlterTableCmd, table: &ObjectName, f: &mut Facts) -> Action {
+    use LockMode::*;
+    let def = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
+        Some(N::ColumnDef(c)) => Some(c),
+        _ => None,
+    });
+    match def {
+        Some(c) => {
+            let info = column_info(c);
+            if let Some(to) = &info.references {
+                f.lock(to, ShareRowExclusive);
+            }
+            Action::AddColumn {
+                table: table.clone(),
+                column: c.colname.clone(),
+                not_null: info.not_null,
+                default: info.default,
+                generated: info.generated,
+                references: info.references,
+            }
+        }
+        None => other_cmd(table, "AT_AddColumn"),
+    }
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT`: the constraint, and whether it is a
+/// foreign key (which locks both tables SHARE ROW EXCLUSIVE).
+fn add_constraint(
+    cmd: &protobuf::AlterTableCmd,
+    table: &ObjectName,
+    f: &mut Facts,
+) -> (Action, bool) {
+    use LockMode::*;
+    let k = cmd.def.as_ref().and_then(|d| match d.node.as_ref() {
+        Some(N::Constraint(k)) => Some(k),
+        _ => None,
+    });
+    let Some(k) = k else {
+        return (other_cmd(table, "AT_AddConstraint"), false);
+    };
+    let kind = constraint_kind(k.contype());
+    let references = (kind == ConstraintKind::ForeignKey).then(|| rv(&k.pktable));
+    if let Some(to) = &references {
+        f.lock(to, ShareRowExclusive);
+    }
+    let columns = if kind == ConstraintKind::ForeignKey {
+        column_names(&k.fk_attrs)
+    } else {
+        column_names(&k.keys)
+    };
+    let fk = references.is_some();
+    let action = Action::AddConstraint {
+        table: table.clone(),
+        name: (!k.conname.is_empty()).then(|| k.conname.clone()),
+        kind,
+        not_valid: k.skip_validation,
+        using_index: !k.indexname.is_empty(),
+        columns,
+        references,
+    };
+    (action, fk)
 }
 
 #[cfg(test)]
