@@ -215,16 +215,27 @@ fn view_order<'a>(views: &'a BTreeMap<String, View>, keys: &BTreeSet<String>) ->
 /// The DDL that turns `from` into `to`.
 pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
     let mut out = Out(Vec::new());
+    types_and_sequences(from, to, &mut out);
+    let drop_views = views_to_drop(from, to, &mut out);
+    drops_on_staying_tables(from, to, &mut out, &drop_views);
+    functions(from, to, &mut out);
+    tables(from, to, &mut out);
+    dependents(from, to, &mut out, &drop_views);
+    drops(from, to, &mut out);
+    out.0
+}
 
+/// Phase 1: schemas, extensions, enum and domain types, sequences.
+fn types_and_sequences(from: &Schema, to: &Schema, out: &mut Out) {
     // 1. schemas, extensions, types, sequences
     for (n, s) in &to.schemas {
         if !from.schemas.contains_key(n) {
             out.add(format!("CREATE SCHEMA {};", ident(n)));
             if s.comment.is_some() {
-                comment_on(&mut out, &format!("SCHEMA {}", ident(n)), &s.comment);
+                comment_on(out, &format!("SCHEMA {}", ident(n)), &s.comment);
             }
         } else if from.schemas[n].comment != s.comment {
-            comment_on(&mut out, &format!("SCHEMA {}", ident(n)), &s.comment);
+            comment_on(out, &format!("SCHEMA {}", ident(n)), &s.comment);
         }
     }
     for (n, e) in &to.extensions {
@@ -236,6 +247,12 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             ));
         }
     }
+    enums(from, to, out);
+    domains_and_sequences(from, to, out);
+}
+
+/// Enum types: created, values added, or rebuilt when values go or move.
+fn enums(from: &Schema, to: &Schema, out: &mut Out) {
     let mut rebuilt_enums = Vec::new();
     for (k, e) in &to.enums {
         match from.enums.get(k) {
@@ -328,6 +345,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             format!("drops the old definition of {name}"),
         );
     }
+}
+
+/// Domains and sequences, created or altered.
+fn domains_and_sequences(from: &Schema, to: &Schema, out: &mut Out) {
     for (k, d) in &to.domains {
         match from.domains.get(k) {
             None => out.add(domain_sql(d)),
@@ -404,7 +425,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             _ => {}
         }
     }
+}
 
+/// Phase 2: views to drop now (recreated at the end when they stay); the keys of those dropped.
+fn views_to_drop(from: &Schema, to: &Schema, out: &mut Out) -> BTreeSet<String> {
     // 2. views to drop now (and maybe recreate at the end)
     let changed_tables: BTreeSet<String> = from
         .tables
@@ -449,7 +473,16 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             out.destructive(sql, format!("drops view {}.{}", v.schema, v.name));
         }
     }
+    drop_views
+}
 
+/// Phase 3: what changes or goes on tables that stay (and the foreign keys of tables that go).
+fn drops_on_staying_tables(
+    from: &Schema,
+    to: &Schema,
+    out: &mut Out,
+    drop_views: &BTreeSet<String>,
+) {
     // 3. drop what changes or goes, on tables that stay (and FKs of tables that go)
     let empty = Table::default();
     for (k, old) in &from.tables {
@@ -514,7 +547,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             }
         }
     }
+}
 
+/// Phase 4: functions.
+fn functions(from: &Schema, to: &Schema, out: &mut Out) {
     // 4. functions
     let new_functions: Vec<&Function> = to
         .functions
@@ -537,7 +573,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             });
         }
     }
+}
 
+/// Phase 5: tables created and altered, and sequences they own.
+fn tables(from: &Schema, to: &Schema, out: &mut Out) {
     // 5. tables
     let mut created: Vec<&Table> = to
         .tables
@@ -609,7 +648,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
                 out.add(format!("ALTER TABLE {name} ADD COLUMN {};", column_def(c)));
                 continue;
             };
-            alter_column(&mut out, &name, oc, c);
+            alter_column(out, &name, oc, c);
         }
         if old.rls_enabled != n.rls_enabled {
             let sql = format!(
@@ -644,7 +683,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             ));
         }
     }
+}
 
+/// Phase 6: constraints, indexes, views, triggers, policies and comments.
+fn dependents(from: &Schema, to: &Schema, out: &mut Out, drop_views: &BTreeSet<String>) {
     // 6. constraints, indexes, views, triggers, policies, comments
     for fk in [false, true] {
         for (k, n) in &to.tables {
@@ -689,7 +731,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             out.add(index_sql(i));
         }
         if v.comment.is_some() {
-            comment_on(&mut out, &view_object(v), &v.comment);
+            comment_on(out, &view_object(v), &v.comment);
         }
     }
     for (k, v) in &to.views {
@@ -703,7 +745,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
                 }
             }
             if old.comment != v.comment {
-                comment_on(&mut out, &view_object(v), &v.comment);
+                comment_on(out, &view_object(v), &v.comment);
             }
         }
     }
@@ -734,13 +776,13 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             }
         }
         if old.map_or(n.comment.is_some(), |o| o.comment != n.comment) {
-            comment_on(&mut out, &format!("TABLE {name}"), &n.comment);
+            comment_on(out, &format!("TABLE {name}"), &n.comment);
         }
         for c in &n.columns {
             let prev = old.and_then(|o| o.column(&c.name));
             if prev.map_or(c.comment.is_some(), |p| p.comment != c.comment) {
                 comment_on(
-                    &mut out,
+                    out,
                     &format!("COLUMN {name}.{}", ident(&c.name)),
                     &c.comment,
                 );
@@ -751,7 +793,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
         let prev = from.functions.get(k);
         if prev.map_or(f.comment.is_some(), |p| p.comment != f.comment) {
             comment_on(
-                &mut out,
+                out,
                 &format!(
                     "{} {}({})",
                     f.kind.to_uppercase(),
@@ -762,7 +804,10 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             );
         }
     }
+}
 
+/// Phase 7: drops of what goes.
+fn drops(from: &Schema, to: &Schema, out: &mut Out) {
     // 7. drops
     for (k, t) in &from.tables {
         if !to.tables.contains_key(k) && t.partition_of.is_some() {
@@ -833,7 +878,6 @@ pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
             );
         }
     }
-    out.0
 }
 
 fn alter_column(out: &mut Out, table: &str, old: &Column, new: &Column) {
