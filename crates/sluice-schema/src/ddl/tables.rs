@@ -1,434 +1,10 @@
-//! Postgres DDL that turns one schema into another, ordered by dependencies:
-//!
-//! 1. new schemas, extensions, enum types (and values), domains, sequences;
-//! 2. views that are removed, changed, or read a table whose columns change,
-//!    are dropped (dependents first), to be recreated at the end;
-//! 3. triggers, policies, foreign keys, other constraints and indexes that
-//!    are removed or changed are dropped;
-//! 4. functions are created or replaced (with `check_function_bodies = off`,
-//!    as pg_dump does, so a body may name a table created below);
-//! 5. tables are created (partitions after their parent) and altered
-//!    (columns, RLS);
-//! 6. constraints (foreign keys last), indexes, views (in dependency order),
-//!    triggers, policies and comments are created;
-//! 7. removed tables, functions, sequences, domains, types, extensions and
-//!    schemas are dropped.
-//!
-//! Every statement that can lose data (a drop, a type change, an enum
-//! rebuild) is marked destructive, with the reason.
+//! Diff phases 2 to 7: views, tables and columns, functions, dependent
+//! objects (constraints, indexes, triggers, policies, comments), and drops.
 
-use crate::compare::describe_column;
-use crate::model::*;
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// One DDL statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Ddl {
-    /// The SQL, ending in `;`.
-    pub sql: String,
-    /// Why it can lose data or break readers, when it can.
-    pub destructive: Option<String>,
-}
-
-/// An identifier as Postgres's `quote_ident()` writes it: bare when it is a
-/// plain lower-case name that is not a keyword (other than an unreserved one)
-/// in the server's own keyword list; else double-quoted.
-pub fn ident(s: &str) -> String {
-    sluice_sql::keywords::quote_ident(s)
-}
-
-fn q(schema: &str, name: &str) -> String {
-    format!("{}.{}", ident(schema), ident(name))
-}
-
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-struct Out(Vec<Ddl>);
-
-impl Out {
-    fn add(&mut self, sql: String) {
-        self.0.push(Ddl {
-            sql,
-            destructive: None,
-        });
-    }
-    fn destructive(&mut self, sql: String, why: String) {
-        self.0.push(Ddl {
-            sql,
-            destructive: Some(why),
-        });
-    }
-}
-
-fn comment_on(out: &mut Out, what: &str, c: &Option<String>) {
-    out.add(format!(
-        "COMMENT ON {what} IS {};",
-        c.as_deref().map(lit).unwrap_or_else(|| "NULL".into())
-    ));
-}
-
-fn column_def(c: &Column) -> String {
-    format!("{} {}", ident(&c.name), describe_column(c))
-}
-
-fn sequence_options(s: &Sequence) -> String {
-    format!(
-        "AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
-        s.data_type,
-        s.increment,
-        s.min,
-        s.max,
-        s.start,
-        s.cache,
-        if s.cycle { "CYCLE" } else { "NO CYCLE" }
-    )
-}
-
-fn domain_sql(d: &Domain) -> String {
-    let mut s = format!("CREATE DOMAIN {} AS {}", q(&d.schema, &d.name), d.data_type);
-    if let Some(def) = &d.default {
-        s.push_str(&format!(" DEFAULT {def}"));
-    }
-    if d.not_null {
-        s.push_str(" NOT NULL");
-    }
-    for (n, c) in &d.checks {
-        s.push_str(&format!(" CONSTRAINT {} {c}", ident(n)));
-    }
-    s.push(';');
-    s
-}
-
-fn policy_sql(schema: &str, table: &str, name: &str, p: &Policy) -> String {
-    let mut s = format!(
-        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
-        ident(name),
-        q(schema, table),
-        if p.permissive {
-            "PERMISSIVE"
-        } else {
-            "RESTRICTIVE"
-        },
-        p.command,
-        p.roles
-            .iter()
-            .map(|r| if r == "public" {
-                "PUBLIC".to_string()
-            } else {
-                ident(r)
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if let Some(u) = &p.using {
-        s.push_str(&format!(" USING ({u})"));
-    }
-    if let Some(c) = &p.check {
-        s.push_str(&format!(" WITH CHECK ({c})"));
-    }
-    s.push(';');
-    s
-}
-
-/// CREATE INDEX from `pg_get_indexdef`. On a partitioned table it says `ON
-/// ONLY` (the parent's index alone, left invalid until each partition's is
-/// attached); creating it without ONLY builds and attaches them all.
-fn index_sql(i: &Index) -> String {
-    format!("{};", i.definition.replacen(" ON ONLY ", " ON ", 1))
-}
-
-/// `VIEW s.v` or `MATERIALIZED VIEW s.v`.
-fn view_object(v: &View) -> String {
-    format!(
-        "{}VIEW {}",
-        if v.materialized { "MATERIALIZED " } else { "" },
-        q(&v.schema, &v.name)
-    )
-}
-
-fn view_sql(v: &View) -> String {
-    format!(
-        "CREATE {}VIEW {} AS\n{}{}",
-        if v.materialized { "MATERIALIZED " } else { "" },
-        q(&v.schema, &v.name),
-        v.definition.trim_end().trim_end_matches(';'),
-        ";"
-    )
-}
-
-/// Columns whose type is the enum `e` (by name, qualified or not, or an array of it).
-fn enum_columns<'a>(s: &'a Schema, e: &Enum) -> Vec<(&'a Table, &'a Column)> {
-    let names = [
-        e.name.clone(),
-        ident(&e.name),
-        format!("{}.{}", e.schema, e.name),
-        q(&e.schema, &e.name),
-    ];
-    s.tables
-        .values()
-        .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
-        .filter(|(_, c)| {
-            names
-                .iter()
-                .any(|n| c.data_type.trim_end_matches("[]") == n)
-        })
-        .collect()
-}
-
-/// Whether `old` keeps its order inside `new` (values were only added).
-fn only_added(old: &[String], new: &[String]) -> bool {
-    let mut it = new.iter();
-    old.iter().all(|o| it.any(|n| n == o))
-}
-
-/// Views in an order where each comes after the views it reads.
-fn view_order<'a>(views: &'a BTreeMap<String, View>, keys: &BTreeSet<String>) -> Vec<&'a View> {
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut out = Vec::new();
-    fn visit<'a>(
-        k: &str,
-        views: &'a BTreeMap<String, View>,
-        keys: &BTreeSet<String>,
-        done: &mut BTreeSet<String>,
-        out: &mut Vec<&'a View>,
-    ) {
-        if done.contains(k) || !keys.contains(k) {
-            return;
-        }
-        done.insert(k.to_string());
-        if let Some(v) = views.get(k) {
-            for d in &v.depends_on {
-                visit(d, views, keys, done, out);
-            }
-            out.push(v);
-        }
-    }
-    for k in keys {
-        visit(k, views, keys, &mut done, &mut out);
-    }
-    out
-}
-
-/// The DDL that turns `from` into `to`.
-pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
-    let mut out = Out(Vec::new());
-    types_and_sequences(from, to, &mut out);
-    let drop_views = views_to_drop(from, to, &mut out);
-    drops_on_staying_tables(from, to, &mut out, &drop_views);
-    functions(from, to, &mut out);
-    tables(from, to, &mut out);
-    dependents(from, to, &mut out, &drop_views);
-    drops(from, to, &mut out);
-    out.0
-}
-
-/// Phase 1: schemas, extensions, enum and domain types, sequences.
-fn types_and_sequences(from: &Schema, to: &Schema, out: &mut Out) {
-    // 1. schemas, extensions, types, sequences
-    for (n, s) in &to.schemas {
-        if !from.schemas.contains_key(n) {
-            out.add(format!("CREATE SCHEMA {};", ident(n)));
-            if s.comment.is_some() {
-                comment_on(out, &format!("SCHEMA {}", ident(n)), &s.comment);
-            }
-        } else if from.schemas[n].comment != s.comment {
-            comment_on(out, &format!("SCHEMA {}", ident(n)), &s.comment);
-        }
-    }
-    for (n, e) in &to.extensions {
-        if !from.extensions.contains_key(n) {
-            out.add(format!(
-                "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};",
-                ident(n),
-                ident(&e.schema)
-            ));
-        }
-    }
-    enums(from, to, out);
-    domains_and_sequences(from, to, out);
-}
-
-/// Enum types: created, values added, or rebuilt when values go or move.
-fn enums(from: &Schema, to: &Schema, out: &mut Out) {
-    let mut rebuilt_enums = Vec::new();
-    for (k, e) in &to.enums {
-        match from.enums.get(k) {
-            None => out.add(format!(
-                "CREATE TYPE {} AS ENUM ({});",
-                q(&e.schema, &e.name),
-                e.values
-                    .iter()
-                    .map(|v| lit(v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Some(old) if old.values == e.values => {}
-            Some(old) if only_added(&old.values, &e.values) => {
-                for (i, v) in e.values.iter().enumerate() {
-                    if old.values.contains(v) {
-                        continue;
-                    }
-                    let place = match e.values[i + 1..].iter().find(|n| old.values.contains(n)) {
-                        Some(next) => format!(" BEFORE {}", lit(next)),
-                        None => String::new(),
-                    };
-                    out.add(format!(
-                        "ALTER TYPE {} ADD VALUE {}{place};",
-                        q(&e.schema, &e.name),
-                        lit(v)
-                    ));
-                }
-            }
-            Some(old) => rebuilt_enums.push((old, e)),
-        }
-    }
-    for (old, e) in &rebuilt_enums {
-        // Values removed or reordered: rebuild the type and convert its columns.
-        let name = q(&e.schema, &e.name);
-        let tmp = q(&e.schema, &format!("{}__sluice_old", e.name));
-        out.add(format!(
-            "ALTER TYPE {name} RENAME TO {};",
-            ident(&format!("{}__sluice_old", e.name))
-        ));
-        out.add(format!(
-            "CREATE TYPE {name} AS ENUM ({});",
-            e.values
-                .iter()
-                .map(|v| lit(v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        for (t, c) in enum_columns(from, old) {
-            let default = c.default.is_some();
-            if default {
-                out.add(format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                    q(&t.schema, &t.name),
-                    ident(&c.name)
-                ));
-            }
-            let arr = if c.data_type.ends_with("[]") {
-                "[]"
-            } else {
-                ""
-            };
-            out.destructive(
-                format!(
-                    "ALTER TABLE {} ALTER COLUMN {} TYPE {name}{arr} USING {}::text{arr}::{name}{arr};",
-                    q(&t.schema, &t.name),
-                    ident(&c.name),
-                    ident(&c.name)
-                ),
-                format!(
-                    "rows holding a removed value of {name} make this fail: update them first (values removed: {})",
-                    old.values
-                        .iter()
-                        .filter(|v| !e.values.contains(v))
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            if let Some(d) = &c.default {
-                out.add(format!(
-                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};",
-                    q(&t.schema, &t.name),
-                    ident(&c.name)
-                ));
-            }
-        }
-        out.destructive(
-            format!("DROP TYPE {tmp};"),
-            format!("drops the old definition of {name}"),
-        );
-    }
-}
-
-/// Domains and sequences, created or altered.
-fn domains_and_sequences(from: &Schema, to: &Schema, out: &mut Out) {
-    for (k, d) in &to.domains {
-        match from.domains.get(k) {
-            None => out.add(domain_sql(d)),
-            Some(old) if old == d => {}
-            Some(old) if old.data_type != d.data_type => {
-                out.destructive(
-                    format!("DROP DOMAIN {};", q(&d.schema, &d.name)),
-                    "the domain's base type changed: it is dropped and recreated".into(),
-                );
-                out.add(domain_sql(d));
-            }
-            Some(old) => {
-                let name = q(&d.schema, &d.name);
-                if old.default != d.default {
-                    out.add(match &d.default {
-                        Some(v) => format!("ALTER DOMAIN {name} SET DEFAULT {v};"),
-                        None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
-                    });
-                }
-                if old.not_null != d.not_null {
-                    out.add(format!(
-                        "ALTER DOMAIN {name} {} NOT NULL;",
-                        if d.not_null { "SET" } else { "DROP" }
-                    ));
-                }
-                for (n, c) in &old.checks {
-                    if d.checks.get(n) != Some(c) {
-                        out.add(format!("ALTER DOMAIN {name} DROP CONSTRAINT {};", ident(n)));
-                    }
-                }
-                for (n, c) in &d.checks {
-                    if old.checks.get(n) != Some(c) {
-                        out.add(format!(
-                            "ALTER DOMAIN {name} ADD CONSTRAINT {} {c};",
-                            ident(n)
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    for (k, s) in &to.sequences {
-        match from.sequences.get(k) {
-            None => out.add(format!(
-                "CREATE SEQUENCE {} {};",
-                q(&s.schema, &s.name),
-                sequence_options(s)
-            )),
-            Some(old)
-                if (
-                    old.data_type.clone(),
-                    old.start,
-                    old.increment,
-                    old.min,
-                    old.max,
-                    old.cycle,
-                    old.cache,
-                ) != (
-                    s.data_type.clone(),
-                    s.start,
-                    s.increment,
-                    s.min,
-                    s.max,
-                    s.cycle,
-                    s.cache,
-                ) =>
-            {
-                out.add(format!(
-                    "ALTER SEQUENCE {} {};",
-                    q(&s.schema, &s.name),
-                    sequence_options(s)
-                ))
-            }
-            _ => {}
-        }
-    }
-}
+use super::*;
 
 /// Phase 2: views to drop now (recreated at the end when they stay); the keys of those dropped.
-fn views_to_drop(from: &Schema, to: &Schema, out: &mut Out) -> BTreeSet<String> {
+pub(super) fn views_to_drop(from: &Schema, to: &Schema, out: &mut Out) -> BTreeSet<String> {
     // 2. views to drop now (and maybe recreate at the end)
     let changed_tables: BTreeSet<String> = from
         .tables
@@ -477,7 +53,7 @@ fn views_to_drop(from: &Schema, to: &Schema, out: &mut Out) -> BTreeSet<String> 
 }
 
 /// Phase 3: what changes or goes on tables that stay (and the foreign keys of tables that go).
-fn drops_on_staying_tables(
+pub(super) fn drops_on_staying_tables(
     from: &Schema,
     to: &Schema,
     out: &mut Out,
@@ -550,7 +126,7 @@ fn drops_on_staying_tables(
 }
 
 /// Phase 4: functions.
-fn functions(from: &Schema, to: &Schema, out: &mut Out) {
+pub(super) fn functions(from: &Schema, to: &Schema, out: &mut Out) {
     // 4. functions
     let new_functions: Vec<&Function> = to
         .functions
@@ -576,7 +152,7 @@ fn functions(from: &Schema, to: &Schema, out: &mut Out) {
 }
 
 /// Phase 5: tables created and altered, and sequences they own.
-fn tables(from: &Schema, to: &Schema, out: &mut Out) {
+pub(super) fn tables(from: &Schema, to: &Schema, out: &mut Out) {
     // 5. tables
     let mut created: Vec<&Table> = to
         .tables
@@ -686,7 +262,7 @@ fn tables(from: &Schema, to: &Schema, out: &mut Out) {
 }
 
 /// Phase 6: constraints, indexes, views, triggers, policies and comments.
-fn dependents(from: &Schema, to: &Schema, out: &mut Out, drop_views: &BTreeSet<String>) {
+pub(super) fn dependents(from: &Schema, to: &Schema, out: &mut Out, drop_views: &BTreeSet<String>) {
     // 6. constraints, indexes, views, triggers, policies, comments
     for fk in [false, true] {
         for (k, n) in &to.tables {
@@ -807,7 +383,7 @@ fn dependents(from: &Schema, to: &Schema, out: &mut Out, drop_views: &BTreeSet<S
 }
 
 /// Phase 7: drops of what goes.
-fn drops(from: &Schema, to: &Schema, out: &mut Out) {
+pub(super) fn drops(from: &Schema, to: &Schema, out: &mut Out) {
     // 7. drops
     for (k, t) in &from.tables {
         if !to.tables.contains_key(k) && t.partition_of.is_some() {
@@ -880,7 +456,7 @@ fn drops(from: &Schema, to: &Schema, out: &mut Out) {
     }
 }
 
-fn alter_column(out: &mut Out, table: &str, old: &Column, new: &Column) {
+pub(super) fn alter_column(out: &mut Out, table: &str, old: &Column, new: &Column) {
     let col = ident(&new.name);
     if old.generated != new.generated {
         out.destructive(
@@ -957,22 +533,4 @@ fn alter_column(out: &mut Out, table: &str, old: &Column, new: &Column) {
             ));
         }
     }
-}
-
-/// The statements as a script; destructive ones are preceded by a comment
-/// saying why, and `bypass` (such as `-- CI:DESTRUCTIVE_OK INC-42`) trails
-/// them when given.
-pub fn render(stmts: &[Ddl], bypass: Option<&str>) -> String {
-    let mut s = String::new();
-    for d in stmts {
-        if let Some(why) = &d.destructive {
-            s.push_str(&format!("-- destructive: {why}\n"));
-        }
-        s.push_str(&d.sql);
-        if let (Some(b), Some(_)) = (bypass, &d.destructive) {
-            s.push_str(&format!("  {b}"));
-        }
-        s.push('\n');
-    }
-    s
 }
