@@ -230,11 +230,66 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             span: None,
         });
     }
+    let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
+    statement_rules(m, analysis, p, &mut findings, &mut stmt_risk);
+    let out = bypasses(m, analysis, p, findings, &mut stmt_risk);
+    let mut kept = suppressions(m, analysis, out, &mut stmt_risk);
+    // Migration-level rules, with the computed risk.
+    let mut risk = RiskLevel::Low;
+    let mut reasons = Vec::new();
+    for (i, a) in analysis
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.down)
+    {
+        if stmt_risk[i] > risk {
+            risk = stmt_risk[i];
+            reasons.clear();
+        }
+        if stmt_risk[i] == risk && risk > RiskLevel::Low {
+            reasons.push(format!(
+                "line {}: {}",
+                a.stmt.line,
+                a.facts
+                    .as_ref()
+                    .map(|f| f.kind.as_str())
+                    .unwrap_or("statement")
+            ));
+        }
+    }
+    let view = MigrationView {
+        migration: m,
+        analysis,
+        risk,
+        risk_reasons: reasons,
+    };
+    for rule in crate::rules::MIGRATION_RULES {
+        rule(&view, p, &mut kept);
+    }
+    let diagnostics = kept
+        .into_iter()
+        .map(|f| {
+            Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
+                .with_span(f.span)
+        })
+        .collect();
+    MigrationLint { diagnostics, risk }
+}
+
+/// Runs the statement rules, section by section, and computes each
+/// statement's baseline risk.
+fn statement_rules(
+    m: &Migration,
+    analysis: &Analysis,
+    p: &Policy<'_>,
+    findings: &mut Vec<Finding>,
+    stmt_risk: &mut [RiskLevel],
+) {
     // Statement rules, section by section.
     let mut created = Created::default();
     let mut section_down = false;
     let mut lock_timeout_set = false;
-    let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
     for (i, a) in analysis.statements.iter().enumerate() {
         if a.down != section_down {
             section_down = a.down;
@@ -269,7 +324,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         };
         let start = findings.len();
         for rule in crate::rules::STATEMENT_RULES {
-            rule(&s, p, &mut findings);
+            rule(&s, p, findings);
         }
         for f in &mut findings[start..] {
             f.statement = Some(i);
@@ -296,7 +351,17 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         }
         created.record(facts);
     }
+}
 
+/// Destructive findings with a valid `CI:DESTRUCTIVE_OK` bypass are allowed
+/// (their risk stays); one with an invalid reference is `bypass-invalid`.
+fn bypasses(
+    m: &Migration,
+    analysis: &Analysis,
+    p: &Policy<'_>,
+    findings: Vec<Finding>,
+    stmt_risk: &mut [RiskLevel],
+) -> Vec<Finding> {
     // Bypasses.
     let comment_text = |c: &sluice_sql::Comment| m.text()[c.range.clone()].trim().to_string();
     let mut out: Vec<Finding> = Vec::new();
@@ -338,7 +403,18 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         }
         out.push(f);
     }
+    out
+}
 
+/// `sluice:allow` suppressions: the findings they do not suppress (whose risk
+/// counts), plus invalid and unused suppressions.
+fn suppressions(
+    m: &Migration,
+    analysis: &Analysis,
+    mut out: Vec<Finding>,
+    stmt_risk: &mut [RiskLevel],
+) -> Vec<Finding> {
+    let comment_text = |c: &sluice_sql::Comment| m.text()[c.range.clone()].trim().to_string();
     // Suppressions.
     let mut allows: Vec<Allow> = Vec::new();
     for c in &analysis.comments {
@@ -434,48 +510,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             span: None,
         });
     }
-
-    // Migration-level rules, with the computed risk.
-    let mut risk = RiskLevel::Low;
-    let mut reasons = Vec::new();
-    for (i, a) in analysis
-        .statements
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| !a.down)
-    {
-        if stmt_risk[i] > risk {
-            risk = stmt_risk[i];
-            reasons.clear();
-        }
-        if stmt_risk[i] == risk && risk > RiskLevel::Low {
-            reasons.push(format!(
-                "line {}: {}",
-                a.stmt.line,
-                a.facts
-                    .as_ref()
-                    .map(|f| f.kind.as_str())
-                    .unwrap_or("statement")
-            ));
-        }
-    }
-    let view = MigrationView {
-        migration: m,
-        analysis,
-        risk,
-        risk_reasons: reasons,
-    };
-    for rule in crate::rules::MIGRATION_RULES {
-        rule(&view, p, &mut kept);
-    }
-    let diagnostics = kept
-        .into_iter()
-        .map(|f| {
-            Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
-                .with_span(f.span)
-        })
-        .collect();
-    MigrationLint { diagnostics, risk }
+    kept
 }
 
 /// Whether any lock of `facts` on a relation not created earlier is at least `mode`.
