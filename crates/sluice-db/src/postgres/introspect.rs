@@ -105,6 +105,20 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
         ..Default::default()
     };
 
+    namespaces_and_extensions(q, opts, &mut out)?;
+    relations_and_columns(q, opts, &mut out)?;
+    table_objects(q, &mut out)?;
+    sequences_and_types(q, opts, &mut out)?;
+    functions_and_view_deps(q, opts, &mut out)?;
+    Ok(out)
+}
+
+/// Schemas and extensions.
+fn namespaces_and_extensions(
+    q: &mut Query<'_>,
+    opts: &Options,
+    out: &mut Schema,
+) -> Result<(), DbError> {
     // 1. schemas
     for r in q(format!(
         "SELECT n.nspname, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n WHERE {NS} AND {}",
@@ -127,6 +141,15 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
             },
         );
     }
+    Ok(())
+}
+
+/// Relations (tables, partitions, views) and their columns.
+fn relations_and_columns(
+    q: &mut Query<'_>,
+    opts: &Options,
+    out: &mut Schema,
+) -> Result<(), DbError> {
     // 3. relations
     for r in q(format!(
         "SELECT n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
@@ -219,6 +242,11 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
             comment: o(&r, 9),
         });
     }
+    Ok(())
+}
+
+/// Constraints, indexes, triggers and policies of the tables.
+fn table_objects(q: &mut Query<'_>, out: &mut Schema) -> Result<(), DbError> {
     // 5. constraints (those a partition inherits belong to its parent)
     for r in q(format!(
         "SELECT n.nspname, c.relname, co.conname, co.contype::text, pg_get_constraintdef(co.oid), co.convalidated,
@@ -311,6 +339,11 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
             );
         }
     }
+    Ok(())
+}
+
+/// Sequences, enums and domains.
+fn sequences_and_types(q: &mut Query<'_>, opts: &Options, out: &mut Schema) -> Result<(), DbError> {
     // 9. sequences (not identity columns' own)
     for r in q(format!(
         "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache,
@@ -383,6 +416,15 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
             );
         }
     }
+    Ok(())
+}
+
+/// Functions and procedures, and what views read.
+fn functions_and_view_deps(
+    q: &mut Query<'_>,
+    opts: &Options,
+    out: &mut Schema,
+) -> Result<(), DbError> {
     // 11. functions and procedures
     for r in q(format!(
         "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text,
@@ -426,7 +468,7 @@ fn postgres_with(q: &mut Query<'_>, opts: &Options) -> Result<Schema, DbError> {
             v.depends_on.push(key(&s(&r, 2), &s(&r, 3)));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Parses a Postgres text array literal (`{a,"b c"}`).
