@@ -63,11 +63,17 @@ fn words(sql: &str, dialect: Dialect) -> Vec<(String, bool)> {
     out
 }
 
-/// Classifies one statement.
-pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
-    let w = words(sql, dialect);
-    let up = |i: usize| {
-        w.get(i)
+/// The words of one statement, with the dialect's name folding.
+struct Cx {
+    w: Vec<(String, bool)>,
+    dialect: Dialect,
+}
+
+impl Cx {
+    /// Word `i`, upper-cased unless quoted.
+    fn up(&self, i: usize) -> String {
+        self.w
+            .get(i)
             .map(|(s, q)| {
                 if *q {
                     s.clone()
@@ -76,13 +82,15 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
                 }
             })
             .unwrap_or_default()
-    };
-    // An object name at word i, maybe `schema . name`; returns it and the next index.
-    let name_at = |i: usize| -> (ObjectName, usize) {
+    }
+
+    /// An object name at word i, maybe `schema . name`; it and the next index.
+    fn name_at(&self, i: usize) -> (ObjectName, usize) {
         let fold = |j: usize| {
-            w.get(j)
+            self.w
+                .get(j)
                 .map(|(s, q)| {
-                    if *q || dialect == Dialect::Mysql {
+                    if *q || self.dialect == Dialect::Mysql {
                         s.clone()
                     } else {
                         s.to_ascii_lowercase()
@@ -90,7 +98,7 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
                 })
                 .unwrap_or_default()
         };
-        if w.get(i + 1).is_some_and(|(s, _)| s == ".") {
+        if self.w.get(i + 1).is_some_and(|(s, _)| s == ".") {
             (
                 ObjectName {
                     schema: Some(fold(i)),
@@ -101,189 +109,33 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
         } else {
             (ObjectName::bare(fold(i)), i + 1)
         }
-    };
-    let skip = |mut i: usize, words: &[&str]| {
-        while words.contains(&up(i).as_str()) {
+    }
+
+    /// The index after the words of `words` starting at `i`.
+    fn skip(&self, mut i: usize, words: &[&str]) -> usize {
+        while words.contains(&self.up(i).as_str()) {
             i += 1;
         }
         i
+    }
+}
+
+/// Classifies one statement.
+pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
+    let cx = Cx {
+        w: words(sql, dialect),
+        dialect,
     };
+    let w = &cx.w;
+    let up = |i: usize| cx.up(i);
+    let name_at = |i: usize| cx.name_at(i);
+    let skip = |i: usize, words: &[&str]| cx.skip(i, words);
     let mut f = Facts::default();
     let first = up(0);
     match first.as_str() {
-        "CREATE" => {
-            let i = skip(
-                1,
-                &[
-                    "TEMP",
-                    "TEMPORARY",
-                    "UNIQUE",
-                    "OR",
-                    "REPLACE",
-                    "VIRTUAL",
-                    "ALGORITHM",
-                    "DEFINER",
-                ],
-            );
-            match up(i).as_str() {
-                "TABLE" => {
-                    let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
-                    let (table, _) = name_at(i);
-                    f.kind = "CREATE TABLE".into();
-                    f.push(Action::CreateTable {
-                        table,
-                        columns: vec![],
-                        foreign_keys: vec![],
-                        indexed: vec![],
-                        partitioned: false,
-                    });
-                }
-                "INDEX" => {
-                    let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
-                    let (index, j) = name_at(i);
-                    let j = skip(j, &["ON"]);
-                    let (table, _) = name_at(j);
-                    f.kind = "CREATE INDEX".into();
-                    f.push(Action::CreateIndex {
-                        index: Some(index.name),
-                        table,
-                        columns: vec![],
-                        concurrent: false,
-                        unique: up(1) == "UNIQUE",
-                    });
-                }
-                kind @ ("VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT" | "DATABASE"
-                | "SCHEMA") => {
-                    let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
-                    let (object, _) = name_at(i);
-                    f.kind = format!("CREATE {kind}");
-                    f.push(Action::CreateObject {
-                        kind: kind.into(),
-                        object,
-                        table: None,
-                    });
-                }
-                _ => other(&mut f, "CREATE"),
-            }
-        }
-        "DROP" => {
-            let kind = up(1);
-            let i = skip(2, &["IF", "EXISTS"]);
-            let (object, _) = name_at(i);
-            f.kind = format!("DROP {kind}");
-            match kind.as_str() {
-                "TABLE" => f.push(Action::DropTable { table: object }),
-                "INDEX" => f.push(Action::DropIndex {
-                    index: object,
-                    concurrent: false,
-                }),
-                "DATABASE" => f.push(Action::DropDatabase {
-                    database: object.name,
-                }),
-                "SCHEMA" => f.push(Action::DropSchema {
-                    schema: object.name,
-                }),
-                k @ ("VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT") => {
-                    f.push(Action::DropObject {
-                        kind: k.into(),
-                        object,
-                    })
-                }
-                _ => other(&mut f, "DROP"),
-            }
-        }
-        "ALTER" if up(1) == "TABLE" => {
-            let (table, mut i) = name_at(2);
-            f.kind = "ALTER TABLE".into();
-            loop {
-                match (up(i).as_str(), up(i + 1).as_str()) {
-                    ("RENAME", "TO") | ("RENAME", "AS") => {
-                        f.push(Action::RenameTable {
-                            table: table.clone(),
-                            new_name: up(i + 2).to_ascii_lowercase(),
-                        });
-                    }
-                    ("RENAME", "COLUMN") => f.push(Action::RenameColumn {
-                        table: table.clone(),
-                        column: up(i + 2).to_ascii_lowercase(),
-                        new_name: up(i + 4).to_ascii_lowercase(),
-                    }),
-                    ("DROP", "COLUMN") => f.push(Action::DropColumn {
-                        table: table.clone(),
-                        column: up(i + 2).to_ascii_lowercase(),
-                    }),
-                    ("DROP", "INDEX") | ("DROP", "KEY") => f.push(Action::DropIndex {
-                        index: ObjectName::bare(up(i + 2).to_ascii_lowercase()),
-                        concurrent: false,
-                    }),
-                    ("DROP", "CONSTRAINT")
-                    | ("DROP", "FOREIGN")
-                    | ("DROP", "PRIMARY")
-                    | ("DROP", "CHECK") => f.push(Action::DropConstraint {
-                        table: table.clone(),
-                        name: up(i + 2).to_ascii_lowercase(),
-                    }),
-                    ("MODIFY", _) | ("CHANGE", _) | ("ALTER", "COLUMN")
-                        if dialect == Dialect::Mysql =>
-                    {
-                        f.push(Action::AlterColumnType {
-                            table: table.clone(),
-                            column: up(i + 1).to_ascii_lowercase(),
-                        })
-                    }
-                    ("ADD", _) => {
-                        let j = skip(i + 1, &["COLUMN"]);
-                        let col = up(j);
-                        if matches!(
-                            col.as_str(),
-                            "CONSTRAINT"
-                                | "PRIMARY"
-                                | "UNIQUE"
-                                | "FOREIGN"
-                                | "INDEX"
-                                | "KEY"
-                                | "CHECK"
-                        ) {
-                            f.push(Action::AlterTableOther {
-                                table: table.clone(),
-                                subcommand: "ADD CONSTRAINT".into(),
-                            });
-                        } else {
-                            let rest: Vec<String> =
-                                (j..w.len()).map(up).take_while(|s| s != ",").collect();
-                            let not_null = rest.windows(2).any(|p| p[0] == "NOT" && p[1] == "NULL");
-                            let default = if rest.iter().any(|s| s == "DEFAULT") {
-                                DefaultKind::Constant
-                            } else {
-                                DefaultKind::None
-                            };
-                            f.push(Action::AddColumn {
-                                table: table.clone(),
-                                column: col.to_ascii_lowercase(),
-                                not_null,
-                                default,
-                                generated: rest
-                                    .iter()
-                                    .any(|s| s == "GENERATED" || s == "AUTO_INCREMENT"),
-                                references: None,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-                // MySQL allows several comma-separated changes.
-                match (i..w.len()).find(|&k| w[k].0 == ",") {
-                    Some(k) if dialect == Dialect::Mysql => i = k + 1,
-                    _ => break,
-                }
-            }
-            if f.actions.is_empty() {
-                f.push(Action::AlterTableOther {
-                    table,
-                    subcommand: "ALTER TABLE".into(),
-                });
-            }
-        }
+        "CREATE" => create(&cx, &mut f),
+        "DROP" => drop(&cx, &mut f),
+        "ALTER" if up(1) == "TABLE" => alter_table(&cx, &mut f),
         "RENAME" if up(1) == "TABLE" => {
             let (table, i) = name_at(2);
             f.kind = "RENAME TABLE".into();
@@ -382,6 +234,186 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
         k => other(&mut f, k),
     }
     f
+}
+
+/// `CREATE ...`.
+fn create(cx: &Cx, f: &mut Facts) {
+    let up = |i: usize| cx.up(i);
+    let name_at = |i: usize| cx.name_at(i);
+    let skip = |i: usize, words: &[&str]| cx.skip(i, words);
+    let i = skip(
+        1,
+        &[
+            "TEMP",
+            "TEMPORARY",
+            "UNIQUE",
+            "OR",
+            "REPLACE",
+            "VIRTUAL",
+            "ALGORITHM",
+            "DEFINER",
+        ],
+    );
+    match up(i).as_str() {
+        "TABLE" => {
+            let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
+            let (table, _) = name_at(i);
+            f.kind = "CREATE TABLE".into();
+            f.push(Action::CreateTable {
+                table,
+                columns: vec![],
+                foreign_keys: vec![],
+                indexed: vec![],
+                partitioned: false,
+            });
+        }
+        "INDEX" => {
+            let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
+            let (index, j) = name_at(i);
+            let j = skip(j, &["ON"]);
+            let (table, _) = name_at(j);
+            f.kind = "CREATE INDEX".into();
+            f.push(Action::CreateIndex {
+                index: Some(index.name),
+                table,
+                columns: vec![],
+                concurrent: false,
+                unique: up(1) == "UNIQUE",
+            });
+        }
+        kind
+        @ ("VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT" | "DATABASE" | "SCHEMA") => {
+            let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
+            let (object, _) = name_at(i);
+            f.kind = format!("CREATE {kind}");
+            f.push(Action::CreateObject {
+                kind: kind.into(),
+                object,
+                table: None,
+            });
+        }
+        _ => other(f, "CREATE"),
+    }
+}
+
+/// `DROP ...`.
+fn drop(cx: &Cx, f: &mut Facts) {
+    let up = |i: usize| cx.up(i);
+    let name_at = |i: usize| cx.name_at(i);
+    let skip = |i: usize, words: &[&str]| cx.skip(i, words);
+    let kind = up(1);
+    let i = skip(2, &["IF", "EXISTS"]);
+    let (object, _) = name_at(i);
+    f.kind = format!("DROP {kind}");
+    match kind.as_str() {
+        "TABLE" => f.push(Action::DropTable { table: object }),
+        "INDEX" => f.push(Action::DropIndex {
+            index: object,
+            concurrent: false,
+        }),
+        "DATABASE" => f.push(Action::DropDatabase {
+            database: object.name,
+        }),
+        "SCHEMA" => f.push(Action::DropSchema {
+            schema: object.name,
+        }),
+        k @ ("VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT") => {
+            f.push(Action::DropObject {
+                kind: k.into(),
+                object,
+            })
+        }
+        _ => other(f, "DROP"),
+    }
+}
+
+/// `ALTER TABLE ...`.
+fn alter_table(cx: &Cx, f: &mut Facts) {
+    let w = &cx.w;
+    let dialect = cx.dialect;
+    let up = |i: usize| cx.up(i);
+    let name_at = |i: usize| cx.name_at(i);
+    let skip = |i: usize, words: &[&str]| cx.skip(i, words);
+    let (table, mut i) = name_at(2);
+    f.kind = "ALTER TABLE".into();
+    loop {
+        match (up(i).as_str(), up(i + 1).as_str()) {
+            ("RENAME", "TO") | ("RENAME", "AS") => {
+                f.push(Action::RenameTable {
+                    table: table.clone(),
+                    new_name: up(i + 2).to_ascii_lowercase(),
+                });
+            }
+            ("RENAME", "COLUMN") => f.push(Action::RenameColumn {
+                table: table.clone(),
+                column: up(i + 2).to_ascii_lowercase(),
+                new_name: up(i + 4).to_ascii_lowercase(),
+            }),
+            ("DROP", "COLUMN") => f.push(Action::DropColumn {
+                table: table.clone(),
+                column: up(i + 2).to_ascii_lowercase(),
+            }),
+            ("DROP", "INDEX") | ("DROP", "KEY") => f.push(Action::DropIndex {
+                index: ObjectName::bare(up(i + 2).to_ascii_lowercase()),
+                concurrent: false,
+            }),
+            ("DROP", "CONSTRAINT")
+            | ("DROP", "FOREIGN")
+            | ("DROP", "PRIMARY")
+            | ("DROP", "CHECK") => f.push(Action::DropConstraint {
+                table: table.clone(),
+                name: up(i + 2).to_ascii_lowercase(),
+            }),
+            ("MODIFY", _) | ("CHANGE", _) | ("ALTER", "COLUMN") if dialect == Dialect::Mysql => f
+                .push(Action::AlterColumnType {
+                    table: table.clone(),
+                    column: up(i + 1).to_ascii_lowercase(),
+                }),
+            ("ADD", _) => {
+                let j = skip(i + 1, &["COLUMN"]);
+                let col = up(j);
+                if matches!(
+                    col.as_str(),
+                    "CONSTRAINT" | "PRIMARY" | "UNIQUE" | "FOREIGN" | "INDEX" | "KEY" | "CHECK"
+                ) {
+                    f.push(Action::AlterTableOther {
+                        table: table.clone(),
+                        subcommand: "ADD CONSTRAINT".into(),
+                    });
+                } else {
+                    let rest: Vec<String> = (j..w.len()).map(up).take_while(|s| s != ",").collect();
+                    let not_null = rest.windows(2).any(|p| p[0] == "NOT" && p[1] == "NULL");
+                    let default = if rest.iter().any(|s| s == "DEFAULT") {
+                        DefaultKind::Constant
+                    } else {
+                        DefaultKind::None
+                    };
+                    f.push(Action::AddColumn {
+                        table: table.clone(),
+                        column: col.to_ascii_lowercase(),
+                        not_null,
+                        default,
+                        generated: rest
+                            .iter()
+                            .any(|s| s == "GENERATED" || s == "AUTO_INCREMENT"),
+                        references: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+        // MySQL allows several comma-separated changes.
+        match (i..w.len()).find(|&k| w[k].0 == ",") {
+            Some(k) if dialect == Dialect::Mysql => i = k + 1,
+            _ => break,
+        }
+    }
+    if f.actions.is_empty() {
+        f.push(Action::AlterTableOther {
+            table,
+            subcommand: "ALTER TABLE".into(),
+        });
+    }
 }
 
 fn other(f: &mut Facts, kind: &str) {
