@@ -18,6 +18,7 @@ use crate::{
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
 pub mod introspect;
+pub mod verification;
 
 /// A Postgres session.
 pub struct PostgresDb {

@@ -13,7 +13,7 @@ use anyhow::{anyhow, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use sluice_core::{Migration, Version};
-use sluice_sql::facts::{Action, Facts};
+use sluice_sql::facts::Facts;
 
 /// Options for `report`.
 #[derive(Debug, Args)]
@@ -21,32 +21,6 @@ pub struct ReportArgs {
     /// Report these versions (comma-separated) instead of asking the database.
     #[arg(long, value_delimiter = ',', value_name = "VERSIONS")]
     pub versions: Vec<String>,
-}
-
-fn verification(a: &Action) -> Option<String> {
-    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    Some(match a {
-        Action::CreateTable { table, .. } => format!("SELECT to_regclass({}) IS NOT NULL AS created;", lit(&table.to_string())),
-        Action::DropTable { table } => format!("SELECT to_regclass({}) IS NULL AS dropped;", lit(&table.to_string())),
-        Action::AddColumn { table, column, .. } => format!(
-            "SELECT count(*) = 1 AS added FROM information_schema.columns WHERE table_schema = {} AND table_name = {} AND column_name = {};",
-            lit(table.schema_or_public()), lit(&table.name), lit(column)
-        ),
-        Action::DropColumn { table, column } => format!(
-            "SELECT count(*) = 0 AS dropped FROM information_schema.columns WHERE table_schema = {} AND table_name = {} AND column_name = {};",
-            lit(table.schema_or_public()), lit(&table.name), lit(column)
-        ),
-        Action::CreateIndex { index: Some(i), .. } => format!(
-            "SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = {};",
-            lit(i)
-        ),
-        Action::AddConstraint { name: Some(n), .. } => format!("SELECT convalidated FROM pg_constraint WHERE conname = {};", lit(n)),
-        Action::RowSecurity { table, .. } => format!(
-            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = to_regclass({});",
-            lit(&table.to_string())
-        ),
-        _ => return None,
-    })
 }
 
 fn describe(f: &Facts) -> String {
@@ -83,7 +57,11 @@ fn migration_report(
                 "locks": f.locks.iter().map(|(r, mode)| json!({ "relation": r.to_string(), "mode": mode.as_str() })).collect::<Vec<_>>(),
                 "additive": f.actions.iter().all(|a| a.is_additive()),
             }));
-            checks.extend(f.actions.iter().filter_map(verification));
+            checks.extend(
+                f.actions
+                    .iter()
+                    .filter_map(sluice_db::postgres::verification::query),
+            );
         }
     }
     let (risk_needed, used) = match approvals.requirements.get(m.version.as_str()) {
