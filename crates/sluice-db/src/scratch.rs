@@ -252,6 +252,17 @@ fn cleanup_stale(admin_db: &mut PostgresDb, admin: &postgres::Config) {
 }
 
 impl Scratch {
+    /// Creates an empty scratch database on the server `server_url` names, of
+    /// that server's kind (the driver chosen by the URL's scheme, as
+    /// [`crate::connect`] does): a Postgres database on that server, or an
+    /// SQLite file in a new temporary directory.
+    pub fn create(server_url: &str) -> Result<Scratch, DbError> {
+        match crate::backend_of(server_url)? {
+            crate::Backend::Postgres => Scratch::postgres(server_url),
+            crate::Backend::Sqlite => Scratch::sqlite(),
+        }
+    }
+
     /// Creates an empty Postgres database on the server `server_url` points at
     /// (the URL's own database is only used to connect).
     pub fn postgres(server_url: &str) -> Result<Scratch, DbError> {

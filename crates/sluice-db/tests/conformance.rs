@@ -76,10 +76,8 @@ impl Target {
     }
 
     fn scratch(&self) -> Scratch {
-        match &self.pg_name {
-            Some(_) => Scratch::postgres(&self.url).unwrap(),
-            None => Scratch::sqlite().unwrap(),
-        }
+        // The driver picks the kind of scratch database from the URL.
+        Scratch::create(&self.url).unwrap()
     }
 }
 

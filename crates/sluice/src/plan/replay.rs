@@ -87,11 +87,8 @@ pub(super) fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scr
         );
     }
     crate::interrupt::install();
-    let scratch = match backend {
-        Backend::Postgres => Scratch::postgres(server),
-        Backend::Sqlite => Scratch::sqlite(),
-    }
-    .map_err(|e| anyhow!("scratch database on {shown}: {e}"))?;
+    let scratch =
+        Scratch::create(server).map_err(|e| anyhow!("scratch database on {shown}: {e}"))?;
     Ok((scratch, backend))
 }
 
