@@ -24,7 +24,7 @@ mod transactional;
 
 pub use refusal::transaction_control;
 
-use crate::record::MigrationRecord;
+use crate::record::{MigrationRecord, RecordDirection, RecordResult};
 use anyhow::{anyhow, Result};
 use sluice_core::{Environment, Migration};
 use sluice_db::{AuditEvent, HistoryRow, LockGuard, Status};
@@ -199,7 +199,7 @@ pub fn run(
 
 pub(super) fn record(
     step: &Step<'_>,
-    result: &'static str,
+    result: RecordResult,
     applied: usize,
     start: Instant,
     error: Option<String>,
@@ -209,8 +209,8 @@ pub(super) fn record(
         name: step.migration.name.clone(),
         checksum: step.migration.checksum.to_hex(),
         direction: match step.direction {
-            Direction::Up => "up",
-            Direction::Down => "down",
+            Direction::Up => RecordDirection::Up,
+            Direction::Down => RecordDirection::Down,
         },
         transactional: !step.no_transaction,
         result,

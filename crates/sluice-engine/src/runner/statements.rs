@@ -16,7 +16,13 @@ pub(super) fn statement_by_statement(
     if let Err(f) = db.run_in_transaction(&[], &[mark]) {
         return Err(Box::new(Stop {
             at: None,
-            record: record(step, "failed", 0, cx.start, Some(f.error.to_string())),
+            record: record(
+                step,
+                RecordResult::Failed,
+                0,
+                cx.start,
+                Some(f.error.to_string()),
+            ),
             message: format!(
                 "migration {}: could not record that it is starting: {}",
                 step.migration.version, f.error
@@ -178,7 +184,13 @@ fn dirty_stop(
     }
     Box::new(Stop {
         at: failing_at(step, Some(i), e.position),
-        record: record(step, "dirty", i, cx.start, Some(format!("{where_}: {msg}"))),
+        record: record(
+            step,
+            RecordResult::Dirty,
+            i,
+            cx.start,
+            Some(format!("{where_}: {msg}")),
+        ),
         message,
     })
 }
@@ -210,9 +222,9 @@ fn finish(
         Ok(()) => Ok(record(
             step,
             if step.direction == Direction::Up {
-                "applied"
+                RecordResult::Applied
             } else {
-                "reverted"
+                RecordResult::Reverted
             },
             n,
             start,
@@ -220,7 +232,7 @@ fn finish(
         )),
         Err(f) => Err(Box::new(Stop {
             at: None,
-            record: record(step, "dirty", n, start, Some(f.error.to_string())),
+            record: record(step, RecordResult::Dirty, n, start, Some(f.error.to_string())),
             message: format!(
                 "migration {}: every statement ran, but recording that failed ({}); it stays dirty: run `sluice resolve {} --env {} --applied --reason \"...\"`",
                 m.version,

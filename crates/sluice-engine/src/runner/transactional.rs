@@ -68,7 +68,13 @@ pub(super) fn transactional(
     if let Some(d) = transaction_control(std::slice::from_ref(step)).first() {
         return Err(Box::new(Stop {
             at: None,
-            record: record(step, "refused", 0, start, Some(d.message.clone())),
+            record: record(
+                step,
+                RecordResult::Refused,
+                0,
+                start,
+                Some(d.message.clone()),
+            ),
             message: format!("{}:{}: {} [{}]", d.path, d.line, d.message, d.rule),
         }));
     }
@@ -123,9 +129,9 @@ pub(super) fn transactional(
         Ok(()) => Ok(record(
             step,
             if step.direction == Direction::Up {
-                "applied"
+                RecordResult::Applied
             } else {
-                "reverted"
+                RecordResult::Reverted
             },
             n,
             start,
@@ -228,7 +234,13 @@ fn failed_stop(
     }
     Box::new(Stop {
         at: failing_at(step, f.index, f.error.position),
-        record: record(step, "failed", 0, start, Some(format!("{where_}: {msg}"))),
+        record: record(
+            step,
+            RecordResult::Failed,
+            0,
+            start,
+            Some(format!("{where_}: {msg}")),
+        ),
         message,
     })
 }
