@@ -221,6 +221,16 @@ pub(super) fn record(
     }
 }
 
+/// The record of a step whose every statement ran: applied (up) or reverted
+/// (down).
+pub(super) fn completed(step: &Step<'_>, n: usize, start: Instant) -> MigrationRecord {
+    let result = match step.direction {
+        Direction::Up => RecordResult::Applied,
+        Direction::Down => RecordResult::Reverted,
+    };
+    record(step, result, n, start, None)
+}
+
 /// The failing statement and the line of the error in the file (the
 /// statement's line plus the lines before the server's error position).
 pub(super) fn failing_at(

@@ -219,17 +219,7 @@ fn finish(
         cx.details(serde_json::Value::Null),
     ));
     match db.run_in_transaction(&[], &[finish, audit]) {
-        Ok(()) => Ok(record(
-            step,
-            if step.direction == Direction::Up {
-                RecordResult::Applied
-            } else {
-                RecordResult::Reverted
-            },
-            n,
-            start,
-            None,
-        )),
+        Ok(()) => Ok(completed(step, n, start)),
         Err(f) => Err(Box::new(Stop {
             at: None,
             record: record(step, RecordResult::Dirty, n, start, Some(f.error.to_string())),

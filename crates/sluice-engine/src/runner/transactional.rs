@@ -126,17 +126,7 @@ pub(super) fn transactional(
         }
     };
     match result {
-        Ok(()) => Ok(record(
-            step,
-            if step.direction == Direction::Up {
-                RecordResult::Applied
-            } else {
-                RecordResult::Reverted
-            },
-            n,
-            start,
-            None,
-        )),
+        Ok(()) => Ok(completed(step, n, start)),
         Err(f) => Err(failed_stop(db, info, cx, &f, attempt)),
     }
 }

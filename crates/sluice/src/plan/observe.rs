@@ -1,6 +1,6 @@
 //! Locks observed while a pending migration runs on the scratch database, through the run loop's observer hook.
 
-use super::replay::ScratchRun;
+use super::replay::{replay_failure, ScratchRun};
 use super::*;
 
 /// Per relation: the strongest mode newly taken, the strongest held, its kind.
@@ -57,21 +57,7 @@ pub(super) fn apply_observed(
             "SQLite: locks are not observed".to_string()
         }
     };
-    let stop_to_failure = |s: Box<runner::Stop>| {
-        let line = s.at.map_or(1, |(_, line)| line);
-        let sql =
-            s.at.and_then(|(i, _)| step.statements.get(i))
-                .map(|st| first_line(st.text(m.text())))
-                .unwrap_or_default();
-        ReplayFailure {
-            phase: "pending",
-            version: m.version.to_string(),
-            path: m.display_path.clone(),
-            line,
-            sql,
-            error: s.record.error.clone().unwrap_or(s.message),
-        }
-    };
+    let stop_to_failure = |s: Box<runner::Stop>| replay_failure(step, *s, "pending");
 
     if step.no_transaction || !observable {
         runner::run_step_observed(&mut run.db, &run.info, step, None).map_err(stop_to_failure)?;

@@ -16,6 +16,28 @@ pub(super) fn differences(
     out
 }
 
+/// Where and why the run loop stopped on `step`, as the plan reports it.
+pub(super) fn replay_failure(
+    step: &Step<'_>,
+    s: runner::Stop,
+    phase: &'static str,
+) -> ReplayFailure {
+    let m = step.migration;
+    let line = s.at.map_or(1, |(_, line)| line);
+    let sql =
+        s.at.and_then(|(i, _)| step.statements.get(i))
+            .map(|st| first_line(st.text(m.text())))
+            .unwrap_or_default();
+    ReplayFailure {
+        phase,
+        version: m.version.to_string(),
+        path: m.display_path.clone(),
+        line,
+        sql,
+        error: s.record.error.clone().unwrap_or(s.message),
+    }
+}
+
 /// The replay's connection, with the lock the run loop expects.
 pub(super) struct ScratchRun<'s> {
     /// The scratch connection, holding the migration lock.
@@ -42,28 +64,11 @@ impl ScratchRun<'_> {
     fn run(&mut self, steps: &[Step<'_>], phase: &'static str) -> Option<ReplayFailure> {
         let (_, stop) = runner::run(&mut self.db, &self.info, steps, &mut |_| {});
         stop.map(|s| {
-            let m = steps
-                .iter()
-                .find(|st| st.migration.version.as_str() == s.record.version)
-                .map(|st| st.migration)
-                .expect("the failing step is one of ours");
             let step = steps
                 .iter()
-                .find(|st| st.migration.version == m.version)
-                .expect("present");
-            let line = s.at.map_or(1, |(_, line)| line);
-            let sql =
-                s.at.and_then(|(i, _)| step.statements.get(i))
-                    .map(|st| first_line(st.text(m.text())))
-                    .unwrap_or_default();
-            ReplayFailure {
-                phase,
-                version: m.version.to_string(),
-                path: m.display_path.clone(),
-                line,
-                sql,
-                error: s.record.error.clone().unwrap_or(s.message),
-            }
+                .find(|st| st.migration.version.as_str() == s.record.version)
+                .expect("the failing step is one of ours");
+            replay_failure(step, s, phase)
         })
     }
 }
