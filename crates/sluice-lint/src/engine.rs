@@ -326,9 +326,17 @@ fn statement_rules(
         for rule in crate::rules::STATEMENT_RULES {
             rule(&s, p, findings);
         }
-        for f in &mut findings[start..] {
-            f.statement = Some(i);
-        }
+        // A rule's findings count only in the dialects its registry entry
+        // names (Postgres lock rules say nothing about SQLite).
+        let raised: Vec<Finding> = findings
+            .drain(start..)
+            .filter(|f| f.rule.info().applies_to(p.dialect))
+            .map(|f| Finding {
+                statement: Some(i),
+                ..f
+            })
+            .collect();
+        findings.extend(raised);
         // Baseline risk: not purely additive and blocking writes on an existing table.
         let blocks = facts
             .locks

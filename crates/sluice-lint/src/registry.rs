@@ -39,6 +39,27 @@ pub struct RuleInfo {
     pub implemented: bool,
     /// One line: when it fires.
     pub summary: &'static str,
+    /// The dialects it applies to; the engine drops its findings elsewhere.
+    pub dialects: Dialects,
+}
+
+/// Which dialects a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialects {
+    /// Every dialect.
+    All,
+    /// PostgreSQL only (its lock levels, CONCURRENTLY, NOT VALID).
+    Postgres,
+}
+
+impl RuleInfo {
+    /// Whether the rule applies to `dialect`.
+    pub fn applies_to(&self, dialect: sluice_core::config::Dialect) -> bool {
+        match self.dialects {
+            Dialects::All => true,
+            Dialects::Postgres => dialect == sluice_core::config::Dialect::Postgres,
+        }
+    }
 }
 
 use Group::*;
@@ -49,7 +70,7 @@ use Severity::{Error as E, Warn as W};
 /// [`RuleId::as_str`] and [`RULES`] from one table: adding a rule is one line
 /// here plus its file in `rules/`.
 macro_rules! rules {
-    ($($variant:ident = $id:literal, $sev:expr, $risk:expr, $group:expr, $imp:literal, $summary:literal;)*) => {
+    ($($variant:ident = $id:literal, $sev:expr, $risk:expr, $group:expr, $imp:literal, $summary:literal, $dialects:ident;)*) => {
         /// A rule's id, as a type: a typo does not compile.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum RuleId {
@@ -79,74 +100,75 @@ macro_rules! rules {
                 group: $group,
                 implemented: $imp,
                 summary: $summary,
+                dialects: Dialects::$dialects,
             },)*
         ];
     };
 }
 
 rules! {
-    FilenameContract = "filename-contract", E, None, Contract, true, "a file in the migrations dir does not match the filename pattern";
-    DuplicateVersion = "duplicate-version", E, None, Contract, true, "two migrations share a version";
-    LedgerMissing = "ledger-missing", E, None, Contract, true, "the ledger is absent, or a migration is not in it";
-    LedgerMismatch = "ledger-mismatch", E, None, Contract, true, "a migration's content differs from its ledger checksum";
-    LedgerOrphan = "ledger-orphan", E, None, Contract, true, "the ledger lists a migration whose file is gone";
-    LedgerTampered = "ledger-tampered", E, None, Contract, true, "the ledger's chain or total does not verify against its own entries";
-    HeaderMissing = "header-missing", E, None, Contract, true, "a required header field is absent";
-    HeaderInvalid = "header-invalid", E, None, Contract, true, "a header value is not allowed";
-    RiskUnderstated = "risk-understated", E, None, Contract, true, "declared RISK_LEVEL is lower than the computed risk";
-    ForwardOnlyUndocumented = "forward-only-undocumented", E, None, Contract, true, "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY";
-    IrreversibleUndocumented = "irreversible-undocumented", W, None, Contract, true, "no down section and no ROLLBACK_STRATEGY";
-    MultipleHeads = "multiple-heads", E, None, Contract, true, "(alembic) the revision graph has more than one head, or a gap";
-    StartupMigration = "startup-migration", E, None, Contract, true, "a deploy/config file migrates at start-up";
-    SyntaxError = "syntax-error", E, None, Statement, true, "a statement does not parse in the configured dialect";
-    DropTable = "drop-table", E, Some(High), Destructive, true, "DROP TABLE";
-    DropColumn = "drop-column", E, Some(High), Destructive, true, "ALTER TABLE ... DROP COLUMN";
-    DropSchema = "drop-schema", E, Some(High), Destructive, true, "DROP SCHEMA";
-    DropDatabase = "drop-database", E, Some(High), Destructive, true, "DROP DATABASE";
-    Truncate = "truncate", E, Some(High), Destructive, true, "TRUNCATE";
-    DropConstraint = "drop-constraint", E, Some(Medium), Destructive, true, "DROP CONSTRAINT";
-    DropIndex = "drop-index", E, Some(Medium), Destructive, true, "DROP INDEX";
-    DropObject = "drop-object", E, Some(Medium), Destructive, true, "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ...";
-    DeleteWithoutWhere = "delete-without-where", E, Some(High), Destructive, true, "DELETE or UPDATE with no WHERE on an existing table";
-    ColumnTypeChange = "column-type-change", E, Some(High), Destructive, true, "ALTER COLUMN ... TYPE";
-    RlsWeakened = "rls-weakened", E, Some(High), Destructive, true, "row-level security disabled or a policy dropped/altered";
-    BypassInvalid = "bypass-invalid", E, None, Destructive, true, "a destructive bypass without a valid reference";
-    RenameTable = "rename-table", E, Some(Medium), Statement, true, "renaming a table";
-    RenameColumn = "rename-column", E, Some(Medium), Statement, true, "renaming a column";
-    NonAdditive = "non-additive", E, None, Statement, true, "additive_only and the statement is not purely additive";
-    IndexNotConcurrent = "index-not-concurrent", W, Some(Medium), Statement, true, "CREATE INDEX without CONCURRENTLY on an existing table";
-    DropIndexNotConcurrent = "drop-index-not-concurrent", W, Some(Medium), Statement, true, "DROP INDEX without CONCURRENTLY";
-    ConstraintNotValid = "constraint-not-valid", W, Some(Medium), Statement, true, "ADD FOREIGN KEY or CHECK without NOT VALID";
-    UniqueConstraintLock = "unique-constraint-lock", W, Some(Medium), Statement, true, "ADD UNIQUE / PRIMARY KEY not built from an existing index";
-    SetNotNullScan = "set-not-null-scan", W, Some(Medium), Statement, true, "SET NOT NULL on an existing table";
-    NotNullWithoutDefault = "not-null-without-default", E, Some(Medium), Statement, true, "ADD COLUMN ... NOT NULL without DEFAULT";
-    VolatileDefaultRewrite = "volatile-default-rewrite", W, Some(Medium), Statement, true, "ADD COLUMN with a volatile DEFAULT";
-    TableRewrite = "table-rewrite", W, Some(Medium), Statement, true, "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE";
-    ConcurrentlyInTransaction = "concurrently-in-transaction", E, None, Statement, true, "CONCURRENTLY in a transactional migration";
-    TransactionNesting = "transaction-nesting", E, None, Statement, true, "BEGIN / COMMIT / ROLLBACK inside a wrapped migration";
-    MissingLockTimeout = "missing-lock-timeout", W, None, Statement, true, "a lock-heavy statement without lock_timeout";
-    RlsMissing = "rls-missing", E, None, Statement, true, "a new table without row-level security in a required schema";
-    OutOfScope = "out-of-scope", E, None, Statement, true, "a table outside allowed_tables";
-    MixedPurpose = "mixed-purpose", W, None, Statement, true, "one migration changes unrelated things";
-    FkWithoutIndex = "fk-without-index", W, Some(Low), Statement, true, "a foreign key without an index";
-    IdentifierNaming = "identifier-naming", W, Some(Low), Statement, true, "an identifier that is not snake_case or too long";
-    SuppressionInvalid = "suppression-invalid", E, None, Statement, true, "a sluice:allow without a known rule or a reason";
-    SuppressionUnused = "suppression-unused", W, None, Statement, true, "a sluice:allow that suppressed nothing";
-    ApprovalMissing = "approval-missing", E, None, Gate, true, "fewer valid approvals than required";
-    ApprovalStale = "approval-stale", E, None, Gate, true, "an approval for another checksum";
-    ApprovalUnverified = "approval-unverified", E, None, Gate, true, "a signature that does not verify";
-    DowngradeForbidden = "downgrade-forbidden", E, None, Gate, true, "down where allow_down = true";
-    DirtyState = "dirty-state", E, None, Gate, true, "the target has a dirty migration";
-    AppliedModified = "applied-modified", E, None, Gate, true, "an applied migration's file changed";
-    AppliedMissing = "applied-missing", E, None, Gate, true, "an applied version is not in the directory";
-    OutOfOrder = "out-of-order", E, None, Gate, true, "a pending migration is older than the newest applied one";
-    DriftDetected = "drift-detected", E, None, Gate, true, "the live schema differs from the expected one";
-    MigrationModified = "migration-modified", E, None, Gate, true, "`guard`: a migration on the base is modified, renamed or deleted";
-    ModelChangeWithoutMigration = "model-change-without-migration", E, None, Gate, true, "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration";
-    GuardWaiverInvalid = "guard-waiver-invalid", E, None, Gate, true, "`guard`: a waiver that is malformed, has no reason, has expired or runs too long";
-    ReplayFailed = "replay-failed", E, None, Gate, true, "a migration fails when `plan` replays it on a scratch database";
-    ReplayNotIdempotent = "replay-not-idempotent", E, None, Gate, true, "after `plan`'s replay, a second apply is not a no-op or status is not clean";
-    RollbackMismatch = "rollback-mismatch", E, None, Gate, true, "up → down → up on the scratch database does not return to the same schema";
+    FilenameContract = "filename-contract", E, None, Contract, true, "a file in the migrations dir does not match the filename pattern", All;
+    DuplicateVersion = "duplicate-version", E, None, Contract, true, "two migrations share a version", All;
+    LedgerMissing = "ledger-missing", E, None, Contract, true, "the ledger is absent, or a migration is not in it", All;
+    LedgerMismatch = "ledger-mismatch", E, None, Contract, true, "a migration's content differs from its ledger checksum", All;
+    LedgerOrphan = "ledger-orphan", E, None, Contract, true, "the ledger lists a migration whose file is gone", All;
+    LedgerTampered = "ledger-tampered", E, None, Contract, true, "the ledger's chain or total does not verify against its own entries", All;
+    HeaderMissing = "header-missing", E, None, Contract, true, "a required header field is absent", All;
+    HeaderInvalid = "header-invalid", E, None, Contract, true, "a header value is not allowed", All;
+    RiskUnderstated = "risk-understated", E, None, Contract, true, "declared RISK_LEVEL is lower than the computed risk", All;
+    ForwardOnlyUndocumented = "forward-only-undocumented", E, None, Contract, true, "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY", All;
+    IrreversibleUndocumented = "irreversible-undocumented", W, None, Contract, true, "no down section and no ROLLBACK_STRATEGY", All;
+    MultipleHeads = "multiple-heads", E, None, Contract, true, "(alembic) the revision graph has more than one head, or a gap", All;
+    StartupMigration = "startup-migration", E, None, Contract, true, "a deploy/config file migrates at start-up", All;
+    SyntaxError = "syntax-error", E, None, Statement, true, "a statement does not parse in the configured dialect", All;
+    DropTable = "drop-table", E, Some(High), Destructive, true, "DROP TABLE", All;
+    DropColumn = "drop-column", E, Some(High), Destructive, true, "ALTER TABLE ... DROP COLUMN", All;
+    DropSchema = "drop-schema", E, Some(High), Destructive, true, "DROP SCHEMA", All;
+    DropDatabase = "drop-database", E, Some(High), Destructive, true, "DROP DATABASE", All;
+    Truncate = "truncate", E, Some(High), Destructive, true, "TRUNCATE", All;
+    DropConstraint = "drop-constraint", E, Some(Medium), Destructive, true, "DROP CONSTRAINT", All;
+    DropIndex = "drop-index", E, Some(Medium), Destructive, true, "DROP INDEX", All;
+    DropObject = "drop-object", E, Some(Medium), Destructive, true, "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ...", All;
+    DeleteWithoutWhere = "delete-without-where", E, Some(High), Destructive, true, "DELETE or UPDATE with no WHERE on an existing table", All;
+    ColumnTypeChange = "column-type-change", E, Some(High), Destructive, true, "ALTER COLUMN ... TYPE", All;
+    RlsWeakened = "rls-weakened", E, Some(High), Destructive, true, "row-level security disabled or a policy dropped/altered", All;
+    BypassInvalid = "bypass-invalid", E, None, Destructive, true, "a destructive bypass without a valid reference", All;
+    RenameTable = "rename-table", E, Some(Medium), Statement, true, "renaming a table", All;
+    RenameColumn = "rename-column", E, Some(Medium), Statement, true, "renaming a column", All;
+    NonAdditive = "non-additive", E, None, Statement, true, "additive_only and the statement is not purely additive", All;
+    IndexNotConcurrent = "index-not-concurrent", W, Some(Medium), Statement, true, "CREATE INDEX without CONCURRENTLY on an existing table", Postgres;
+    DropIndexNotConcurrent = "drop-index-not-concurrent", W, Some(Medium), Statement, true, "DROP INDEX without CONCURRENTLY", Postgres;
+    ConstraintNotValid = "constraint-not-valid", W, Some(Medium), Statement, true, "ADD FOREIGN KEY or CHECK without NOT VALID", Postgres;
+    UniqueConstraintLock = "unique-constraint-lock", W, Some(Medium), Statement, true, "ADD UNIQUE / PRIMARY KEY not built from an existing index", Postgres;
+    SetNotNullScan = "set-not-null-scan", W, Some(Medium), Statement, true, "SET NOT NULL on an existing table", All;
+    NotNullWithoutDefault = "not-null-without-default", E, Some(Medium), Statement, true, "ADD COLUMN ... NOT NULL without DEFAULT", All;
+    VolatileDefaultRewrite = "volatile-default-rewrite", W, Some(Medium), Statement, true, "ADD COLUMN with a volatile DEFAULT", All;
+    TableRewrite = "table-rewrite", W, Some(Medium), Statement, true, "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE", All;
+    ConcurrentlyInTransaction = "concurrently-in-transaction", E, None, Statement, true, "CONCURRENTLY in a transactional migration", All;
+    TransactionNesting = "transaction-nesting", E, None, Statement, true, "BEGIN / COMMIT / ROLLBACK inside a wrapped migration", All;
+    MissingLockTimeout = "missing-lock-timeout", W, None, Statement, true, "a lock-heavy statement without lock_timeout", Postgres;
+    RlsMissing = "rls-missing", E, None, Statement, true, "a new table without row-level security in a required schema", All;
+    OutOfScope = "out-of-scope", E, None, Statement, true, "a table outside allowed_tables", All;
+    MixedPurpose = "mixed-purpose", W, None, Statement, true, "one migration changes unrelated things", All;
+    FkWithoutIndex = "fk-without-index", W, Some(Low), Statement, true, "a foreign key without an index", All;
+    IdentifierNaming = "identifier-naming", W, Some(Low), Statement, true, "an identifier that is not snake_case or too long", All;
+    SuppressionInvalid = "suppression-invalid", E, None, Statement, true, "a sluice:allow without a known rule or a reason", All;
+    SuppressionUnused = "suppression-unused", W, None, Statement, true, "a sluice:allow that suppressed nothing", All;
+    ApprovalMissing = "approval-missing", E, None, Gate, true, "fewer valid approvals than required", All;
+    ApprovalStale = "approval-stale", E, None, Gate, true, "an approval for another checksum", All;
+    ApprovalUnverified = "approval-unverified", E, None, Gate, true, "a signature that does not verify", All;
+    DowngradeForbidden = "downgrade-forbidden", E, None, Gate, true, "down where allow_down = true", All;
+    DirtyState = "dirty-state", E, None, Gate, true, "the target has a dirty migration", All;
+    AppliedModified = "applied-modified", E, None, Gate, true, "an applied migration's file changed", All;
+    AppliedMissing = "applied-missing", E, None, Gate, true, "an applied version is not in the directory", All;
+    OutOfOrder = "out-of-order", E, None, Gate, true, "a pending migration is older than the newest applied one", All;
+    DriftDetected = "drift-detected", E, None, Gate, true, "the live schema differs from the expected one", All;
+    MigrationModified = "migration-modified", E, None, Gate, true, "`guard`: a migration on the base is modified, renamed or deleted", All;
+    ModelChangeWithoutMigration = "model-change-without-migration", E, None, Gate, true, "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration", All;
+    GuardWaiverInvalid = "guard-waiver-invalid", E, None, Gate, true, "`guard`: a waiver that is malformed, has no reason, has expired or runs too long", All;
+    ReplayFailed = "replay-failed", E, None, Gate, true, "a migration fails when `plan` replays it on a scratch database", All;
+    ReplayNotIdempotent = "replay-not-idempotent", E, None, Gate, true, "after `plan`'s replay, a second apply is not a no-op or status is not clean", All;
+    RollbackMismatch = "rollback-mismatch", E, None, Gate, true, "up → down → up on the scratch database does not return to the same schema", All;
 }
 
 /// The registry entry for an id.

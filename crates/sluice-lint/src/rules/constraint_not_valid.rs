@@ -12,10 +12,7 @@
 
 use super::prelude::*;
 
-pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
-    if p.dialect != Dialect::Postgres {
-        return;
-    }
+pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::AddConstraint {
             table,

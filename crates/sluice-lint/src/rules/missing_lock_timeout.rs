@@ -15,7 +15,7 @@
 use super::prelude::*;
 
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
-    if p.dialect != Dialect::Postgres || p.lock_timeout_everywhere || s.lock_timeout_set {
+    if p.lock_timeout_everywhere || s.lock_timeout_set {
         return;
     }
     if let Some((rel, mode)) = s

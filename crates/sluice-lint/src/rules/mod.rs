@@ -383,3 +383,30 @@ pub(crate) mod testing {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod dialect_tests {
+    use super::testing::*;
+    use sluice_core::config::Dialect;
+
+    /// A rule the registry declares Postgres-only says nothing about SQLite,
+    /// and still fires on Postgres.
+    #[test]
+    fn postgres_only_rules_follow_the_registry() {
+        let sql = format!("{HEADER}CREATE INDEX i ON t (a);\n");
+        let on = |d| {
+            lint_full(&sql, d, |_| {}, false)
+                .iter()
+                .map(|d| d.rule)
+                .collect::<Vec<_>>()
+        };
+        let pg = on(Dialect::Postgres);
+        assert!(pg.contains(&"index-not-concurrent"), "{pg:?}");
+        assert!(pg.contains(&"missing-lock-timeout"), "{pg:?}");
+        let sqlite = on(Dialect::Sqlite);
+        assert!(!sqlite.contains(&"index-not-concurrent"), "{sqlite:?}");
+        assert!(!sqlite.contains(&"missing-lock-timeout"), "{sqlite:?}");
+        let info = crate::RuleId::IndexNotConcurrent.info();
+        assert!(!info.applies_to(Dialect::Sqlite) && info.applies_to(Dialect::Postgres));
+    }
+}
