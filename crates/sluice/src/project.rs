@@ -119,6 +119,9 @@ impl Project {
             &overrides(&self.global),
         )?;
         crate::secrets::register_url(&env.url);
+        if let Some(Ok(u)) = &env.scratch_url {
+            crate::secrets::register_url(u);
+        }
         if self.global.verbose {
             self.progress(&format!(
                 "environment {} -> {} (url from {})",

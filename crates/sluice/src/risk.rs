@@ -30,7 +30,7 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
     Ok(Policy {
         dialect: project.config.dialect,
         policy: section,
-        bypass: regex::Regex::new(&section.bypass_reference)?,
+        bypass: project.config.bypass.clone(),
         lock_timeout_everywhere: lock_timeout_everywhere(project),
     })
 }

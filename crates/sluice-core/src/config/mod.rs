@@ -105,6 +105,8 @@ pub struct Config {
     pub dialect: Dialect,
     /// The directory layout.
     pub layout: Layout,
+    /// The compiled `[policy] bypass_reference`.
+    pub bypass: Regex,
 }
 
 /// How a migrations directory is laid out.
@@ -158,6 +160,10 @@ pub struct Environment {
     pub lock_wait: Duration,
     /// Retries after a lock timeout.
     pub lock_retries: u32,
+    /// The server for scratch databases (`scratch_url`, interpolated), when
+    /// set; an interpolation error is kept for the commands that need it
+    /// (plan, verify, adopt), so the others do not fail on it.
+    pub scratch_url: Option<Result<String, String>>,
     /// Bound on a transactional migration's total lock acquisition (None when
     /// `lock_timeout` is unset and no explicit bound is given).
     pub lock_timeout_total: Option<Duration>,
@@ -296,11 +302,11 @@ impl Config {
                 file.migrations.dialect
             ))
         })?;
-        if let Err(e) = Regex::new(&file.policy.bypass_reference) {
-            return Err(cfg_err(format!(
+        let bypass = Regex::new(&file.policy.bypass_reference).map_err(|e| {
+            cfg_err(format!(
                 "[policy] bypass_reference is not a valid regular expression: {e}"
-            )));
-        }
+            ))
+        })?;
         for (name, env) in &file.environments {
             for (key, value) in [
                 ("lock_timeout", &env.lock_timeout),
@@ -338,6 +344,7 @@ impl Config {
             filename,
             dialect,
             layout,
+            bypass,
         })
     }
 
@@ -404,6 +411,14 @@ impl Config {
                 "[environments.{name}] has no url; set `url = \"...\"` there or set DATABASE_URL"
             )));
         };
+        let scratch_url = section
+            .scratch_url
+            .as_ref()
+            .map(|raw| {
+                interpolate(raw, &lookup)
+                    .map_err(|e| format!("[environments.{name}] scratch_url: {e}"))
+            })
+            .filter(|u| !matches!(u, Ok(u) if u.is_empty()));
         let dur = |key: &str, v: &Option<String>| -> Result<Option<Duration>, CoreError> {
             match v {
                 None => Ok(None),
@@ -460,6 +475,7 @@ impl Config {
             statement_timeout,
             lock_wait,
             lock_retries: section.lock_retries.unwrap_or(3),
+            scratch_url,
             lock_timeout_total,
             approvals,
             approvers: section.approvers.clone(),

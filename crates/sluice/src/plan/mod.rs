@@ -119,12 +119,10 @@ pub fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<Strin
     if let Some(u) = &opts.scratch_url {
         return Ok(u.clone());
     }
-    if let Some(raw) = &env.section.scratch_url {
-        let u = sluice_core::interpolate::interpolate(raw, &|k| std::env::var(k).ok())
-            .map_err(|e| anyhow!("[environments.{}] scratch_url: {e}", env.name))?;
-        if !u.is_empty() {
-            return Ok(u);
-        }
+    match &env.scratch_url {
+        Some(Ok(u)) => return Ok(u.clone()),
+        Some(Err(e)) => bail!("{e}"),
+        None => {}
     }
     if env.production_like {
         bail!(
