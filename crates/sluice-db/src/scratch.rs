@@ -108,18 +108,33 @@ fn unique() -> String {
     format!("{}_{nanos:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn register(kind: &Kind, phase: Phase, cancel: Option<postgres::CancelToken>) -> (u64, PhaseCell) {
+/// Set (under the registry's lock) once a signal handler has started cleaning
+/// up: from then on no scratch database may be created, so none can appear
+/// after the handler has looked.
+static SHUTTING_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Registers a scratch database about to be made; an error once the process
+/// is being interrupted.
+fn register(
+    kind: &Kind,
+    phase: Phase,
+    cancel: Option<postgres::CancelToken>,
+) -> Result<(u64, PhaseCell), DbError> {
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     let cell: PhaseCell = std::sync::Arc::new((Mutex::new(phase), std::sync::Condvar::new()));
-    if let Ok(mut r) = REGISTRY.lock() {
-        r.push(Entry {
-            id,
-            kind: kind.clone(),
-            phase: cell.clone(),
-            cancel,
-        });
+    let mut r = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        return Err(DbError::msg(
+            "interrupted: no scratch database is created while the process stops",
+        ));
     }
-    (id, cell)
+    r.push(Entry {
+        id,
+        kind: kind.clone(),
+        phase: cell.clone(),
+        cancel,
+    });
+    Ok((id, cell))
 }
 
 fn unregister(id: u64) {
@@ -163,9 +178,10 @@ fn cleanup(kind: &Kind) -> Result<(), DbError> {
 /// handlers). One whose `CREATE DATABASE` is in flight is cancelled first, and
 /// dropped only once the create has returned (if it committed after all).
 pub fn cleanup_all() -> Cleanup {
-    let entries: Vec<Entry> = match REGISTRY.lock() {
-        Ok(mut r) => r.drain(..).collect(),
-        Err(_) => return Cleanup::default(),
+    let entries: Vec<Entry> = {
+        let mut r = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+        SHUTTING_DOWN.store(true, Ordering::SeqCst);
+        r.drain(..).collect()
     };
     let mut out = Cleanup::default();
     for e in entries {
@@ -174,21 +190,20 @@ pub fn cleanup_all() -> Cleanup {
             Kind::Sqlite { dir, .. } => dir.display().to_string(),
         };
         let (m, cv) = &*e.phase;
-        let mut phase = *m.lock().unwrap_or_else(|p| p.into_inner());
-        if phase == Phase::Creating {
+        let creating = *m.lock().unwrap_or_else(|p| p.into_inner()) == Phase::Creating;
+        if creating {
             if let Some(t) = &e.cancel {
                 let _ = t.cancel_query(postgres::NoTls);
             }
+            // Wait for the create to return (committed or not) before looking.
             let guard = m.lock().unwrap_or_else(|p| p.into_inner());
-            let (guard, _) = cv
+            let _ = cv
                 .wait_timeout_while(guard, Duration::from_secs(30), |p| *p == Phase::Creating)
                 .unwrap_or_else(|p| p.into_inner());
-            phase = *guard;
         }
-        if phase == Phase::Failed {
-            out.never_created.push(label);
-            continue;
-        }
+        // Whatever the create returned, ask the server: a cancel that lands
+        // after CREATE DATABASE committed still fails the statement on the
+        // client, and the database exists.
         match cleanup_existing(&e.kind) {
             Ok(true) => out.dropped.push(label),
             Ok(false) => out.never_created.push(label),
@@ -276,7 +291,7 @@ impl Scratch {
         };
         // Registered before it exists, as being created: a signal handler
         // cancels the create and waits for its outcome before dropping.
-        let (id, phase) = register(&kind, Phase::Creating, Some(admin_db.cancel_token()));
+        let (id, phase) = register(&kind, Phase::Creating, Some(admin_db.cancel_token()))?;
         let created = admin_db.run_alone(&format!(
             "CREATE DATABASE {} TEMPLATE template0",
             quote_ident(&name)
@@ -290,6 +305,9 @@ impl Scratch {
             },
         );
         if let Err(mut e) = created {
+            // The statement can fail on the client after the database was
+            // committed (a cancel arriving late): never leave it behind.
+            let _ = admin_db.run_alone(&format!("DROP DATABASE IF EXISTS {}", quote_ident(&name)));
             unregister(id);
             e.message = format!(
                 "could not create a scratch database: {}; the role needs CREATEDB on that server (or set scratch_url to a server where it has it)",
@@ -316,7 +334,7 @@ impl Scratch {
             dir: dir.clone(),
         };
         // Registered first: a signal after the directory exists removes it.
-        let (id, _) = register(&kind, Phase::Ready, None);
+        let (id, _) = register(&kind, Phase::Ready, None)?;
         if let Err(e) = std::fs::create_dir_all(&dir) {
             unregister(id);
             return Err(DbError::msg(format!("creating {}: {e}", dir.display())));
