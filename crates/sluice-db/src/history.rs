@@ -85,6 +85,68 @@ pub struct HistoryRow {
     pub error: Option<String>,
 }
 
+/// What an audit row records (the `event` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    /// A migration's up section ran.
+    Apply,
+    /// A migration's down section ran.
+    Down,
+    /// A transactional migration failed and was rolled back.
+    Failure,
+    /// A migration outside a transaction stopped part-way.
+    Dirty,
+    /// A gate refused the run.
+    Refusal,
+    /// `sluice resolve` settled a dirty or failed migration.
+    Resolve,
+    /// `sluice adopt` recorded drift as a migration.
+    Adopt,
+    /// A lock wait ran out and the migration is retried.
+    LockTimeout,
+}
+
+impl AuditKind {
+    /// The value stored in the `event` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Apply => "apply",
+            AuditKind::Down => "down",
+            AuditKind::Failure => "failure",
+            AuditKind::Dirty => "dirty",
+            AuditKind::Refusal => "refusal",
+            AuditKind::Resolve => "resolve",
+            AuditKind::Adopt => "adopt",
+            AuditKind::LockTimeout => "lock-timeout",
+        }
+    }
+}
+
+/// How what an audit row records ended (the `outcome` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// It succeeded.
+    Ok,
+    /// It failed.
+    Failed,
+    /// It was refused.
+    Refused,
+    /// It will be tried again.
+    Retry,
+}
+
+impl AuditOutcome {
+    /// The value stored in the `outcome` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Failed => "failed",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::Retry => "retry",
+        }
+    }
+}
+
 /// One row of `sluice_audit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEvent {

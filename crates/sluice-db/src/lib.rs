@@ -24,7 +24,7 @@ pub mod postgres;
 pub mod scratch;
 pub mod sqlite;
 
-pub use history::{AuditEvent, HistoryRow, Status};
+pub use history::{AuditEvent, AuditKind, AuditOutcome, HistoryRow, Status};
 pub use lock::{LockError, LockGuard};
 
 use std::path::Path;

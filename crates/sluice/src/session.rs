@@ -96,9 +96,9 @@ impl<'p> Session<'p> {
             .collect::<Vec<_>>()
             .join("; ");
         let audit = db.audit_sql(&info.audit(
-            "refusal",
+            sluice_db::AuditKind::Refusal,
             None,
-            "refused",
+            sluice_db::AuditOutcome::Refused,
             Some(reason),
             json!({
                 "command": self.command,

@@ -134,9 +134,9 @@ pub(super) fn retry_after_lock_timeout(
         wait.as_millis()
     );
     let audit = db.audit_sql(&info.audit(
-        "lock-timeout",
+        sluice_db::AuditKind::LockTimeout,
         Some(m),
-        "retry",
+        sluice_db::AuditOutcome::Retry,
         Some(reason.clone()),
         details(serde_json::json!({
             "attempt": attempt,

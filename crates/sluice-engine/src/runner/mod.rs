@@ -118,21 +118,21 @@ impl RunInfo<'_> {
     /// An audit event for this run.
     pub fn audit(
         &self,
-        event: &str,
+        event: sluice_db::AuditKind,
         m: Option<&Migration>,
-        outcome: &str,
+        outcome: sluice_db::AuditOutcome,
         reason: Option<String>,
         details: serde_json::Value,
     ) -> AuditEvent {
         AuditEvent {
             at: String::new(),
-            event: event.into(),
+            event: event.as_str().into(),
             version: m.map(|m| m.version.to_string()),
             checksum: m.map(|m| m.checksum.to_hex()),
             environment: self.env.name.clone(),
             actor: self.actor.clone(),
             run_id: self.run_id.clone(),
-            outcome: outcome.into(),
+            outcome: outcome.as_str().into(),
             reason: reason.map(|r| crate::secrets::scrub(&r)),
             details: details.to_string(),
             tool_version: sluice_core::TOOL_VERSION.into(),
@@ -295,6 +295,14 @@ pub(super) struct StepCx<'a> {
 }
 
 impl StepCx<'_> {
+    /// The audit event of this step when it completes.
+    fn kind(&self) -> sluice_db::AuditKind {
+        match self.step.direction {
+            Direction::Up => sluice_db::AuditKind::Apply,
+            Direction::Down => sluice_db::AuditKind::Down,
+        }
+    }
+
     /// The audit details of this step.
     fn details(&self, extra: serde_json::Value) -> serde_json::Value {
         let s = self.step;

@@ -161,9 +161,9 @@ fn dirty_stop(
     let bookkeeping = [
         db.upsert_sql(&row),
         db.audit_sql(&info.audit(
-            "dirty",
+            sluice_db::AuditKind::Dirty,
             Some(m),
-            "failed",
+            sluice_db::AuditOutcome::Failed,
             Some(format!("{verb} failed at {where_}: {msg}")),
             cx.details(serde_json::json!({ "statements_applied": i })),
         )),
@@ -212,9 +212,9 @@ fn finish(
         Direction::Down => db.delete_sql(m.version.as_str()),
     };
     let audit = db.audit_sql(&info.audit(
-        cx.verb,
+        cx.kind(),
         Some(m),
-        "ok",
+        sluice_db::AuditOutcome::Ok,
         None,
         cx.details(serde_json::Value::Null),
     ));

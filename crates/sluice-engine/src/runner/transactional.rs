@@ -60,7 +60,6 @@ pub(super) fn transactional(
     let m = step.migration;
     let start = cx.start;
     let n = cx.n;
-    let verb = cx.verb;
     let details = |extra: serde_json::Value| cx.details(extra);
     let stmts = &cx.stmts;
     // Callers refuse these before the run (see `transaction_control`); a
@@ -82,8 +81,13 @@ pub(super) fn transactional(
         Direction::Up => db.upsert_sql(&info.row(step, Status::Applied, n, None)),
         Direction::Down => db.delete_sql(m.version.as_str()),
     };
-    let audit =
-        db.audit_sql(&info.audit(verb, Some(m), "ok", None, details(serde_json::Value::Null)));
+    let audit = db.audit_sql(&info.audit(
+        cx.kind(),
+        Some(m),
+        sluice_db::AuditOutcome::Ok,
+        None,
+        details(serde_json::Value::Null),
+    ));
     // Every lock the migration needs, taken first within the total bound
     // (lock_timeout_total): no session waits behind a lock it holds while
     // it waits for another.
@@ -203,9 +207,9 @@ fn failed_stop(
         bookkeeping.push(db.upsert_sql(&row));
     }
     bookkeeping.push(db.audit_sql(&info.audit(
-        "failure",
+        sluice_db::AuditKind::Failure,
         Some(m),
-        "failed",
+        sluice_db::AuditOutcome::Failed,
         Some(format!("{} failed at {where_}: {msg}", cx.verb)),
         cx.details(serde_json::Value::Null),
     )));

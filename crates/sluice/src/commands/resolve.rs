@@ -73,9 +73,9 @@ pub fn run(project: &Project, a: &ResolveArgs) -> Result<Outcome> {
     };
     let info = session.info();
     let mut audit = info.audit(
-        "resolve",
+        sluice_db::AuditKind::Resolve,
         None,
-        "ok",
+        sluice_db::AuditOutcome::Ok,
         Some(a.reason.clone()),
         json!({
             "resolution": resolution,

@@ -162,9 +162,9 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     row.execution_ms = Some(0);
     let what: Vec<String> = diffs.iter().map(|d| d.describe()).collect();
     let audit = info.audit(
-        "adopt",
+        sluice_db::AuditKind::Adopt,
         Some(m),
-        "ok",
+        sluice_db::AuditOutcome::Ok,
         Some(format!(
             "incident {}: {} out-of-band change{} adopted as {}",
             a.incident,
