@@ -12,6 +12,26 @@ pub use sluice_engine::record::MigrationRecord;
 use sluice_lint::Diagnostic;
 use std::path::{Path, PathBuf};
 
+/// How a run ended (serialised as before: `ok`, `noop`, `blocked`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunOutcome {
+    /// It did what was asked.
+    Ok,
+    /// There was nothing to do.
+    Noop,
+    /// A gate refused it.
+    Blocked,
+    /// A migration failed.
+    Failed,
+    /// `plan`: apply would run migrations.
+    WouldApply,
+    /// `verify`: the schema drifted.
+    Drift,
+    /// `verify`: no drift.
+    Clean,
+}
+
 /// One run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
@@ -29,8 +49,8 @@ pub struct Run {
     pub started_at: String,
     /// RFC 3339.
     pub finished_at: String,
-    /// `ok`, `noop`, `blocked`, `failed`, `error`.
-    pub outcome: &'static str,
+    /// How the run ended.
+    pub outcome: RunOutcome,
     /// Migrations touched.
     pub migrations: Vec<MigrationRecord>,
     /// Gate findings.

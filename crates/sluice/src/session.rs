@@ -2,7 +2,7 @@
 //! gate findings (audited, nothing else changed), and recording evidence.
 
 use crate::cli::Outcome;
-use crate::evidence::{self, MigrationRecord, Run};
+use crate::evidence::{self, MigrationRecord, Run, RunOutcome};
 use crate::project::Project;
 use crate::runner::RunInfo;
 use anyhow::{anyhow, Result};
@@ -108,9 +108,21 @@ impl<'p> Session<'p> {
         ));
         db.run_in_transaction(&[], &[audit])
             .map_err(|f| anyhow!("recording the refusal failed: {}", f.error))?;
-        self.finish("blocked", vec![], findings.clone(), Value::Null, None);
+        self.finish(
+            RunOutcome::Blocked,
+            vec![],
+            findings.clone(),
+            Value::Null,
+            None,
+        );
         if self.project.json() {
-            crate::output::print_json(&self.document("blocked", &[], &findings, None, Value::Null));
+            crate::output::print_json(&self.document(
+                RunOutcome::Blocked,
+                &[],
+                &findings,
+                None,
+                Value::Null,
+            ));
         } else {
             crate::output::print_findings(self.project, &findings);
             eprintln!(
@@ -134,7 +146,11 @@ impl<'p> Session<'p> {
         if let Some(s) = &stop {
             records.push(s.record.clone());
         }
-        let outcome = if stop.is_some() { "failed" } else { "ok" };
+        let outcome = if stop.is_some() {
+            RunOutcome::Failed
+        } else {
+            RunOutcome::Ok
+        };
         self.finish(outcome, records.clone(), vec![], json!({}), error.clone());
         if self.project.json() {
             crate::output::print_json(&self.document(
@@ -157,7 +173,7 @@ impl<'p> Session<'p> {
     /// Records evidence for this run.
     pub fn finish(
         &self,
-        outcome: &'static str,
+        outcome: RunOutcome,
         migrations: Vec<MigrationRecord>,
         findings: Vec<Diagnostic>,
         details: Value,
@@ -195,7 +211,7 @@ impl<'p> Session<'p> {
     /// The JSON document a database command prints.
     pub fn document(
         &self,
-        outcome: &str,
+        outcome: RunOutcome,
         migrations: &[MigrationRecord],
         findings: &[Diagnostic],
         error: Option<&str>,

@@ -95,7 +95,7 @@ fn print_pending(
     session: &Session<'_>,
     steps: &[runner::Step<'_>],
     applied: usize,
-    outcome: &str,
+    outcome: crate::evidence::RunOutcome,
 ) {
     if project.json() {
         let pending_json: Vec<_> = steps
@@ -163,8 +163,20 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
     let steps = match plan(project, &session, &catalog, &history, to.as_ref())? {
         Plan::Blocked(findings) => return session.refuse(&mut db, findings),
         Plan::Ready { steps, applied } if steps.is_empty() => {
-            print_pending(project, &session, &steps, applied, "noop");
-            session.finish("noop", vec![], vec![], json!({ "applied": applied }), None);
+            print_pending(
+                project,
+                &session,
+                &steps,
+                applied,
+                crate::evidence::RunOutcome::Noop,
+            );
+            session.finish(
+                crate::evidence::RunOutcome::Noop,
+                vec![],
+                vec![],
+                json!({ "applied": applied }),
+                None,
+            );
             return Ok(Outcome::Ok);
         }
         Plan::Ready { steps, .. } => steps,

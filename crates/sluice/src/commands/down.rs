@@ -103,9 +103,21 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
             println!("nothing to reverse on `{env_name}`");
         }
         if project.json() {
-            crate::output::print_json(&session.document("noop", &[], &[], None, json!({})));
+            crate::output::print_json(&session.document(
+                crate::evidence::RunOutcome::Noop,
+                &[],
+                &[],
+                None,
+                json!({}),
+            ));
         }
-        session.finish("noop", vec![], vec![], json!({}), None);
+        session.finish(
+            crate::evidence::RunOutcome::Noop,
+            vec![],
+            vec![],
+            json!({}),
+            None,
+        );
         return Ok(Outcome::Ok);
     }
     let migrations: Vec<&Migration> = targets.iter().filter_map(|t| t.migration).collect();

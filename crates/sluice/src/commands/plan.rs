@@ -49,11 +49,11 @@ pub fn execute(
     catalog.read_texts()?;
     let report = plan::plan(session, catalog, opts)?;
     let outcome = if report.blocked() {
-        "blocked"
+        crate::evidence::RunOutcome::Blocked
     } else if report.pending.is_empty() {
-        "noop"
+        crate::evidence::RunOutcome::Noop
     } else {
-        "would-apply"
+        crate::evidence::RunOutcome::WouldApply
     };
     let details = json!({
         "applied": report.applied,

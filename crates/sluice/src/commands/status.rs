@@ -38,7 +38,7 @@ pub fn run(project: &Project, a: &StatusArgs) -> Result<Outcome> {
         "dirty": count(State::Dirty),
     });
     session.finish(
-        "ok",
+        crate::evidence::RunOutcome::Ok,
         vec![],
         vec![],
         json!({ "summary": summary, "clean": clean }),

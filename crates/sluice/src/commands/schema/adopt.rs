@@ -195,9 +195,21 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         "differences": diffs,
         "exceptions": project.rel(&register),
     });
-    session.finish("ok", vec![], vec![], details.clone(), None);
+    session.finish(
+        crate::evidence::RunOutcome::Ok,
+        vec![],
+        vec![],
+        details.clone(),
+        None,
+    );
     if project.json() {
-        crate::output::print_json(&session.document("ok", &[], &[], None, details));
+        crate::output::print_json(&session.document(
+            crate::evidence::RunOutcome::Ok,
+            &[],
+            &[],
+            None,
+            details,
+        ));
     } else if !project.global.quiet {
         println!(
             "adopted {} change{} on `{}` as {} (recorded as adopted, not run); appended to {}",

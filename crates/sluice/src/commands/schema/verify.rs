@@ -27,7 +27,11 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
     let diffs = compare(&expected, &actual);
     let rls = rls_missing(project, &actual);
     let drift = !diffs.is_empty() || !rls.is_empty();
-    let outcome = if drift { "drift" } else { "clean" };
+    let outcome = if drift {
+        crate::evidence::RunOutcome::Drift
+    } else {
+        crate::evidence::RunOutcome::Clean
+    };
     let at = project
         .config
         .config_path
