@@ -3,18 +3,27 @@
 use super::{RunInfo, Step};
 use sluice_db::{Blocker, LockGuard};
 
-/// The relations a section's statements lock that exist before it (not those
-/// it creates), with the mode each needs; empty when there are fewer than two
-/// (one relation's single wait is bounded by `lock_timeout` already).
-pub(super) fn step_locks(
-    stmts: &[&str],
-) -> Vec<(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)> {
-    let facts: Vec<_> = stmts
+/// What a section takes up front: the relations its statements lock that
+/// exist before it (not those it creates), each with the mode needed, and the
+/// first statement that takes a lock (where an up-front timeout is reported).
+pub(super) struct UpfrontLocks {
+    /// Relations and modes, in statement order.
+    pub(super) locks: Vec<(sluice_sql::facts::ObjectName, sluice_sql::facts::LockMode)>,
+    /// The first statement that takes a lock.
+    pub(super) first_locking: Option<usize>,
+}
+
+/// Parses the section once; None when it locks fewer than two existing
+/// relations (one relation's single wait is bounded by `lock_timeout`
+/// already).
+pub(super) fn upfront_locks(stmts: &[&str]) -> Option<UpfrontLocks> {
+    let facts: Vec<Option<sluice_sql::facts::Facts>> = stmts
         .iter()
-        .filter_map(|s| sluice_sql::pg::analyze(s).ok())
+        .map(|s| sluice_sql::pg::analyze(s).ok())
         .collect();
-    let created: Vec<&sluice_sql::facts::ObjectName> = facts
+    let created: std::collections::HashSet<&sluice_sql::facts::ObjectName> = facts
         .iter()
+        .flatten()
         .flat_map(|f| &f.actions)
         .filter_map(|a| match a {
             sluice_sql::facts::Action::CreateTable { table, .. } => Some(table),
@@ -23,24 +32,21 @@ pub(super) fn step_locks(
         .collect();
     let locks: Vec<_> = facts
         .iter()
+        .flatten()
         .flat_map(|f| f.locks.iter().cloned())
-        .filter(|(r, _)| !created.contains(&r))
+        .filter(|(r, _)| !created.contains(r))
         .collect();
-    let mut distinct: Vec<&sluice_sql::facts::ObjectName> = locks.iter().map(|(r, _)| r).collect();
-    distinct.sort();
-    distinct.dedup();
+    let distinct: std::collections::BTreeSet<_> = locks.iter().map(|(r, _)| r).collect();
     if distinct.len() < 2 {
-        return vec![];
+        return None;
     }
-    locks
-}
-
-/// The first statement that takes a lock (where an up-front lock timeout is
-/// reported).
-pub(super) fn first_locking_statement(stmts: &[&str]) -> Option<usize> {
-    stmts
+    let first_locking = facts
         .iter()
-        .position(|s| sluice_sql::pg::analyze(s).is_ok_and(|f| !f.locks.is_empty()))
+        .position(|f| f.as_ref().is_some_and(|f| !f.locks.is_empty()));
+    Some(UpfrontLocks {
+        locks,
+        first_locking,
+    })
 }
 
 /// Whether the driver says `e` is a lock timeout (`lock_timeout` expired).

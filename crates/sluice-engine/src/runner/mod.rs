@@ -231,6 +231,34 @@ pub(super) fn completed(step: &Step<'_>, n: usize, start: Instant) -> MigrationR
     record(step, result, n, start, None)
 }
 
+/// The bookkeeping of a step that ran to the end: its history row (applied,
+/// or removed for a down) and its audit row. `execution_ms` None lets the
+/// database measure the duration inside the migration's own transaction.
+pub(super) fn done_bookkeeping(
+    db: &LockGuard,
+    info: &RunInfo<'_>,
+    cx: &StepCx<'_>,
+    execution_ms: Option<i64>,
+) -> [String; 2] {
+    let step = cx.step;
+    let history = match step.direction {
+        Direction::Up => {
+            let mut row = info.row(step, Status::Applied, cx.n, None);
+            row.execution_ms = execution_ms;
+            db.upsert_sql(&row)
+        }
+        Direction::Down => db.delete_sql(step.migration.version.as_str()),
+    };
+    let audit = db.audit_sql(&info.audit(
+        cx.kind(),
+        Some(step.migration),
+        sluice_db::AuditOutcome::Ok,
+        None,
+        cx.details(serde_json::Value::Null),
+    ));
+    [history, audit]
+}
+
 /// The failing statement and the line of the error in the file (the
 /// statement's line plus the lines before the server's error position).
 pub(super) fn failing_at(

@@ -3,8 +3,7 @@
 //! retried after a lock timeout.
 
 use super::locks::{
-    blockers, describe_blockers, first_locking_statement, is_lock_timeout,
-    retry_after_lock_timeout, step_locks,
+    blockers, describe_blockers, is_lock_timeout, retry_after_lock_timeout, upfront_locks,
 };
 use super::*;
 
@@ -57,7 +56,6 @@ pub(super) fn transactional(
     mut observe: Option<&mut Observer<'_>>,
 ) -> Result<MigrationRecord, Box<Stop>> {
     let step = cx.step;
-    let m = step.migration;
     let start = cx.start;
     let n = cx.n;
     let details = |extra: serde_json::Value| cx.details(extra);
@@ -77,21 +75,11 @@ pub(super) fn transactional(
             message: format!("{}:{}: {} [{}]", d.path, d.line, d.message, d.rule),
         }));
     }
-    let done_sql = match step.direction {
-        Direction::Up => db.upsert_sql(&info.row(step, Status::Applied, n, None)),
-        Direction::Down => db.delete_sql(m.version.as_str()),
-    };
-    let audit = db.audit_sql(&info.audit(
-        cx.kind(),
-        Some(m),
-        sluice_db::AuditOutcome::Ok,
-        None,
-        details(serde_json::Value::Null),
-    ));
+    let book = done_bookkeeping(db, info, cx, None);
     // Every lock the migration needs, taken first within the total bound
     // (lock_timeout_total): no session waits behind a lock it holds while
     // it waits for another.
-    let prelude = info
+    let upfront = info
         .env
         .lock_timeout_total
         .filter(|_| observe.is_none())
@@ -99,10 +87,14 @@ pub(super) fn transactional(
         .filter(|_| {
             step.dialect == sluice_core::config::Dialect::Postgres && db.capabilities().lock_upfront
         })
-        .and_then(|budget| db.lock_upfront_sql(&step_locks(stmts), budget));
-    let first_locking = prelude
-        .as_ref()
-        .and_then(|_| first_locking_statement(stmts));
+        .and_then(|budget| {
+            let u = upfront_locks(stmts)?;
+            Some((db.lock_upfront_sql(&u.locks, budget)?, u.first_locking))
+        });
+    let (prelude, first_locking) = match upfront {
+        Some((sql, first)) => (Some(sql), first),
+        None => (None, None),
+    };
     let mut run_tx = |db: &mut LockGuard, book: &[String]| match &prelude {
         None => match observe.as_deref_mut() {
             Some(obs) => observed_transaction(db, stmts, book, obs),
@@ -112,7 +104,7 @@ pub(super) fn transactional(
     };
     let mut attempt = 1u32;
     let result = loop {
-        match run_tx(db, &[done_sql.clone(), audit.clone()]) {
+        match run_tx(db, &book) {
             Err(f) if is_lock_timeout(db, &f.error) && attempt <= info.env.lock_retries => {
                 let where_ = locate(step, f.index, f.error.position);
                 // Postgres gives no position for a lock timeout: ask about
