@@ -313,7 +313,12 @@ impl Executor for PostgresDb {
                     ))?
                     .is_empty();
                 if invalid {
-                    self.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))?;
+                    self.run_alone(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+                        .map_err(|mut e| {
+                            // Say which index is left, so the operator can drop it.
+                            e.message = format!("INVALID index {qualified}: {}", e.message);
+                            e
+                        })?;
                 }
             }
         }

@@ -58,6 +58,10 @@ fn in_progress(info: &RunInfo<'_>, cx: &StepCx<'_>, applied: usize) -> HistoryRo
     row
 }
 
+/// What to do about an INVALID index sluice could not drop.
+const LEFTOVER_HELP: &str =
+    "drop it with DROP INDEX CONCURRENTLY, then `sluice resolve` this migration as rolled back";
+
 /// Runs statement `i`, retrying after lock timeouts. A `CREATE INDEX
 /// CONCURRENTLY` that timed out may leave an INVALID index behind; it is
 /// dropped before the next attempt (and before the first, when an earlier run
@@ -94,9 +98,11 @@ fn run_with_retries(
                 }
                 Err(mut e) => {
                     e.message = format!(
-                        "the INVALID index left by a timed-out attempt could not be dropped: {}",
+                        "the INVALID index it left could not be dropped ({}): {LEFTOVER_HELP}",
                         e.message
                     );
+                    // Said once: no last-chance cleanup below.
+                    cleanup_needed = false;
                     break Err(e);
                 }
             }
@@ -123,7 +129,7 @@ fn run_with_retries(
             // Last chance, once: say what is left when it fails.
             if let Err(c) = db.cleanup_after_failure(sql) {
                 e.message.push_str(&format!(
-                    "; the INVALID index it left could not be dropped ({}): drop it with DROP INDEX CONCURRENTLY before resolving",
+                    "; the INVALID index it left could not be dropped ({}): {LEFTOVER_HELP}",
                     c.message
                 ));
             }
@@ -203,22 +209,8 @@ fn finish(
 ) -> Result<MigrationRecord, Box<Stop>> {
     let (step, n, start) = (cx.step, cx.n, cx.start);
     let m = step.migration;
-    let finish = match step.direction {
-        Direction::Up => {
-            let mut row = info.row(step, Status::Applied, n, None);
-            row.execution_ms = Some(start.elapsed().as_millis() as i64);
-            db.upsert_sql(&row)
-        }
-        Direction::Down => db.delete_sql(m.version.as_str()),
-    };
-    let audit = db.audit_sql(&info.audit(
-        cx.kind(),
-        Some(m),
-        sluice_db::AuditOutcome::Ok,
-        None,
-        cx.details(serde_json::Value::Null),
-    ));
-    match db.run_in_transaction(&[], &[finish, audit]) {
+    let book = done_bookkeeping(db, info, cx, Some(start.elapsed().as_millis() as i64));
+    match db.run_in_transaction(&[], &book) {
         Ok(()) => Ok(completed(step, n, start)),
         Err(f) => Err(Box::new(Stop {
             at: None,
