@@ -133,6 +133,18 @@ impl<'p> Session<'p> {
         Ok(Outcome::Findings)
     }
 
+    /// The end of a command that succeeded without running migrations
+    /// (`resolve`, `adopt`): evidence, and the JSON document with `details`
+    /// under `--format json`. True when the command should print its text.
+    pub fn conclude(&self, details: Value) -> bool {
+        self.finish(RunOutcome::Ok, vec![], vec![], details.clone(), None);
+        if self.project.json() {
+            crate::output::print_json(&self.document(RunOutcome::Ok, &[], &[], None, details));
+            return false;
+        }
+        !self.project.global.quiet
+    }
+
     /// The end of a run that ran migrations (`apply`, `down`): the failing
     /// step's record joins the finished ones, the evidence is written, the
     /// JSON document printed, and a failure reported on stderr (exit 2).

@@ -290,12 +290,16 @@ fn short_passwords_and_query_passwords_are_redacted() {
     let p = Project::new("[migrations]\ndialect = \"postgres\"\n");
     for url in [
         "postgres://u:x@127.0.0.1:1/db",
+        // One character that is also a URL delimiter: the old redaction
+        // stopped at the `/` and printed it.
+        "postgres://u:/@127.0.0.1:1/db",
         "postgres://u@127.0.0.1:1/db?password=Zq9qp",
         "postgres://u@127.0.0.1:1/db?sslpassword=Zq9ssl",
     ] {
         let r = p.run(&["status", "-v", "--format", "json", "--url", url]);
         r.code(2)
             .never_says("u:x@")
+            .never_says("u:/@")
             .never_says("Zq9qp")
             .never_says("Zq9ssl");
     }

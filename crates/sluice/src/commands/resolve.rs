@@ -92,22 +92,7 @@ pub fn run(project: &Project, a: &ResolveArgs) -> Result<Outcome> {
         .map_err(|f| anyhow!("recording the resolution failed: {}", f.error))?;
     drop(db);
     let details = json!({ "version": row.version, "resolution": resolution, "reason": a.reason });
-    session.finish(
-        crate::evidence::RunOutcome::Ok,
-        vec![],
-        vec![],
-        details.clone(),
-        None,
-    );
-    if project.json() {
-        crate::output::print_json(&session.document(
-            crate::evidence::RunOutcome::Ok,
-            &[],
-            &[],
-            None,
-            details,
-        ));
-    } else if !project.global.quiet {
+    if session.conclude(details) {
         println!(
             "migration {} resolved as {resolution} on `{}` (audited)",
             row.version, session.env.name

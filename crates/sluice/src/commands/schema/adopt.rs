@@ -195,22 +195,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         "differences": diffs,
         "exceptions": project.rel(&register),
     });
-    session.finish(
-        crate::evidence::RunOutcome::Ok,
-        vec![],
-        vec![],
-        details.clone(),
-        None,
-    );
-    if project.json() {
-        crate::output::print_json(&session.document(
-            crate::evidence::RunOutcome::Ok,
-            &[],
-            &[],
-            None,
-            details,
-        ));
-    } else if !project.global.quiet {
+    if session.conclude(details) {
         println!(
             "adopted {} change{} on `{}` as {} (recorded as adopted, not run); appended to {}",
             diffs.len(),
