@@ -289,25 +289,35 @@ pub fn backend_of(url: &str) -> Result<Backend, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Backend::Postgres);
     }
-    if !url.contains("://") && is_keyword_value(url) {
-        return Ok(Backend::Postgres);
+    if !url.contains("://") && looks_keyed(url) {
+        // A key=value string: the driver's own parser says what is wrong.
+        return match url.parse::<::postgres::Config>() {
+            Ok(_) => Ok(Backend::Postgres),
+            Err(e) => Err(DbError::msg(format!(
+                "not a valid libpq key=value connection string ({e}); keys are libpq's (host, port, user, password, dbname, ...)"
+            ))),
+        };
     }
     let shown = sluice_core::redact::redact_url(url);
     let msg = match url.find("://").map(|i| &url[..i]) {
-        Some(scheme @ ("mysql" | "mariadb")) => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://, libpq key=value strings); got {shown}"),
-        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => format!("unsupported database URL scheme `{scheme}` in {shown}: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string"),
-        _ => format!("not a database URL: {shown}: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string (host=… dbname=…)"),
+        Some(scheme @ ("mysql" | "mariadb")) => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://, libpq key=value strings)"),
+        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string"),
+        _ => format!("not a database URL ({shown}): use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string (host=… dbname=…)"),
     };
     Err(DbError::msg(msg))
+}
+
+/// Whether `s` is written as `key=value ...` (its first word is a key).
+fn looks_keyed(s: &str) -> bool {
+    let t = s.trim_start();
+    let key_end = t.find(|c: char| c == '=' || c.is_whitespace());
+    key_end.is_some_and(|i| i > 0 && t[i..].trim_start().starts_with('='))
 }
 
 /// Whether `s` is a libpq keyword/value connection string the Postgres driver
 /// accepts (`host=db user=app dbname=x`).
 pub fn is_keyword_value(s: &str) -> bool {
-    let t = s.trim_start();
-    let key_end = t.find(|c: char| c == '=' || c.is_whitespace());
-    let keyed = key_end.is_some_and(|i| i > 0 && t[i..].trim_start().starts_with('='));
-    keyed && s.parse::<::postgres::Config>().is_ok()
+    looks_keyed(s) && s.parse::<::postgres::Config>().is_ok()
 }
 
 /// Opens a connection for a URL: `sqlite://path`, `sqlite:path`,

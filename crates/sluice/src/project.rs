@@ -144,9 +144,10 @@ impl Project {
         )
         .map_err(|e| {
             anyhow::anyhow!(
-                "cannot open the database of environment `{}` ({}): {e}",
+                "cannot open the database of environment `{}` ({}, from {}): {e}",
                 env.name,
-                env.redacted_url()
+                env.redacted_url(),
+                env.url_source
             )
         })
     }

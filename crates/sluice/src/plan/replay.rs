@@ -78,8 +78,8 @@ impl ScratchRun<'_> {
 pub(super) fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scratch, Backend)> {
     let env = &session.env;
     let shown = sluice_core::redact::redact_url(server);
-    let backend =
-        sluice_db::backend_of(server).map_err(|e| anyhow!("the scratch server: {}", e.message))?;
+    let backend = sluice_db::backend_of(server)
+        .map_err(|e| anyhow!("the scratch server {shown}: {}", e.message))?;
     if let Some(target) = sluice_db::backend_of(&env.url)
         .ok()
         .filter(|b| *b != backend)
