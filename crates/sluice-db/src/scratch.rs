@@ -43,10 +43,9 @@ enum Kind {
 enum Phase {
     /// `CREATE DATABASE` has been sent and has not returned.
     Creating,
-    /// It exists.
-    Ready,
-    /// The create failed (or was cancelled): nothing exists.
-    Failed,
+    /// The create returned (whether the database exists is asked of the
+    /// server: a late cancel can fail a create that committed).
+    Settled,
 }
 
 /// A registry entry's phase, shared with the thread that creates it.
@@ -296,14 +295,7 @@ impl Scratch {
             "CREATE DATABASE {} TEMPLATE template0",
             quote_ident(&name)
         ));
-        set_phase(
-            &phase,
-            if created.is_ok() {
-                Phase::Ready
-            } else {
-                Phase::Failed
-            },
-        );
+        set_phase(&phase, Phase::Settled);
         if let Err(mut e) = created {
             // The statement can fail on the client after the database was
             // committed (a cancel arriving late): never leave it behind.
@@ -334,7 +326,7 @@ impl Scratch {
             dir: dir.clone(),
         };
         // Registered first: a signal after the directory exists removes it.
-        let (id, _) = register(&kind, Phase::Ready, None)?;
+        let (id, _) = register(&kind, Phase::Settled, None)?;
         if let Err(e) = std::fs::create_dir_all(&dir) {
             unregister(id);
             return Err(DbError::msg(format!("creating {}: {e}", dir.display())));
