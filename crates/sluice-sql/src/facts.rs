@@ -399,6 +399,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether this is transaction control that opens or ends the surrounding
+    /// transaction (BEGIN, COMMIT, END, ROLLBACK, ABORT, ROLLBACK AND CHAIN,
+    /// PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED); SAVEPOINT and RELEASE
+    /// are not: they nest inside it.
+    pub fn is_transaction_control(&self) -> bool {
+        matches!(self, Action::Transaction { kind } if matches!(
+            kind.as_str(),
+            "BEGIN" | "COMMIT" | "ROLLBACK" | "PREPARE TRANSACTION" | "COMMIT PREPARED"
+        ))
+    }
+
     /// The table this action changes or reads, when it has one.
     pub fn table(&self) -> Option<&ObjectName> {
         use Action::*;

@@ -31,17 +31,14 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
                 sluice_core::config::Dialect::Postgres => sluice_sql::pg::analyze(sql).ok(),
                 d => Some(sluice_sql::generic::analyze(sql, d)),
             };
-            let kind = facts.iter().flat_map(|f| &f.actions).find_map(|a| match a {
-                sluice_sql::facts::Action::Transaction { kind }
-                    if matches!(
-                        kind.as_str(),
-                        "BEGIN" | "COMMIT" | "ROLLBACK" | "PREPARE TRANSACTION" | "COMMIT PREPARED"
-                    ) =>
-                {
-                    Some(kind.clone())
-                }
-                _ => None,
-            });
+            let kind = facts
+                .iter()
+                .flat_map(|f| &f.actions)
+                .filter(|a| a.is_transaction_control())
+                .find_map(|a| match a {
+                    sluice_sql::facts::Action::Transaction { kind } => Some(kind.clone()),
+                    _ => None,
+                });
             if let Some(kind) = kind {
                 let section = match step.direction {
                     Direction::Up => "",

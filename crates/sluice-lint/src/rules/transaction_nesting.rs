@@ -16,18 +16,18 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     if !s.transactional {
         return;
     }
-    for a in &s.facts.actions {
+    for a in s
+        .facts
+        .actions
+        .iter()
+        .filter(|a| a.is_transaction_control())
+    {
         if let Action::Transaction { kind } = a {
-            if matches!(
-                kind.as_str(),
-                "BEGIN" | "COMMIT" | "ROLLBACK" | "PREPARE TRANSACTION" | "COMMIT PREPARED"
-            ) {
-                out.push(s.finding(
-                    crate::RuleId::TransactionNesting,
-                    format!("{kind} inside a migration that sluice already runs in a transaction"),
-                    "remove it: the migration is atomic already (or mark it `-- sluice:no-transaction`)",
-                ));
-            }
+            out.push(s.finding(
+                crate::RuleId::TransactionNesting,
+                format!("{kind} inside a migration that sluice already runs in a transaction"),
+                "remove it: the migration is atomic already (or mark it `-- sluice:no-transaction`)",
+            ));
         }
     }
 }
