@@ -172,7 +172,10 @@ pub trait Executor {
 
     /// Cleans up what a failed run of `statement` (outside a transaction) may
     /// leave behind, so it can run again: on Postgres, the INVALID index of a
-    /// `CREATE INDEX CONCURRENTLY`. The error of a cleanup that failed.
+    /// `CREATE INDEX CONCURRENTLY`. The run loop calls it before each such
+    /// statement (a leftover of an earlier run) and before each retry; it
+    /// does nothing for statements that leave nothing. The error of a
+    /// cleanup that failed.
     fn cleanup_after_failure(&mut self, _statement: &str) -> Result<(), DbError> {
         Ok(())
     }

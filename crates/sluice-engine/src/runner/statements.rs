@@ -79,10 +79,9 @@ fn run_with_retries(
     let step = cx.step;
     let details = |extra: serde_json::Value| cx.details(extra);
     let mut attempt = 1u32;
-    let mut cleanup_needed = sql
-        .trim_start()
-        .get(..6)
-        .is_some_and(|w| w.eq_ignore_ascii_case("create"));
+    // The driver knows which statements can leave something behind (and does
+    // nothing for the others).
+    let mut cleanup_needed = true;
     let outcome = loop {
         if cleanup_needed {
             match db.cleanup_after_failure(sql) {
