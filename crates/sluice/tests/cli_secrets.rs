@@ -214,6 +214,23 @@ fn passwords_in_every_url_form_never_reach_output_evidence_or_history() {
             "-v",
         ]);
         clean_run(&form, "resolve", &r);
+        // Commands that resolve the environment without running migrations.
+        let r = p.run(&[
+            "approve",
+            "1000000000003",
+            "--by",
+            "alice",
+            "--ref",
+            "OPS-1",
+            "-v",
+            "--format",
+            "json",
+        ]);
+        clean_run(&form, "approve", &r);
+        let r = p.run(&["check", "-v", "--format", "json"]);
+        clean_run(&form, "check", &r);
+        let r = p.run(&["apply", "--dry-run", "-v"]);
+        clean_run(&form, "apply --dry-run", &r);
         clean_artifacts(&form, &p);
         clean_tables(&form, &db);
     }
