@@ -23,6 +23,26 @@ fn scratch_databases(db: &PgDb) -> Vec<String> {
     )
 }
 
+/// Waits (at most 30 s) until a scratch database exists on the server.
+fn wait_for_scratch(db: &PgDb) {
+    let start = Instant::now();
+    while scratch_databases(db).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no scratch database appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` (`-INT`, `-TERM`) to a process.
+fn kill(signal: &str, pid: u32) {
+    std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+}
+
 /// What the target looks like: tables, columns, indexes, constraints, history
 /// and audit rows. A plan must leave all of it unchanged.
 fn target_state(db: &PgDb) -> Vec<String> {
@@ -311,19 +331,10 @@ fn an_interrupted_plan_drops_its_scratch_database() {
     for signal in ["-INT", "-TERM"] {
         let mut child = p.command(&["plan"], &[]).spawn().unwrap();
         let start = Instant::now();
-        while scratch_databases(&db).is_empty() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no scratch database appeared"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_scratch(&db);
         // Let the replay reach pg_sleep.
         std::thread::sleep(Duration::from_millis(500));
-        std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
+        kill(signal, child.id());
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(130), "{signal}");
         assert!(start.elapsed() < Duration::from_secs(30));
@@ -520,10 +531,7 @@ fn an_early_interrupt_never_leaves_a_scratch_database_or_claims_a_drop_it_did_no
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(i * 12));
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
+        kill("-INT", child.id());
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let left = scratch_databases(&db);
@@ -543,18 +551,8 @@ fn an_early_interrupt_never_leaves_a_scratch_database_or_claims_a_drop_it_did_no
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while scratch_databases(&db).is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no scratch database appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    wait_for_scratch(&db);
+    kill("-INT", child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
