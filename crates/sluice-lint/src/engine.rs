@@ -19,6 +19,7 @@
 //! that blocks writes on an existing table.
 
 use crate::analysis::{Analysis, AnalyzedStatement, Created};
+use crate::diagnostic::Fix;
 use crate::registry::{lookup, Group};
 use crate::Diagnostic;
 use regex::Regex;
@@ -74,6 +75,16 @@ pub struct Finding {
     pub statement: Option<usize>,
     /// The byte range of the file it is about (its statement), when known.
     pub span: Option<std::ops::Range<usize>>,
+    /// A suggested fix, when the rule has one.
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// This finding with a suggested fix.
+    pub fn with_fix(mut self, fix: Fix) -> Finding {
+        self.fix = Some(fix);
+        self
+    }
 }
 
 impl Stmt<'_> {
@@ -93,6 +104,40 @@ impl Stmt<'_> {
             risk: rule.info().risk,
             statement: None,
             span: Some(self.a.stmt.range.clone()),
+            fix: None,
+        }
+    }
+
+    /// A fix that inserts `text` after the part of this statement's SQL that
+    /// `anchor` matches at its start (a keyword prefix such as `CREATE INDEX`),
+    /// or, when `anchor` does not match, only describes what to do.
+    pub fn insert_after(&self, anchor: &Regex, text: &str, description: &str) -> Fix {
+        let edit = anchor.find(self.sql).filter(|m| m.start() == 0).map(|m| {
+            let at = self.a.stmt.range.start + m.end();
+            (at..at, text.to_string())
+        });
+        Fix {
+            description: description.into(),
+            edit,
+        }
+    }
+
+    /// A fix that inserts `text` at the end of this statement (before its `;`),
+    /// offered as an edit only when the statement does exactly one thing.
+    pub fn append(&self, text: &str, description: &str) -> Fix {
+        let end = self.a.stmt.range.end;
+        Fix {
+            description: description.into(),
+            edit: (self.facts.actions.len() == 1).then(|| (end..end, text.to_string())),
+        }
+    }
+
+    /// A fix that inserts `text` on its own line before this statement.
+    pub fn prepend_line(&self, text: &str, description: &str) -> Fix {
+        let at = self.a.stmt.range.start;
+        Fix {
+            description: description.into(),
+            edit: Some((at..at, format!("{text}\n"))),
         }
     }
 
@@ -146,6 +191,7 @@ impl MigrationView<'_> {
             risk: rule.info().risk,
             statement: Some(index),
             span: Some(s.range.clone()),
+            fix: None,
         }
     }
 
@@ -167,6 +213,7 @@ impl MigrationView<'_> {
             risk: None,
             statement: None,
             span: None,
+            fix: None,
         }
     }
 }
@@ -228,6 +275,7 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             risk: None,
             statement: None,
             span: None,
+            fix: None,
         });
     }
     let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
@@ -264,14 +312,18 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         risk,
         risk_reasons: reasons,
     };
-    for rule in crate::rules::MIGRATION_RULES {
+    for rule in crate::rules::migration_rules() {
         rule(&view, p, &mut kept);
     }
     let diagnostics = kept
         .into_iter()
         .map(|f| {
-            Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
-                .with_span(f.span)
+            let d = Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
+                .with_span(f.span);
+            match f.fix {
+                Some(fix) => d.with_fix(fix),
+                None => d,
+            }
         })
         .collect();
     MigrationLint { diagnostics, risk }
@@ -310,6 +362,7 @@ fn statement_rules(
                     risk: None,
                     statement: Some(i),
                     span: None,
+                    fix: None,
                 });
                 continue;
             }
@@ -323,7 +376,7 @@ fn statement_rules(
             lock_timeout_set,
         };
         let start = findings.len();
-        for rule in crate::rules::STATEMENT_RULES {
+        for rule in crate::rules::statement_rules() {
             rule(&s, p, findings);
         }
         // A rule's findings count only in the dialects its registry entry
@@ -467,6 +520,7 @@ fn suppressions(
                 risk: None,
                 statement: None,
                 span: None,
+                fix: None,
             });
             continue;
         }
@@ -516,6 +570,7 @@ fn suppressions(
             risk: None,
             statement: None,
             span: None,
+            fix: None,
         });
     }
     kept

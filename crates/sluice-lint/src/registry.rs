@@ -1,9 +1,10 @@
-//! The rule registry: every rule id, in one table.
+//! The rule registry's types: a rule's definition ([`Def`], exported by its
+//! file in `rules/`), the registered entry ([`RuleInfo`]), and lookups and
+//! `[rules]` overrides over [`RULES`].
 //!
-//! Ids are stable and never reused. `implemented` says whether this version of
-//! sluice can raise the rule; the others are registered so configuration and
-//! suppressions can name them (and are validated against the table) before their
-//! checks land.
+//! The list itself is the `registry!` table in `rules/mod.rs`: one line per
+//! rule, from which the [`RuleId`] enum and [`RULES`] are generated. Ids are
+//! stable and never reused.
 
 use crate::diagnostic::Severity;
 use sluice_core::header::RiskLevel;
@@ -22,6 +23,39 @@ pub enum Group {
     Gate,
 }
 
+/// How a rule is run.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// Over the directory (files, headers, the ledger).
+    Contract(crate::rules::ContractRule),
+    /// Over one statement.
+    Statement(crate::engine::StatementRule),
+    /// Over a whole migration and its computed risk.
+    Migration(crate::engine::MigrationRule),
+    /// Raised by the engine or a command (syntax errors, bypasses,
+    /// suppressions, gates), not run from the registry.
+    Raised,
+}
+
+/// A rule's definition, as its file in `rules/` exports it (`RULE`).
+#[derive(Debug, Clone, Copy)]
+pub struct Def {
+    /// The stable id.
+    pub id: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Risk a matching statement carries, when the rule has one.
+    pub risk: Option<RiskLevel>,
+    /// Group.
+    pub group: Group,
+    /// The dialects it applies to; the engine drops its findings elsewhere.
+    pub dialects: Dialects,
+    /// One line: when it fires.
+    pub summary: &'static str,
+    /// How it runs.
+    pub check: Check,
+}
+
 /// One registered rule.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInfo {
@@ -35,12 +69,31 @@ pub struct RuleInfo {
     pub risk: Option<RiskLevel>,
     /// Group.
     pub group: Group,
-    /// Whether this version raises it.
+    /// Whether this version raises it (every registered rule does).
     pub implemented: bool,
     /// One line: when it fires.
     pub summary: &'static str,
     /// The dialects it applies to; the engine drops its findings elsewhere.
     pub dialects: Dialects,
+    /// How it runs.
+    pub check: Check,
+}
+
+impl RuleInfo {
+    /// The entry for `rule`, defined by `def`.
+    pub const fn new(rule: RuleId, def: Def) -> RuleInfo {
+        RuleInfo {
+            rule,
+            id: def.id,
+            severity: def.severity,
+            risk: def.risk,
+            group: def.group,
+            implemented: true,
+            summary: def.summary,
+            dialects: def.dialects,
+            check: def.check,
+        }
+    }
 }
 
 /// Which dialects a rule applies to.
@@ -62,114 +115,7 @@ impl RuleInfo {
     }
 }
 
-use Group::*;
-use RiskLevel::*;
-use Severity::{Error as E, Warn as W};
-
-/// Generates [`RuleId`] (one variant per rule, in table order),
-/// [`RuleId::as_str`] and [`RULES`] from one table: adding a rule is one line
-/// here plus its file in `rules/`.
-macro_rules! rules {
-    ($($variant:ident = $id:literal, $sev:expr, $risk:expr, $group:expr, $imp:literal, $summary:literal, $dialects:ident;)*) => {
-        /// A rule's id, as a type: a typo does not compile.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum RuleId {
-            $(
-                #[doc = $summary]
-                $variant,
-            )*
-        }
-
-        impl RuleId {
-            /// The stable id (`drop-column`).
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(RuleId::$variant => $id,)*
-                }
-            }
-        }
-
-        /// Every rule sluice knows, in table order (`RULES[id as usize]` is
-        /// `id`'s entry).
-        pub static RULES: &[RuleInfo] = &[
-            $(RuleInfo {
-                rule: RuleId::$variant,
-                id: $id,
-                severity: $sev,
-                risk: $risk,
-                group: $group,
-                implemented: $imp,
-                summary: $summary,
-                dialects: Dialects::$dialects,
-            },)*
-        ];
-    };
-}
-
-rules! {
-    FilenameContract = "filename-contract", E, None, Contract, true, "a file in the migrations dir does not match the filename pattern", All;
-    DuplicateVersion = "duplicate-version", E, None, Contract, true, "two migrations share a version", All;
-    LedgerMissing = "ledger-missing", E, None, Contract, true, "the ledger is absent, or a migration is not in it", All;
-    LedgerMismatch = "ledger-mismatch", E, None, Contract, true, "a migration's content differs from its ledger checksum", All;
-    LedgerOrphan = "ledger-orphan", E, None, Contract, true, "the ledger lists a migration whose file is gone", All;
-    LedgerTampered = "ledger-tampered", E, None, Contract, true, "the ledger's chain or total does not verify against its own entries", All;
-    HeaderMissing = "header-missing", E, None, Contract, true, "a required header field is absent", All;
-    HeaderInvalid = "header-invalid", E, None, Contract, true, "a header value is not allowed", All;
-    RiskUnderstated = "risk-understated", E, None, Contract, true, "declared RISK_LEVEL is lower than the computed risk", All;
-    ForwardOnlyUndocumented = "forward-only-undocumented", E, None, Contract, true, "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY", All;
-    IrreversibleUndocumented = "irreversible-undocumented", W, None, Contract, true, "no down section and no ROLLBACK_STRATEGY", All;
-    MultipleHeads = "multiple-heads", E, None, Contract, true, "(alembic) the revision graph has more than one head, or a gap", All;
-    StartupMigration = "startup-migration", E, None, Contract, true, "a deploy/config file migrates at start-up", All;
-    SyntaxError = "syntax-error", E, None, Statement, true, "a statement does not parse in the configured dialect", All;
-    DropTable = "drop-table", E, Some(High), Destructive, true, "DROP TABLE", All;
-    DropColumn = "drop-column", E, Some(High), Destructive, true, "ALTER TABLE ... DROP COLUMN", All;
-    DropSchema = "drop-schema", E, Some(High), Destructive, true, "DROP SCHEMA", All;
-    DropDatabase = "drop-database", E, Some(High), Destructive, true, "DROP DATABASE", All;
-    Truncate = "truncate", E, Some(High), Destructive, true, "TRUNCATE", All;
-    DropConstraint = "drop-constraint", E, Some(Medium), Destructive, true, "DROP CONSTRAINT", All;
-    DropIndex = "drop-index", E, Some(Medium), Destructive, true, "DROP INDEX", All;
-    DropObject = "drop-object", E, Some(Medium), Destructive, true, "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ...", All;
-    DeleteWithoutWhere = "delete-without-where", E, Some(High), Destructive, true, "DELETE or UPDATE with no WHERE on an existing table", All;
-    ColumnTypeChange = "column-type-change", E, Some(High), Destructive, true, "ALTER COLUMN ... TYPE", All;
-    RlsWeakened = "rls-weakened", E, Some(High), Destructive, true, "row-level security disabled or a policy dropped/altered", All;
-    BypassInvalid = "bypass-invalid", E, None, Destructive, true, "a destructive bypass without a valid reference", All;
-    RenameTable = "rename-table", E, Some(Medium), Statement, true, "renaming a table", All;
-    RenameColumn = "rename-column", E, Some(Medium), Statement, true, "renaming a column", All;
-    NonAdditive = "non-additive", E, None, Statement, true, "additive_only and the statement is not purely additive", All;
-    IndexNotConcurrent = "index-not-concurrent", W, Some(Medium), Statement, true, "CREATE INDEX without CONCURRENTLY on an existing table", Postgres;
-    DropIndexNotConcurrent = "drop-index-not-concurrent", W, Some(Medium), Statement, true, "DROP INDEX without CONCURRENTLY", Postgres;
-    ConstraintNotValid = "constraint-not-valid", W, Some(Medium), Statement, true, "ADD FOREIGN KEY or CHECK without NOT VALID", Postgres;
-    UniqueConstraintLock = "unique-constraint-lock", W, Some(Medium), Statement, true, "ADD UNIQUE / PRIMARY KEY not built from an existing index", Postgres;
-    SetNotNullScan = "set-not-null-scan", W, Some(Medium), Statement, true, "SET NOT NULL on an existing table", All;
-    NotNullWithoutDefault = "not-null-without-default", E, Some(Medium), Statement, true, "ADD COLUMN ... NOT NULL without DEFAULT", All;
-    VolatileDefaultRewrite = "volatile-default-rewrite", W, Some(Medium), Statement, true, "ADD COLUMN with a volatile DEFAULT", All;
-    TableRewrite = "table-rewrite", W, Some(Medium), Statement, true, "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE", All;
-    ConcurrentlyInTransaction = "concurrently-in-transaction", E, None, Statement, true, "CONCURRENTLY in a transactional migration", All;
-    TransactionNesting = "transaction-nesting", E, None, Statement, true, "BEGIN / COMMIT / ROLLBACK inside a wrapped migration", All;
-    MissingLockTimeout = "missing-lock-timeout", W, None, Statement, true, "a lock-heavy statement without lock_timeout", Postgres;
-    RlsMissing = "rls-missing", E, None, Statement, true, "a new table without row-level security in a required schema", All;
-    OutOfScope = "out-of-scope", E, None, Statement, true, "a table outside allowed_tables", All;
-    MixedPurpose = "mixed-purpose", W, None, Statement, true, "one migration changes unrelated things", All;
-    FkWithoutIndex = "fk-without-index", W, Some(Low), Statement, true, "a foreign key without an index", All;
-    IdentifierNaming = "identifier-naming", W, Some(Low), Statement, true, "an identifier that is not snake_case or too long", All;
-    SuppressionInvalid = "suppression-invalid", E, None, Statement, true, "a sluice:allow without a known rule or a reason", All;
-    SuppressionUnused = "suppression-unused", W, None, Statement, true, "a sluice:allow that suppressed nothing", All;
-    ApprovalMissing = "approval-missing", E, None, Gate, true, "fewer valid approvals than required", All;
-    ApprovalStale = "approval-stale", E, None, Gate, true, "an approval for another checksum", All;
-    ApprovalUnverified = "approval-unverified", E, None, Gate, true, "a signature that does not verify", All;
-    DowngradeForbidden = "downgrade-forbidden", E, None, Gate, true, "down where allow_down = true", All;
-    DirtyState = "dirty-state", E, None, Gate, true, "the target has a dirty migration", All;
-    AppliedModified = "applied-modified", E, None, Gate, true, "an applied migration's file changed", All;
-    AppliedMissing = "applied-missing", E, None, Gate, true, "an applied version is not in the directory", All;
-    OutOfOrder = "out-of-order", E, None, Gate, true, "a pending migration is older than the newest applied one", All;
-    DriftDetected = "drift-detected", E, None, Gate, true, "the live schema differs from the expected one", All;
-    MigrationModified = "migration-modified", E, None, Gate, true, "`guard`: a migration on the base is modified, renamed or deleted", All;
-    ModelChangeWithoutMigration = "model-change-without-migration", E, None, Gate, true, "`guard`: a [[guard.signals]] pattern matches a changed line but the diff adds no migration", All;
-    GuardWaiverInvalid = "guard-waiver-invalid", E, None, Gate, true, "`guard`: a waiver that is malformed, has no reason, has expired or runs too long", All;
-    ReplayFailed = "replay-failed", E, None, Gate, true, "a migration fails when `plan` replays it on a scratch database", All;
-    ReplayNotIdempotent = "replay-not-idempotent", E, None, Gate, true, "after `plan`'s replay, a second apply is not a no-op or status is not clean", All;
-    RollbackMismatch = "rollback-mismatch", E, None, Gate, true, "up → down → up on the scratch database does not return to the same schema", All;
-}
+pub use crate::rules::{RuleId, RULES};
 
 /// The registry entry for an id.
 pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
@@ -177,6 +123,11 @@ pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
 }
 
 impl RuleId {
+    /// The stable id (`drop-column`).
+    pub fn as_str(self) -> &'static str {
+        self.info().id
+    }
+
     /// Its registry entry.
     pub fn info(self) -> &'static RuleInfo {
         &RULES[self as usize]
@@ -300,6 +251,23 @@ mod tests {
                 r.id
             );
         }
+    }
+
+    /// A rule file's `RULE` names the rule its documentation describes (a
+    /// copied file whose id was not changed would claim another rule's id).
+    #[test]
+    fn each_rule_file_defines_the_rule_it_documents() {
+        for (id, src) in crate::RULE_SOURCES {
+            assert!(src.starts_with(&format!("//! `{id}`")), "{id}");
+        }
+        assert_eq!(
+            crate::RULE_SOURCES.len(),
+            RULES
+                .iter()
+                .filter(|r| !matches!(r.rule.info().check, Check::Raised)
+                    || crate::RULE_SOURCES.iter().any(|(i, _)| *i == r.id))
+                .count()
+        );
     }
 
     #[test]

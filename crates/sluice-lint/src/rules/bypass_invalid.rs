@@ -10,6 +10,18 @@
 //!
 //! **Instead.** `DROP TABLE legacy;  -- CI:DESTRUCTIVE_OK See ADR-015 for the deprecation timeline`
 
+use super::define::*;
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "bypass-invalid",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "a destructive bypass without a valid reference",
+    check: Check::Raised,
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;

@@ -11,7 +11,19 @@
 //! then drop the old column; or bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`
 //! for a change known to be metadata-only (e.g. `varchar(n)` → `text`).
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "column-type-change",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "ALTER COLUMN ... TYPE",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -11,7 +11,19 @@
 //!
 //! **Instead.** Put it in its own migration marked `-- sluice:no-transaction`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "concurrently-in-transaction",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "CONCURRENTLY in a transactional migration",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     if s.transactional && s.facts.no_transaction {

@@ -10,7 +10,19 @@
 //! **Instead.** Add it `NOT VALID` (instant), then `VALIDATE CONSTRAINT` in a
 //! later statement or migration (takes only SHARE UPDATE EXCLUSIVE).
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "constraint-not-valid",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::Postgres,
+    summary: "ADD FOREIGN KEY or CHECK without NOT VALID",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
@@ -37,7 +49,10 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                         name.as_ref().map(|n| format!("{n} ")).unwrap_or_default()
                     ),
                     "add it with NOT VALID, then run ALTER TABLE ... VALIDATE CONSTRAINT separately",
-                ));
+                ).with_fix(s.append(
+                    " NOT VALID",
+                    "add NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+                )));
             }
         }
     }
@@ -62,5 +77,27 @@ mod tests {
             "constraint-not-valid",
             "CREATE TABLE o (a int);\nALTER TABLE o ADD CHECK (a > 0);",
         );
+    }
+
+    #[test]
+    fn its_fix_adds_not_valid() {
+        let sql = fixed(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);",
+        );
+        assert_eq!(sql, "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;");
+        lint_ok("constraint-not-valid", &sql);
+    }
+
+    /// Two subcommands: appending NOT VALID would attach to the last one, so
+    /// the fix only describes what to do.
+    #[test]
+    fn no_edit_when_the_statement_does_two_things() {
+        let d = lint_err(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD COLUMN note text, ADD CONSTRAINT c CHECK (total > 0);",
+        );
+        let fix = d.fix.expect("a fix");
+        assert!(fix.edit.is_none() && fix.description.contains("NOT VALID"));
     }
 }

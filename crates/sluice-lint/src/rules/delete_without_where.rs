@@ -9,7 +9,19 @@
 //! **Instead.** Add the WHERE clause you mean (`WHERE true` if you really mean
 //! all rows, which makes the intent visible), and batch large backfills.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "delete-without-where",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DELETE or UPDATE with no WHERE on an existing table",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

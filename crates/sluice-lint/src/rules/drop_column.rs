@@ -9,7 +9,19 @@
 //! **Instead.** Remove the column from the code and deploy first (expand and
 //! contract), then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the line.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-column",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "ALTER TABLE ... DROP COLUMN",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -11,7 +11,19 @@
 //! **Instead.** Replace it first (add the new constraint `NOT VALID`, validate),
 //! then drop the old one with `-- CI:DESTRUCTIVE_OK <ADR> <why>`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-constraint",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DROP CONSTRAINT",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -7,7 +7,19 @@
 //!
 //! **Instead.** Do it by hand, with a ticket, outside migrations.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-database",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DROP DATABASE",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

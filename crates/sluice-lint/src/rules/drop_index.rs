@@ -9,7 +9,19 @@
 //! **Instead.** Check `pg_stat_user_indexes.idx_scan` first, then drop with
 //! `-- CI:DESTRUCTIVE_OK <ADR> <why>`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-index",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DROP INDEX",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

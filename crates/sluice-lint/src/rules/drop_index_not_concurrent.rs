@@ -9,7 +9,25 @@
 //! **Instead.** `DROP INDEX CONCURRENTLY ...` in a `-- sluice:no-transaction`
 //! migration.
 
+use super::define::*;
 use super::prelude::*;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-index-not-concurrent",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::Postgres,
+    summary: "DROP INDEX without CONCURRENTLY",
+    check: Check::Statement(check),
+};
+
+/// Where CONCURRENTLY goes.
+static DROP_INDEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^DROP\s+INDEX\b").unwrap());
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
@@ -23,7 +41,11 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                     crate::RuleId::DropIndexNotConcurrent,
                     format!("DROP INDEX {index} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table"),
                     "use DROP INDEX CONCURRENTLY in a migration marked `-- sluice:no-transaction`",
-                ));
+                ).with_fix(s.insert_after(
+                    &DROP_INDEX,
+                    " CONCURRENTLY",
+                    "add CONCURRENTLY and mark the migration `-- sluice:no-transaction`",
+                )));
             }
         }
     }
@@ -43,5 +65,12 @@ mod tests {
             "drop-index-not-concurrent",
             "DROP INDEX CONCURRENTLY i; -- CI:DESTRUCTIVE_OK ADR-1 unused",
         );
+    }
+
+    #[test]
+    fn its_fix_adds_concurrently() {
+        let sql = fixed("drop-index-not-concurrent", "DROP INDEX IF EXISTS orders_ref;");
+        assert_eq!(sql, "DROP INDEX CONCURRENTLY IF EXISTS orders_ref;");
+        lint_ok("drop-index-not-concurrent", &sql);
     }
 }

@@ -10,7 +10,19 @@
 //! **Instead.** Remove the callers first, then drop with
 //! `-- CI:DESTRUCTIVE_OK <ADR> <why>`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-object",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DROP TYPE / SEQUENCE / VIEW / FUNCTION / ...",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

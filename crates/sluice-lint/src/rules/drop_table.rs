@@ -11,7 +11,19 @@
 //! drop it with a bypass that cites the decision on the same line:
 //! `DROP TABLE legacy_events;  -- CI:DESTRUCTIVE_OK ADR-015 unused since v42`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "drop-table",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "DROP TABLE",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -5,11 +5,23 @@
 //! file is copied. Example: `1732190000000_a.sql` and `1732190000000_b.sql`.
 //! Instead: give the newer one a fresh version (`sluice new` picks one).
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 use sluice_core::CatalogIssue;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "duplicate-version",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "two migrations share a version",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for issue in &ctx.catalog.issues {
         if let CatalogIssue::DuplicateVersion {
             version,

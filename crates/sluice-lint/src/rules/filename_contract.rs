@@ -6,11 +6,23 @@
 //! runs. Example: `add_users.sql`, `1732190000000-add-users.sql`. Instead: create
 //! migrations with `sluice new NAME`, which picks the version and the name.
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 use sluice_core::CatalogIssue;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "filename-contract",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "a file in the migrations dir does not match the filename pattern",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for issue in &ctx.catalog.issues {
         if let CatalogIssue::FilenameContract {
             display_path,

@@ -13,7 +13,19 @@
 //! **Instead.** Add `CREATE INDEX posts_user_id_idx ON posts (user_id);` in the
 //! same migration.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "fk-without-index",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Low),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a foreign key without an index",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let mut indexed: Vec<(ObjectName, Vec<String>)> = Vec::new();

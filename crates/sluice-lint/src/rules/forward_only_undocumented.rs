@@ -8,7 +8,19 @@
 //!
 //! **Instead.** Add `-- JUSTIFICATION: ...` and `-- ROLLBACK_STRATEGY: ...`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "forward-only-undocumented",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "FORWARD_ONLY: Yes without JUSTIFICATION and ROLLBACK_STRATEGY",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let h = &v.migration.header;

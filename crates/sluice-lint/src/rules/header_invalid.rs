@@ -6,11 +6,23 @@
 //! Why: a header that lies is worse than none: gates and reviewers trust it.
 //! Example: `-- RISK_LEVEL: Extreme`. Instead: use an allowed value.
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 use sluice_core::header::{parse_yes_no, RiskLevel, KNOWN_DIRECTIVES};
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "header-invalid",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "a header value is not allowed",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for m in &ctx.catalog.migrations {
         let mut seen = std::collections::HashSet::new();
         for f in &m.header.fields {

@@ -6,10 +6,22 @@
 //! risky it is and how to roll it back. Example: a file that starts with SQL.
 //! Instead: start the file with the header `sluice new` writes.
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "header-missing",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "a required header field is absent",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for m in &ctx.catalog.migrations {
         let missing: Vec<&str> = ctx
             .require_header

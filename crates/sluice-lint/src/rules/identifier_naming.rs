@@ -10,7 +10,19 @@
 //!
 //! **Instead.** `CREATE TABLE user_accounts (first_name text);`
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "identifier-naming",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Low),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "an identifier that is not snake_case or too long",
+    check: Check::Statement(check),
+};
 
 fn bad(name: &str, sql: &str) -> Option<String> {
     // The Postgres parser truncates identifiers to 63 bytes before we see them:

@@ -9,7 +9,25 @@
 //! **Instead.** `CREATE INDEX CONCURRENTLY ...` in a migration marked
 //! `-- sluice:no-transaction` (it cannot run inside a transaction).
 
+use super::define::*;
 use super::prelude::*;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "index-not-concurrent",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::Postgres,
+    summary: "CREATE INDEX without CONCURRENTLY on an existing table",
+    check: Check::Statement(check),
+};
+
+/// Where CONCURRENTLY goes.
+static CREATE_INDEX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^CREATE\s+(UNIQUE\s+)?INDEX\b").unwrap());
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
@@ -28,7 +46,11 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                         index.as_ref().map(|i| format!("{i} ")).unwrap_or_default()
                     ),
                     "use CREATE INDEX CONCURRENTLY in a migration marked `-- sluice:no-transaction`",
-                ));
+                ).with_fix(s.insert_after(
+                    &CREATE_INDEX,
+                    " CONCURRENTLY",
+                    "add CONCURRENTLY and mark the migration `-- sluice:no-transaction`",
+                )));
             }
         }
     }
@@ -58,5 +80,15 @@ mod tests {
                 .all(|d| d.rule != "index-not-concurrent" && !d.rule.starts_with("suppression")),
             "{d:#?}"
         );
+    }
+
+    #[test]
+    fn its_fix_adds_concurrently() {
+        let sql = fixed(
+            "index-not-concurrent",
+            "CREATE UNIQUE INDEX orders_ref ON orders (ref);",
+        );
+        assert_eq!(sql, "CREATE UNIQUE INDEX CONCURRENTLY orders_ref ON orders (ref);");
+        lint_ok("index-not-concurrent", &sql);
     }
 }

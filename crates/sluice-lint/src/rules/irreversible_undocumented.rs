@@ -7,7 +7,19 @@
 //!
 //! **Instead.** Add a `-- sluice:down` section, or a `-- ROLLBACK_STRATEGY:` line.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "irreversible-undocumented",
+    severity: Severity::Warn,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "no down section and no ROLLBACK_STRATEGY",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let m = v.migration;

@@ -7,10 +7,22 @@
 //! and write a new migration for the change. If the edit is intended (the
 //! migration has never left your branch), run `sluice hash`.
 
+use super::define::*;
 use super::{ledger_line, Context};
 use crate::Diagnostic;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "ledger-mismatch",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "a migration's content differs from its ledger checksum",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else { return };
     let by_file = ledger.by_file();
     for m in &ctx.catalog.migrations {

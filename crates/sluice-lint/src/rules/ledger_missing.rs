@@ -6,10 +6,22 @@
 //! hand. Instead: run `sluice hash` after writing the migration, and commit the
 //! ledger with it (`sluice new` does this for you).
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "ledger-missing",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "the ledger is absent, or a migration is not in it",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else {
         out.push(Diagnostic::new(
             crate::RuleId::LedgerMissing,

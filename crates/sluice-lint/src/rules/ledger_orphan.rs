@@ -4,10 +4,22 @@
 //! have; renaming one changes its version and runs it twice. Instead: restore the
 //! file. To undo a change, write a new migration that reverses it.
 
+use super::define::*;
 use super::{ledger_line, Context};
 use crate::Diagnostic;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "ledger-orphan",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "the ledger lists a migration whose file is gone",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else { return };
     let files: std::collections::HashSet<&str> = ctx
         .catalog

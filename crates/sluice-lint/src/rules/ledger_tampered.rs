@@ -7,10 +7,22 @@
 //! trusted at all. Instead: resolve the conflict by re-versioning your migration
 //! and running `sluice hash`; never edit the ledger by hand.
 
+use super::define::*;
 use super::{ledger_line, Context};
 use crate::Diagnostic;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "ledger-tampered",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "the ledger's chain or total does not verify against its own entries",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(ledger) = ctx.ledger else { return };
     if let Err(b) = ledger.verify_chain() {
         let line = b

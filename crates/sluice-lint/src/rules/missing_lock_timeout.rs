@@ -12,7 +12,19 @@
 //! **Instead.** Set `lock_timeout = "5s"` on the environment in sluice.toml, or
 //! start the migration with `SET lock_timeout = '5s';`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "missing-lock-timeout",
+    severity: Severity::Warn,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::Postgres,
+    summary: "a lock-heavy statement without lock_timeout",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     if p.lock_timeout_everywhere || s.lock_timeout_set {
@@ -28,7 +40,10 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
             crate::RuleId::MissingLockTimeout,
             format!("{} takes {} on {rel} with no lock_timeout: waiting for it blocks every query queued behind", s.facts.kind, mode.as_str()),
             "set lock_timeout on the environment in sluice.toml, or `SET lock_timeout = '5s';` at the top of the migration",
-        ));
+        ).with_fix(s.prepend_line(
+            "SET lock_timeout = '5s';",
+            "set lock_timeout before the statement (or on the environment in sluice.toml)",
+        )));
     }
 }
 
@@ -67,5 +82,12 @@ mod tests {
             "missing-lock-timeout",
             "ALTER TABLE users ADD COLUMN bio text;",
         );
+    }
+
+    #[test]
+    fn its_fix_sets_lock_timeout_first() {
+        let sql = fixed("missing-lock-timeout", "ALTER TABLE users ADD COLUMN bio text;");
+        assert_eq!(sql, "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN bio text;");
+        assert_eq!(without_env_timeout(&sql), 0);
     }
 }

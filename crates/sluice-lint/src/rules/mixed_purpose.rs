@@ -14,8 +14,20 @@
 //!
 //! **Instead.** One purpose per migration.
 
+use super::define::*;
 use super::prelude::*;
 use std::collections::BTreeSet;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "mixed-purpose",
+    severity: Severity::Warn,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "one migration changes unrelated things",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let mut created: Vec<ObjectName> = Vec::new();

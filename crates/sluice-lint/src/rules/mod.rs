@@ -4,59 +4,15 @@
 //!
 //! Contract rules take a [`Context`] (the directory); statement rules take one
 //! statement ([`crate::engine::Stmt`]); migration rules see a whole migration
-//! ([`crate::engine::MigrationView`]). Each kind is registered in one table below.
+//! ([`crate::engine::MigrationView`]). Each file exports its definition
+//! (`RULE`: id, severity, risk, group, dialects, summary, how it runs), and the
+//! `registry!` table below lists them: adding a rule is one file plus one line.
 
-mod bypass_invalid;
-mod column_type_change;
-mod concurrently_in_transaction;
-mod constraint_not_valid;
-mod delete_without_where;
-mod drop_column;
-mod drop_constraint;
-mod drop_database;
-mod drop_index;
-mod drop_index_not_concurrent;
-mod drop_object;
-mod drop_schema;
-mod drop_table;
-mod fk_without_index;
-mod forward_only_undocumented;
-mod identifier_naming;
-mod index_not_concurrent;
-mod irreversible_undocumented;
-mod missing_lock_timeout;
-mod mixed_purpose;
-mod multiple_heads;
-mod non_additive;
-mod not_null_without_default;
-mod out_of_scope;
-mod rename_column;
-mod rename_table;
-mod risk_understated;
-mod rls_missing;
-mod rls_weakened;
-mod set_not_null_scan;
-pub mod startup_migration;
-mod suppression_invalid;
-mod suppression_unused;
-mod syntax_error;
-mod table_rewrite;
-mod transaction_nesting;
-mod truncate;
-mod unique_constraint_lock;
-mod volatile_default_rewrite;
-
-mod duplicate_version;
-mod filename_contract;
-mod header_invalid;
-mod header_missing;
-mod ledger_mismatch;
-mod ledger_missing;
-mod ledger_orphan;
-mod ledger_tampered;
-
+use crate::engine::{MigrationRule, StatementRule};
+use crate::registry::{Check, RuleInfo};
 use crate::Diagnostic;
 use sluice_core::{Catalog, Ledger};
+use std::sync::LazyLock;
 
 /// What the contract rules look at.
 pub struct Context<'a> {
@@ -72,158 +28,156 @@ pub struct Context<'a> {
     pub require_header: &'a [String],
 }
 
-/// Statement rules, in report order.
-pub(crate) const STATEMENT_RULES: &[crate::engine::StatementRule] = &[
-    drop_table::check,
-    drop_column::check,
-    drop_schema::check,
-    drop_database::check,
-    truncate::check,
-    drop_constraint::check,
-    drop_index::check,
-    drop_object::check,
-    delete_without_where::check,
-    column_type_change::check,
-    rls_weakened::check,
-    rename_table::check,
-    rename_column::check,
-    non_additive::check,
-    index_not_concurrent::check,
-    drop_index_not_concurrent::check,
-    constraint_not_valid::check,
-    unique_constraint_lock::check,
-    set_not_null_scan::check,
-    not_null_without_default::check,
-    volatile_default_rewrite::check,
-    table_rewrite::check,
-    concurrently_in_transaction::check,
-    transaction_nesting::check,
-    missing_lock_timeout::check,
-    out_of_scope::check,
-    identifier_naming::check,
-];
+/// Generates, from one table, the rule modules, the [`RuleId`] enum (one
+/// variant per rule, in table order), [`RULES`] and [`RULE_SOURCES`]. Adding a
+/// rule is its file (exporting `RULE`, its [`Def`](crate::registry::Def)) plus
+/// one line here; a gate no file checks is a `Def` in `gates.rs` plus one line.
+macro_rules! registry {
+    (files { $($v:ident: $m:ident,)* } gates { $($gv:ident: $gc:ident,)* }) => {
+        $(pub mod $m;)*
+        pub mod gates;
 
-/// Migration rules (they see the whole migration and its computed risk).
-pub(crate) const MIGRATION_RULES: &[crate::engine::MigrationRule] = &[
-    rls_missing::check,
-    mixed_purpose::check,
-    fk_without_index::check,
-    risk_understated::check,
-    forward_only_undocumented::check,
-    irreversible_undocumented::check,
-];
+        /// A rule's id, as a type: a typo does not compile.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RuleId {
+            $(
+                #[doc = concat!("The rule in [`", stringify!($m), "`].")]
+                $v,
+            )*
+            $(
+                #[doc = concat!("The gate [`gates::", stringify!($gc), "`].")]
+                $gv,
+            )*
+        }
 
-/// Rule documentation pages: (id, the rule file's text). `syntax-error`,
-/// `bypass-invalid` and the suppression rules are raised by the engine; their
-/// files hold their documentation and tests.
-pub const RULE_SOURCES: &[(&str, &str)] = &[
-    ("filename-contract", include_str!("filename_contract.rs")),
-    ("duplicate-version", include_str!("duplicate_version.rs")),
-    ("ledger-missing", include_str!("ledger_missing.rs")),
-    ("ledger-mismatch", include_str!("ledger_mismatch.rs")),
-    ("ledger-orphan", include_str!("ledger_orphan.rs")),
-    ("ledger-tampered", include_str!("ledger_tampered.rs")),
-    ("header-missing", include_str!("header_missing.rs")),
-    ("header-invalid", include_str!("header_invalid.rs")),
-    ("risk-understated", include_str!("risk_understated.rs")),
-    (
-        "forward-only-undocumented",
-        include_str!("forward_only_undocumented.rs"),
-    ),
-    (
-        "irreversible-undocumented",
-        include_str!("irreversible_undocumented.rs"),
-    ),
-    ("multiple-heads", include_str!("multiple_heads.rs")),
-    ("startup-migration", include_str!("startup_migration.rs")),
-    ("syntax-error", include_str!("syntax_error.rs")),
-    ("drop-table", include_str!("drop_table.rs")),
-    ("drop-column", include_str!("drop_column.rs")),
-    ("drop-schema", include_str!("drop_schema.rs")),
-    ("drop-database", include_str!("drop_database.rs")),
-    ("truncate", include_str!("truncate.rs")),
-    ("drop-constraint", include_str!("drop_constraint.rs")),
-    ("drop-index", include_str!("drop_index.rs")),
-    ("drop-object", include_str!("drop_object.rs")),
-    (
-        "delete-without-where",
-        include_str!("delete_without_where.rs"),
-    ),
-    ("column-type-change", include_str!("column_type_change.rs")),
-    ("rls-weakened", include_str!("rls_weakened.rs")),
-    ("bypass-invalid", include_str!("bypass_invalid.rs")),
-    ("rename-table", include_str!("rename_table.rs")),
-    ("rename-column", include_str!("rename_column.rs")),
-    ("non-additive", include_str!("non_additive.rs")),
-    (
-        "index-not-concurrent",
-        include_str!("index_not_concurrent.rs"),
-    ),
-    (
-        "drop-index-not-concurrent",
-        include_str!("drop_index_not_concurrent.rs"),
-    ),
-    (
-        "constraint-not-valid",
-        include_str!("constraint_not_valid.rs"),
-    ),
-    (
-        "unique-constraint-lock",
-        include_str!("unique_constraint_lock.rs"),
-    ),
-    ("set-not-null-scan", include_str!("set_not_null_scan.rs")),
-    (
-        "not-null-without-default",
-        include_str!("not_null_without_default.rs"),
-    ),
-    (
-        "volatile-default-rewrite",
-        include_str!("volatile_default_rewrite.rs"),
-    ),
-    ("table-rewrite", include_str!("table_rewrite.rs")),
-    (
-        "concurrently-in-transaction",
-        include_str!("concurrently_in_transaction.rs"),
-    ),
-    (
-        "transaction-nesting",
-        include_str!("transaction_nesting.rs"),
-    ),
-    (
-        "missing-lock-timeout",
-        include_str!("missing_lock_timeout.rs"),
-    ),
-    ("rls-missing", include_str!("rls_missing.rs")),
-    ("out-of-scope", include_str!("out_of_scope.rs")),
-    ("mixed-purpose", include_str!("mixed_purpose.rs")),
-    ("fk-without-index", include_str!("fk_without_index.rs")),
-    ("identifier-naming", include_str!("identifier_naming.rs")),
-    (
-        "suppression-invalid",
-        include_str!("suppression_invalid.rs"),
-    ),
-    ("suppression-unused", include_str!("suppression_unused.rs")),
-];
+        /// Every rule sluice knows, in table order (`RULES[id as usize]` is
+        /// `id`'s entry).
+        pub static RULES: &[RuleInfo] = &[
+            $(RuleInfo::new(RuleId::$v, $m::RULE),)*
+            $(RuleInfo::new(RuleId::$gv, gates::$gc),)*
+        ];
+
+        /// Rule documentation pages: (id, the rule file's text).
+        pub const RULE_SOURCES: &[(&str, &str)] = &[
+            $(($m::RULE.id, include_str!(concat!(stringify!($m), ".rs"))),)*
+        ];
+    };
+}
+
+registry! {
+    files {
+        FilenameContract: filename_contract,
+        DuplicateVersion: duplicate_version,
+        LedgerMissing: ledger_missing,
+        LedgerMismatch: ledger_mismatch,
+        LedgerOrphan: ledger_orphan,
+        LedgerTampered: ledger_tampered,
+        HeaderMissing: header_missing,
+        HeaderInvalid: header_invalid,
+        RiskUnderstated: risk_understated,
+        ForwardOnlyUndocumented: forward_only_undocumented,
+        IrreversibleUndocumented: irreversible_undocumented,
+        MultipleHeads: multiple_heads,
+        StartupMigration: startup_migration,
+        SyntaxError: syntax_error,
+        DropTable: drop_table,
+        DropColumn: drop_column,
+        DropSchema: drop_schema,
+        DropDatabase: drop_database,
+        Truncate: truncate,
+        DropConstraint: drop_constraint,
+        DropIndex: drop_index,
+        DropObject: drop_object,
+        DeleteWithoutWhere: delete_without_where,
+        ColumnTypeChange: column_type_change,
+        RlsWeakened: rls_weakened,
+        BypassInvalid: bypass_invalid,
+        RenameTable: rename_table,
+        RenameColumn: rename_column,
+        NonAdditive: non_additive,
+        IndexNotConcurrent: index_not_concurrent,
+        DropIndexNotConcurrent: drop_index_not_concurrent,
+        ConstraintNotValid: constraint_not_valid,
+        UniqueConstraintLock: unique_constraint_lock,
+        SetNotNullScan: set_not_null_scan,
+        NotNullWithoutDefault: not_null_without_default,
+        VolatileDefaultRewrite: volatile_default_rewrite,
+        TableRewrite: table_rewrite,
+        ConcurrentlyInTransaction: concurrently_in_transaction,
+        TransactionNesting: transaction_nesting,
+        MissingLockTimeout: missing_lock_timeout,
+        RlsMissing: rls_missing,
+        OutOfScope: out_of_scope,
+        MixedPurpose: mixed_purpose,
+        FkWithoutIndex: fk_without_index,
+        IdentifierNaming: identifier_naming,
+        SuppressionInvalid: suppression_invalid,
+        SuppressionUnused: suppression_unused,
+    }
+    gates {
+        ApprovalMissing: APPROVAL_MISSING,
+        ApprovalStale: APPROVAL_STALE,
+        ApprovalUnverified: APPROVAL_UNVERIFIED,
+        DowngradeForbidden: DOWNGRADE_FORBIDDEN,
+        DirtyState: DIRTY_STATE,
+        AppliedModified: APPLIED_MODIFIED,
+        AppliedMissing: APPLIED_MISSING,
+        OutOfOrder: OUT_OF_ORDER,
+        DriftDetected: DRIFT_DETECTED,
+        MigrationModified: MIGRATION_MODIFIED,
+        ModelChangeWithoutMigration: MODEL_CHANGE_WITHOUT_MIGRATION,
+        GuardWaiverInvalid: GUARD_WAIVER_INVALID,
+        ReplayFailed: REPLAY_FAILED,
+        ReplayNotIdempotent: REPLAY_NOT_IDEMPOTENT,
+        RollbackMismatch: ROLLBACK_MISMATCH,
+    }
+}
 
 /// A contract rule.
-type Rule = fn(&Context<'_>, &mut Vec<Diagnostic>);
+pub type ContractRule = fn(&Context<'_>, &mut Vec<Diagnostic>);
 
-const CONTRACT_RULES: &[Rule] = &[
-    filename_contract::check,
-    duplicate_version::check,
-    ledger_missing::check,
-    ledger_mismatch::check,
-    ledger_orphan::check,
-    ledger_tampered::check,
-    header_missing::check,
-    header_invalid::check,
-    multiple_heads::check,
-];
+/// The registry's rules that `check` selects, in table order.
+fn select<T: Copy + Send + Sync + 'static>(pick: fn(Check) -> Option<T>) -> Vec<T> {
+    RULES.iter().filter_map(|r| pick(r.check)).collect()
+}
+
+/// Statement rules, in table order.
+pub(crate) fn statement_rules() -> &'static [StatementRule] {
+    static ALL: LazyLock<Vec<StatementRule>> = LazyLock::new(|| {
+        select(|c| match c {
+            Check::Statement(f) => Some(f),
+            _ => None,
+        })
+    });
+    &ALL
+}
+
+/// Migration rules (they see the whole migration and its computed risk).
+pub(crate) fn migration_rules() -> &'static [MigrationRule] {
+    static ALL: LazyLock<Vec<MigrationRule>> = LazyLock::new(|| {
+        select(|c| match c {
+            Check::Migration(f) => Some(f),
+            _ => None,
+        })
+    });
+    &ALL
+}
+
+/// Contract rules.
+fn contract_rules() -> &'static [ContractRule] {
+    static ALL: LazyLock<Vec<ContractRule>> = LazyLock::new(|| {
+        select(|c| match c {
+            Check::Contract(f) => Some(f),
+            _ => None,
+        })
+    });
+    &ALL
+}
 
 /// Runs every directory/file contract rule, sorted by path, line and rule.
 pub fn lint_contract(ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for rule in CONTRACT_RULES {
+    for rule in contract_rules() {
         rule(ctx, &mut out);
     }
     out.sort_by(|a, b| {
@@ -242,6 +196,13 @@ fn ledger_line(ctx: &Context<'_>, file: &str) -> usize {
     ctx.ledger_text
         .map(|t| sluice_core::ledger::line_of(t, &format!("\"{file}\"")))
         .unwrap_or(1)
+}
+
+/// What a rule file imports to define its `RULE`.
+pub(crate) mod define {
+    pub(crate) use crate::registry::{Check, Def, Dialects, Group};
+    pub(crate) use crate::Severity;
+    pub(crate) use sluice_core::header::RiskLevel;
 }
 
 /// What statement rules import.
@@ -346,6 +307,24 @@ pub(crate) mod testing {
             .find(|d| d.rule == rule)
             .cloned()
             .unwrap_or_else(|| panic!("{rule} did not fire on:\n{sql}\ngot: {d:#?}"))
+    }
+
+    /// Applies the fix of `rule`'s first finding on `sql` and returns the
+    /// edited SQL; panics when the finding has no edit.
+    #[track_caller]
+    pub fn fixed(rule: &str, sql: &str) -> String {
+        let text = format!("{HEADER}{sql}\n");
+        let d = lint_full(&text, Dialect::Postgres, |_| {}, false)
+            .into_iter()
+            .find(|d| d.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} did not fire on:\n{sql}"));
+        let fix = d.fix.unwrap_or_else(|| panic!("{rule} offers no fix"));
+        let (range, with) = fix
+            .edit
+            .unwrap_or_else(|| panic!("{rule}'s fix has no edit"));
+        let mut out = text;
+        out.replace_range(range, &with);
+        out[HEADER.len()..].trim_end().to_string()
     }
 
     /// Asserts `rule` does not fire on `sql`.

@@ -13,11 +13,23 @@
 //! merge revision (`alembic merge heads`); restore a missing revision from version
 //! control.
 
+use super::define::*;
 use super::Context;
 use crate::Diagnostic;
 use sluice_core::CatalogIssue;
 
-pub(super) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "multiple-heads",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "(alembic) the revision graph has more than one head, or a gap",
+    check: Check::Contract(check),
+};
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for issue in &ctx.catalog.issues {
         match issue {
             CatalogIssue::MultipleHeads { heads } => {

@@ -16,7 +16,19 @@
 //! **Instead.** Ship the additive half now and the rest in a later migration
 //! once no running code depends on the old shape.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "non-additive",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "additive_only and the statement is not purely additive",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     if !p.policy.additive_only {

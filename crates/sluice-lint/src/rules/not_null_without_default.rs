@@ -10,7 +10,19 @@
 //! **Instead.** Add it with a DEFAULT (instant since Postgres 11 for constants),
 //! or nullable, backfill, then SET NOT NULL safely.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "not-null-without-default",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "ADD COLUMN ... NOT NULL without DEFAULT",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

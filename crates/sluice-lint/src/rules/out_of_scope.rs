@@ -10,7 +10,19 @@
 //!
 //! **Instead.** Get the table added to `allowed_tables` in the same review.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "out-of-scope",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a table outside allowed_tables",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     let allowed = &p.policy.allowed_tables;

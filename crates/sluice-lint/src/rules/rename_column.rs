@@ -8,7 +8,19 @@
 //! **Instead.** Add the new column, write both, backfill, switch reads, then drop
 //! the old column.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "rename-column",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "renaming a column",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -10,7 +10,19 @@
 //! **Instead.** Declare the computed risk (the message says which statements set
 //! it), or make the change less risky.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "risk-understated",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "declared RISK_LEVEL is lower than the computed risk",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let Some(field) = v.migration.header.get("RISK_LEVEL") else {

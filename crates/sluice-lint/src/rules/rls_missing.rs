@@ -10,7 +10,19 @@
 //! **Instead.** Follow it with `ALTER TABLE notes ENABLE ROW LEVEL SECURITY;` and
 //! its policies in the same migration.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "rls-missing",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a new table without row-level security in a required schema",
+    check: Check::Migration(check),
+};
 
 pub(crate) fn check(v: &MigrationView<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     let schemas = &p.policy.require_rls_in_schemas;

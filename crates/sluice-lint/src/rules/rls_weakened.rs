@@ -10,7 +10,19 @@
 //! **Instead.** Create the new policy first and review it; bypass with
 //! `-- CI:DESTRUCTIVE_OK <ADR> <why>` once security has signed off.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "rls-weakened",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "row-level security disabled or a policy dropped/altered",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

@@ -10,7 +10,19 @@
 //! SET NOT NULL (Postgres 12+ uses the valid check and skips the scan), then
 //! drop the check.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "set-not-null-scan",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "SET NOT NULL on an existing table",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

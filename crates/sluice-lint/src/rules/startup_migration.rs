@@ -19,9 +19,21 @@
 //! call `sluice::verify_current` at start-up to fail fast when the schema is
 //! behind.
 
+use super::define::*;
 use crate::Diagnostic;
 use regex::Regex;
 use std::path::Path;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "startup-migration",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Contract,
+    dialects: Dialects::All,
+    summary: "a deploy/config file migrates at start-up",
+    check: Check::Raised,
+};
 
 /// Default file globs.
 pub const DEFAULT_PATHS: &[&str] = &[

@@ -8,6 +8,18 @@
 //!
 //! **Instead.** `-- sluice:allow index-not-concurrent reason: table is created empty by the same deploy`
 
+use super::define::*;
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "suppression-invalid",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a sluice:allow without a known rule or a reason",
+    check: Check::Raised,
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;

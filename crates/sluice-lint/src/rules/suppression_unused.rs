@@ -8,6 +8,18 @@
 //!
 //! **Instead.** Remove it.
 
+use super::define::*;
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "suppression-unused",
+    severity: Severity::Warn,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a sluice:allow that suppressed nothing",
+    check: Check::Raised,
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;

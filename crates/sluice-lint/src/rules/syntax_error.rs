@@ -15,6 +15,18 @@
 //!
 //! **Instead.** Fix the statement; `sluice check` points at the token.
 
+use super::define::*;
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "syntax-error",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "a statement does not parse in the configured dialect",
+    check: Check::Raised,
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;

@@ -9,7 +9,19 @@
 //! **Instead.** `REINDEX ... CONCURRENTLY`; pg_repack for VACUUM FULL / CLUSTER;
 //! or run it in a maintenance window, not in a migration.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "table-rewrite",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "VACUUM FULL, CLUSTER, REINDEX, SET TABLESPACE",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

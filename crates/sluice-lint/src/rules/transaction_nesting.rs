@@ -10,7 +10,19 @@
 //! **Instead.** Remove them: each migration is already atomic. If you need
 //! separate commits, mark the migration `-- sluice:no-transaction`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "transaction-nesting",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "BEGIN / COMMIT / ROLLBACK inside a wrapped migration",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     if !s.transactional {

@@ -8,7 +8,19 @@
 //! **Instead.** Delete what you mean in batches with a WHERE clause, or bypass
 //! with `-- CI:DESTRUCTIVE_OK <ADR> <why>`.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "truncate",
+    severity: Severity::Error,
+    risk: Some(RiskLevel::High),
+    group: Group::Destructive,
+    dialects: Dialects::All,
+    summary: "TRUNCATE",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

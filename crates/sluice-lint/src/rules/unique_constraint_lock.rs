@@ -9,7 +9,19 @@
 //! **Instead.** `CREATE UNIQUE INDEX CONCURRENTLY users_email_idx ON users (email);`
 //! then `ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;`
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "unique-constraint-lock",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::Postgres,
+    summary: "ADD UNIQUE / PRIMARY KEY not built from an existing index",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {

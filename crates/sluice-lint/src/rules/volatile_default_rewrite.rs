@@ -12,7 +12,19 @@
 //! default in a second statement (applies to new rows only), and backfill in
 //! batches.
 
+use super::define::*;
 use super::prelude::*;
+
+/// This rule's registry entry.
+pub const RULE: Def = Def {
+    id: "volatile-default-rewrite",
+    severity: Severity::Warn,
+    risk: Some(RiskLevel::Medium),
+    group: Group::Statement,
+    dialects: Dialects::All,
+    summary: "ADD COLUMN with a volatile DEFAULT",
+    check: Check::Statement(check),
+};
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
