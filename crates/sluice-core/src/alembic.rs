@@ -194,6 +194,8 @@ pub fn parse_revision(
         down_marker_line,
     )
     .with_text(text);
+    let mut migration = migration;
+    migration.body = crate::layout::BodyKind::AlembicOps;
     Ok((
         migration,
         RevisionInfo {

@@ -2,6 +2,7 @@
 
 use crate::error::CoreError;
 use crate::migration::{read_native, Migration};
+use crate::tree::{SourceTree, WorkDir};
 use crate::version::Version;
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,14 @@ pub enum CatalogIssue {
         display_path: String,
         /// The pattern it had to match.
         pattern: String,
+    },
+    /// A migration directory lacks a file it must have (a diesel directory
+    /// without `up.sql`); it is not part of the catalog.
+    MissingBody {
+        /// The directory, relative to the root.
+        display_path: String,
+        /// The file it lacks.
+        missing: String,
     },
     /// (alembic) The revision graph has more than one head.
     MultipleHeads {
@@ -83,36 +92,29 @@ pub fn display_path(root: &Path, path: &Path) -> String {
 }
 
 impl Catalog {
-    /// Reads the directory. Fails only on I/O errors and unreadable (non-UTF-8)
-    /// migrations; contract problems are collected in [`Catalog::issues`].
+    /// Reads the directory in the working tree. Fails only on I/O errors and
+    /// unreadable (non-UTF-8) migrations; contract problems are collected in
+    /// [`Catalog::issues`].
     pub fn load(opts: &CatalogOptions<'_>) -> Result<Catalog, CoreError> {
-        let entries = match std::fs::read_dir(opts.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CoreError::Other(format!(
-                    "the migrations directory {} does not exist; run `sluice init` or set [migrations] dir in sluice.toml",
-                    display_path(opts.root, opts.dir)
-                )))
-            }
-            Err(e) => return Err(CoreError::io(opts.dir, e)),
-        };
-        let mut files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| CoreError::io(opts.dir, e))?;
-            let path = entry.path();
-            let file_name = entry.file_name().to_string_lossy().into_owned();
-            if file_name.starts_with('.') || opts.ignore.iter().any(|i| i == &path) {
-                continue;
-            }
-            let ft = entry.file_type().map_err(|e| CoreError::io(&path, e))?;
-            if ft.is_dir() {
-                continue;
-            }
-            files.push((file_name, path));
-        }
-        files.sort();
+        Catalog::load_from(opts, &WorkDir)
+    }
 
-        opts.layout.imp().scan(opts, files)
+    /// Reads the directory as `tree` holds it (the working tree, or a commit).
+    pub fn load_from(
+        opts: &CatalogOptions<'_>,
+        tree: &dyn SourceTree,
+    ) -> Result<Catalog, CoreError> {
+        let Some(entries) = tree.list(opts.dir)? else {
+            return Err(CoreError::Other(format!(
+                "the migrations directory {} does not exist; run `sluice init` or set [migrations] dir in sluice.toml",
+                display_path(opts.root, opts.dir)
+            )));
+        };
+        let entries = entries
+            .into_iter()
+            .filter(|e| !opts.ignore.iter().any(|i| i == &e.path))
+            .collect();
+        opts.layout.imp().scan(opts, tree, entries)
     }
 
     /// The migration with this version, if exactly one has it.
@@ -143,6 +145,7 @@ impl Catalog {
 /// Rebuilds unchanged files from the stat cache and reads the others (on all
 /// cores), then records what was read.
 pub(crate) fn read_cached(
+    tree: &dyn SourceTree,
     dir: &Path,
     files: Vec<(Version, String, PathBuf, String)>,
 ) -> Result<Vec<Migration>, CoreError> {
@@ -183,7 +186,7 @@ pub(crate) fn read_cached(
             }
         }
     }
-    let read = read_all(misses)?;
+    let read = read_all(tree, misses)?;
     for m in &read {
         if let Some(stamp) = stamps.get(&m.path) {
             cache.put(*stamp, m);
@@ -197,6 +200,7 @@ pub(crate) fn read_cached(
 /// Reads files on all cores: the catalog of a large project is thousands of
 /// independent files, and hashing them is the cost of every command.
 pub(crate) fn read_all(
+    tree: &dyn SourceTree,
     files: Vec<(Version, String, PathBuf, String)>,
 ) -> Result<Vec<Migration>, CoreError> {
     let threads = std::thread::available_parallelism()
@@ -205,7 +209,7 @@ pub(crate) fn read_all(
     if files.len() < 64 || threads == 1 {
         return files
             .into_iter()
-            .map(|(v, n, p, d)| read_native(&p, d, v, n))
+            .map(|(v, n, p, d)| read_native(tree, &p, d, v, n))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -220,7 +224,7 @@ pub(crate) fn read_all(
             .map(|c| {
                 s.spawn(move || {
                     c.into_iter()
-                        .map(|(v, n, p, d)| read_native(&p, d, v, n))
+                        .map(|(v, n, p, d)| read_native(tree, &p, d, v, n))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

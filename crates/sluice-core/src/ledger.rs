@@ -117,20 +117,31 @@ impl Ledger {
     /// not valid JSON, or names another format, algorithm or normalisation, is an
     /// error with its line and column.
     pub fn load(path: &Path) -> Result<Option<Ledger>, CoreError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(CoreError::LedgerSyntax {
-                    path: path.into(),
-                    line: 1,
-                    column: 1,
-                    message: "the file is not UTF-8".into(),
-                })
-            }
-            Err(e) => return Err(CoreError::io(path, e)),
+        Ok(Ledger::read_from(&crate::tree::WorkDir, path)?.map(|(l, _)| l))
+    }
+
+    /// Reads the ledger at `path` in `tree` (the working tree or a commit):
+    /// the ledger and its text (for line numbers), `Ok(None)` when absent.
+    pub fn read_from(
+        tree: &dyn crate::tree::SourceTree,
+        path: &Path,
+    ) -> Result<Option<(Ledger, String)>, CoreError> {
+        let Some(bytes) = tree.read(path)? else {
+            return Ok(None);
         };
-        let ledger: Ledger = serde_json::from_str(&text).map_err(|e| CoreError::LedgerSyntax {
+        let text = String::from_utf8(bytes).map_err(|_| CoreError::LedgerSyntax {
+            path: path.into(),
+            line: 1,
+            column: 1,
+            message: "the file is not UTF-8".into(),
+        })?;
+        let ledger = Ledger::parse(path, &text)?;
+        Ok(Some((ledger, text)))
+    }
+
+    /// Parses a ledger's text (read from `path`, named in errors).
+    fn parse(path: &Path, text: &str) -> Result<Ledger, CoreError> {
+        let ledger: Ledger = serde_json::from_str(text).map_err(|e| CoreError::LedgerSyntax {
             path: path.into(),
             line: e.line().max(1),
             column: e.column().max(1),
@@ -138,7 +149,7 @@ impl Ledger {
         })?;
         let mismatch = |what: &str, found: &str, expected: &str| CoreError::LedgerSyntax {
             path: path.into(),
-            line: line_of(&text, &format!("\"{what}\"")),
+            line: line_of(text, &format!("\"{what}\"")),
             column: 1,
             message: format!("`{what}` is {found:?}, this sluice writes {expected:?}"),
         };
@@ -159,7 +170,7 @@ impl Ledger {
                 NORMALIZATION,
             ));
         }
-        Ok(Some(ledger))
+        Ok(ledger)
     }
 
     /// Writes the ledger atomically (temporary file, then rename).

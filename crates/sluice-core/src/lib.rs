@@ -33,6 +33,7 @@ pub mod layout;
 pub mod ledger;
 pub mod migration;
 pub mod redact;
+pub mod tree;
 pub mod version;
 
 pub use catalog::{Catalog, CatalogIssue};

@@ -3,6 +3,7 @@
 use crate::checksum::{normalize, Checksum};
 use crate::error::CoreError;
 use crate::header::Header;
+use crate::layout::BodyKind;
 use crate::version::Version;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,32 @@ pub struct Section {
     /// Whether this section must run outside a transaction
     /// (`-- sluice:no-transaction`).
     pub no_transaction: bool,
+}
+
+/// One file of a migration made of several (a directory's `up.sql` and
+/// `down.sql`, or `1_a.up.sql` beside `1_a.down.sql`). The migration's text is
+/// its parts one after the other, each ending in a newline; a diagnostic at a
+/// line of that text is reported at the part's own file and line
+/// ([`Migration::locate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its path relative to the project root, for output.
+    pub display_path: String,
+    /// The byte of the migration's text where it starts.
+    pub start: usize,
+    /// The 1-based line of the migration's text where it starts.
+    pub first_line: usize,
+}
+
+/// Which body a file of a several-file migration holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The forward body.
+    Up,
+    /// The reverse body.
+    Down,
 }
 
 /// A migration read from disk.
@@ -50,6 +77,12 @@ pub struct Migration {
     /// 1-based line of the `-- sluice:down` marker, when present (even if the
     /// section under it is empty).
     pub down_marker_line: Option<usize>,
+    /// The files it is made of, when more than one (empty: it is the one file
+    /// at `path`).
+    pub parts: Vec<Part>,
+    /// What its bodies are: SQL, Alembic operations, or opaque (run by
+    /// another program).
+    pub body: BodyKind,
 }
 
 impl Migration {
@@ -131,7 +164,108 @@ impl Migration {
             up,
             down,
             down_marker_line,
+            parts: Vec::new(),
+            body: BodyKind::Sql,
         }
+    }
+
+    /// A migration made of several files: `files` are (role, path, display
+    /// path, bytes), the up body first. The text is the files one after the
+    /// other; the header is read from the up file; the checksum covers every
+    /// file. `no_transaction` is the layout's own setting (a directive in the
+    /// up file's header also sets it).
+    pub fn from_parts(
+        version: Version,
+        name: String,
+        dir: (PathBuf, String),
+        files: Vec<(Role, PathBuf, String, Vec<u8>)>,
+        no_transaction: bool,
+        body: BodyKind,
+    ) -> Result<Migration, CoreError> {
+        let mut text = String::new();
+        let mut parts = Vec::new();
+        let mut up = None;
+        let mut down = None;
+        let mut line = 1;
+        for (role, path, display, bytes) in files {
+            let (_, part_text) = decode(&path, &bytes)?;
+            let start = text.len();
+            text.push_str(&part_text);
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let section = Section {
+                range: start..text.len(),
+                first_line: line,
+                no_transaction,
+            };
+            parts.push(Part {
+                path,
+                display_path: display,
+                start,
+                first_line: line,
+            });
+            line += text[start..].matches('\n').count();
+            match role {
+                Role::Up => up = Some(section),
+                Role::Down => down = Some(section),
+            }
+        }
+        let mut up =
+            up.ok_or_else(|| CoreError::Other(format!("{}: the migration has no up body", dir.1)))?;
+        let header = Header::parse(&text[up.range.clone()], 1);
+        let header_no_tx = header.has_directive("no-transaction");
+        up.no_transaction |= header_no_tx;
+        let down = down
+            .map(|mut d| {
+                d.no_transaction |= header_no_tx;
+                d
+            })
+            .filter(|s| has_sql(&text[s.range.clone()]));
+        let file_name = dir
+            .0
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut m = Migration::unread(
+            version,
+            name,
+            file_name,
+            dir.0,
+            dir.1,
+            Checksum::of(text.as_bytes()),
+            header,
+            up,
+            down,
+            None,
+        );
+        m.parts = parts;
+        m.body = body;
+        Ok(m.with_text(text))
+    }
+
+    /// Where line `line` of the text is: the file (display path) and its
+    /// line there, and `span` (bytes of the text) as bytes of that file.
+    pub fn locate(
+        &self,
+        line: usize,
+        span: Option<Range<usize>>,
+    ) -> (&str, usize, Option<Range<usize>>) {
+        match self.parts.iter().rev().find(|p| p.first_line <= line) {
+            None => (&self.display_path, line, span),
+            Some(p) => (
+                &p.display_path,
+                line - p.first_line + 1,
+                span.map(|s| s.start.saturating_sub(p.start)..s.end.saturating_sub(p.start)),
+            ),
+        }
+    }
+
+    /// The file that holds the header (the up file).
+    pub fn header_path(&self) -> &str {
+        self.parts
+            .first()
+            .map_or(&self.display_path, |p| &p.display_path)
     }
 
     /// This migration with its text already known (a layout whose parts are
@@ -271,12 +405,18 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<(Checksum, String), CoreError
 
 /// Reads and parses one native migration file.
 pub fn read_native(
+    tree: &dyn crate::tree::SourceTree,
     path: &Path,
     display_path: String,
     version: Version,
     name: String,
 ) -> Result<Migration, CoreError> {
-    let bytes = std::fs::read(path).map_err(|e| CoreError::io(path, e))?;
+    let bytes = tree.read(path)?.ok_or_else(|| {
+        CoreError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the file is gone"),
+        )
+    })?;
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())

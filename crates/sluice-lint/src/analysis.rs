@@ -31,16 +31,14 @@ pub struct Analysis {
     pub split_errors: Vec<SplitError>,
 }
 
-/// Analyses a migration's body as its layout says it is written: SQL, or an
-/// Alembic revision's `op.*` calls.
-pub fn analyze_body(
-    kind: sluice_core::layout::BodyKind,
-    m: &Migration,
-    dialect: Dialect,
-) -> Analysis {
-    match kind {
+/// Analyses a migration's body as it is written ([`Migration::body`]): SQL,
+/// an Alembic revision's `op.*` calls, or opaque (no statements: another
+/// program runs it, and only the contract rules apply).
+pub fn analyze_body(m: &Migration, dialect: Dialect) -> Analysis {
+    match m.body {
         sluice_core::layout::BodyKind::Sql => analyze(m, dialect),
         sluice_core::layout::BodyKind::AlembicOps => crate::alembic::analyze(m, dialect),
+        sluice_core::layout::BodyKind::Opaque => Analysis::default(),
     }
 }
 

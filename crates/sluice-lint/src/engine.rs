@@ -318,8 +318,11 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     let diagnostics = kept
         .into_iter()
         .map(|f| {
-            let d = Diagnostic::new(f.rule, &m.display_path, f.line, f.column, f.message, f.help)
-                .with_span(f.span);
+            // A migration made of several files reports each finding at its
+            // own file and line.
+            let (path, line, span) = m.locate(f.line, f.span);
+            let d =
+                Diagnostic::new(f.rule, path, line, f.column, f.message, f.help).with_span(span);
             match f.fix {
                 Some(fix) => d.with_fix(fix),
                 None => d,

@@ -46,11 +46,7 @@ pub fn policy_for<'p>(project: &'p Project, env: &sluice_core::Environment) -> R
 
 /// Splits and parses one migration in the project's layout and dialect.
 pub fn analyze(project: &Project, m: &Migration) -> Analysis {
-    sluice_lint::analysis::analyze_body(
-        project.config.layout.imp().body(),
-        m,
-        project.config.dialect,
-    )
+    sluice_lint::analysis::analyze_body(m, project.config.dialect)
 }
 
 /// Analyses and lints one migration.

@@ -298,3 +298,24 @@ fn shallow_clones_and_the_default_base() {
         .code(2)
         .says("not inside a git repository");
 }
+
+/// The contract at head is read from git's tree for that commit (no
+/// `git archive | tar`), not from the working tree: a ledger fixed only in
+/// the working tree does not pass, and an unhashed file only in the working
+/// tree does not fail.
+#[test]
+fn the_contract_at_head_is_read_from_git_not_the_working_tree() {
+    let p = repo();
+    p.migration("1000000000002", "orders", "CREATE TABLE orders (id int);\n");
+    commit(&p, "no hash");
+    p.hash(); // fixed in the working tree only
+    p.run(&["guard", "--base", "main", "--head", "feature"])
+        .code(1)
+        .says("ledger-missing")
+        .says("db/migrations/1000000000002_orders.sql");
+
+    commit(&p, "hash");
+    p.migration("1000000000003", "later", "CREATE TABLE later (id int);\n");
+    p.run(&["guard", "--base", "main", "--head", "feature"])
+        .code(0);
+}

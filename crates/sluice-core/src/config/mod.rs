@@ -117,6 +117,9 @@ pub enum Layout {
     /// Alembic revisions (`*.py`) read in place: analysed and checked; applying
     /// stays Alembic's job.
     Alembic,
+    /// Diesel's directories (`<version>_<name>/up.sql`, `down.sql`,
+    /// `metadata.toml`), read and run in place.
+    Diesel,
 }
 
 impl Layout {
@@ -126,6 +129,7 @@ impl Layout {
         match self {
             Layout::Sluice => &crate::layout::sluice::Native,
             Layout::Alembic => &crate::layout::alembic::Alembic,
+            Layout::Diesel => &crate::layout::diesel::Diesel,
         }
     }
 
@@ -134,6 +138,7 @@ impl Layout {
         match s {
             "sluice" => Some(Layout::Sluice),
             "alembic" => Some(Layout::Alembic),
+            "diesel" => Some(Layout::Diesel),
             _ => None,
         }
     }
@@ -282,7 +287,7 @@ impl Config {
         };
         let layout = Layout::parse(&file.migrations.layout).ok_or_else(|| {
             cfg_err(format!(
-                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\", \"alembic\"",
+                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\"",
                 file.migrations.layout
             ))
         })?;

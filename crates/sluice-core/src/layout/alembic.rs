@@ -1,11 +1,11 @@
 //! Alembic revisions read in place: every `*.py` matching the contract (but
 //! `__init__.py`) is a revision, ordered by the revision graph.
 
-use super::{BodyKind, MigrationLayout};
+use super::MigrationLayout;
 use crate::catalog::{display_path, Catalog, CatalogIssue, CatalogOptions};
 use crate::error::CoreError;
+use crate::tree::{Entry, SourceTree};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The Alembic layout.
 pub struct Alembic;
@@ -19,16 +19,13 @@ impl MigrationLayout for Alembic {
         crate::config::DEFAULT_ALEMBIC_FILENAME
     }
 
-    fn body(&self) -> BodyKind {
-        BodyKind::AlembicOps
-    }
-
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,
-        files: Vec<(String, PathBuf)>,
+        tree: &dyn SourceTree,
+        entries: Vec<Entry>,
     ) -> Result<Catalog, CoreError> {
-        load_alembic(opts, files)
+        load_alembic(opts, tree, entries)
     }
 
     fn external_runner(&self) -> Option<&'static str> {
@@ -46,11 +43,17 @@ impl MigrationLayout for Alembic {
 /// revision; the order is the revision graph's (parents first, ties by file).
 fn load_alembic(
     opts: &CatalogOptions<'_>,
-    files: Vec<(String, PathBuf)>,
+    tree: &dyn SourceTree,
+    entries: Vec<Entry>,
 ) -> Result<Catalog, CoreError> {
     let mut catalog = Catalog::default();
     let mut revisions = Vec::new();
-    for (file_name, path) in files {
+    for Entry {
+        name: file_name,
+        path,
+        ..
+    } in entries.into_iter().filter(|e| !e.is_dir)
+    {
         let display = display_path(opts.root, &path);
         if file_name == "__init__.py" {
             continue;
@@ -62,7 +65,7 @@ fn load_alembic(
             });
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| CoreError::io(&path, e))?;
+        let bytes = tree.read(&path)?.unwrap_or_default();
         revisions.push(crate::alembic::parse_revision(path, display, &bytes)?);
     }
     let known: std::collections::HashSet<String> =

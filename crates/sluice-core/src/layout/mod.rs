@@ -5,11 +5,12 @@
 //! module here plus one line there.
 
 pub mod alembic;
+pub mod diesel;
 pub mod sluice;
 
 use crate::catalog::{Catalog, CatalogOptions};
 use crate::error::CoreError;
-use std::path::PathBuf;
+use crate::tree::{Entry, SourceTree};
 
 /// What a migration's body is, so analysis knows how to read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,11 @@ pub enum BodyKind {
     Sql,
     /// An Alembic revision: Python whose `op.*` calls are read as SQL.
     AlembicOps,
+    /// A body sluice does not read (a script another program runs): the
+    /// contract, the ledger, immutability and `guard` apply to it; analysis
+    /// finds no statements in it, and the layout's
+    /// [`MigrationLayout::external_runner`] says who runs it.
+    Opaque,
 }
 
 /// A migration layout.
@@ -28,17 +34,16 @@ pub trait MigrationLayout: Send + Sync {
     /// The filename contract when `[migrations] filename` is not set.
     fn default_filename(&self) -> &'static str;
 
-    /// Reads the files of the migrations directory (`(file name, path)`, sorted,
-    /// dot files and ignored paths left out) into a catalog in apply order;
-    /// contract problems go to [`Catalog::issues`].
+    /// Reads the entries of the migrations directory (files and directories,
+    /// sorted by name, dot files and ignored paths left out), reading what it
+    /// needs through `tree` (the working directory or a git commit), into a
+    /// catalog in apply order; contract problems go to [`Catalog::issues`].
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,
-        files: Vec<(String, PathBuf)>,
+        tree: &dyn SourceTree,
+        entries: Vec<Entry>,
     ) -> Result<Catalog, CoreError>;
-
-    /// What a migration's body is.
-    fn body(&self) -> BodyKind;
 
     /// When another program applies this layout's migrations, whose job it
     /// is, as "applying stays …" ends (None: sluice runs them).

@@ -1,14 +1,14 @@
 //! sluice's own layout: `<13-digit version>_<name>.sql` files with a header
 //! and an optional `-- sluice:down` section.
 
-use super::{BodyKind, MigrationLayout};
+use super::MigrationLayout;
 use crate::catalog::{
     display_path, read_all, read_cached, split_file_name, Catalog, CatalogIssue, CatalogOptions,
 };
 use crate::error::CoreError;
+use crate::tree::{Entry, SourceTree};
 use crate::version::Version;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The native layout.
 pub struct Native;
@@ -22,18 +22,22 @@ impl MigrationLayout for Native {
         crate::config::DEFAULT_FILENAME
     }
 
-    fn body(&self) -> BodyKind {
-        BodyKind::Sql
-    }
-
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,
-        files: Vec<(String, PathBuf)>,
+        tree: &dyn SourceTree,
+        entries: Vec<Entry>,
     ) -> Result<Catalog, CoreError> {
         let mut catalog = Catalog::default();
-        let mut parsed = Vec::with_capacity(files.len());
-        for (file_name, path) in files {
+        let mut parsed = Vec::with_capacity(entries.len());
+        // A directory inside the migrations directory is not a migration of
+        // this layout (and never was): it is left alone.
+        for Entry {
+            name: file_name,
+            path,
+            ..
+        } in entries.into_iter().filter(|e| !e.is_dir)
+        {
             let display = display_path(opts.root, &path);
             match split_file_name(opts.filename, &file_name) {
                 Some((version, name)) => parsed.push((version, name, path, display)),
@@ -44,8 +48,8 @@ impl MigrationLayout for Native {
             }
         }
         catalog.migrations = match opts.cache {
-            Some(dir) => read_cached(dir, parsed)?,
-            None => read_all(parsed)?,
+            Some(dir) if tree.on_disk() => read_cached(tree, dir, parsed)?,
+            _ => read_all(tree, parsed)?,
         };
         catalog.migrations.sort_by(|a, b| {
             a.version

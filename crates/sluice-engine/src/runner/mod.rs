@@ -81,13 +81,19 @@ pub fn prepare<'a>(
                 Direction::Up => &m.up,
                 Direction::Down => m.down.as_ref().expect("callers check for a down section"),
             };
+            if m.body != sluice_core::layout::BodyKind::Sql {
+                anyhow::bail!(
+                    "{}: its body is not SQL ({:?}): the program its layout names runs it, not sluice (nothing was run)",
+                    m.display_path,
+                    m.body
+                );
+            }
             let text = m.load_text()?;
             let statements = sluice_sql::split_section(text, section.range.clone(), dialect)
                 .map_err(|e| {
+                    let (path, line, _) = m.locate(e.line, None);
                     anyhow!(
-                        "{}:{}:{}: {}; fix the file and run the command again (nothing was run)",
-                        m.display_path,
-                        e.line,
+                        "{path}:{line}:{}: {}; fix the file and run the command again (nothing was run)",
                         e.column,
                         e.message
                     )

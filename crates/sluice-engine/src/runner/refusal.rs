@@ -44,10 +44,11 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
                     Direction::Up => "",
                     Direction::Down => " (down section)",
                 };
+                let (path, line, _) = step.migration.locate(st.line, None);
                 out.push(sluice_lint::Diagnostic::new(
                     sluice_lint::RuleId::TransactionNesting,
-                    &step.migration.display_path,
-                    st.line,
+                    path,
+                    line,
                     st.column,
                     format!(
                         "{}{section} inside migration {}, which sluice runs in one transaction: it would end that transaction early, leaving part of the migration committed; nothing was run",

@@ -38,6 +38,20 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "rename it to `<13-digit version>_<snake_case_name>.sql` (or create migrations with `sluice new NAME`); move files that are not migrations out of the migrations directory",
             ));
         }
+        if let CatalogIssue::MissingBody {
+            display_path,
+            missing,
+        } = issue
+        {
+            out.push(Diagnostic::new(
+                crate::RuleId::FilenameContract,
+                display_path,
+                1,
+                1,
+                format!("the migration directory `{display_path}` has no {missing}, so it is not a migration"),
+                format!("add {display_path}/{missing} (the forward SQL), or remove the directory"),
+            ));
+        }
     }
 }
 

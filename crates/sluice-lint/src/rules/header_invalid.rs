@@ -29,7 +29,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let mut bad = |message: String, help: String| {
                 out.push(Diagnostic::new(
                     crate::RuleId::HeaderInvalid,
-                    &m.display_path,
+                    m.header_path(),
                     f.line,
                     f.value_column,
                     message,
@@ -86,7 +86,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             if !KNOWN_DIRECTIVES.contains(&d.name.as_str()) && d.name != "down" {
                 out.push(Diagnostic::new(
                     crate::RuleId::HeaderInvalid,
-                    &m.display_path,
+                    m.header_path(),
                     d.line,
                     1,
                     format!("unknown directive `-- sluice:{}`", d.name),

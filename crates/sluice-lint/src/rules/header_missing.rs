@@ -41,7 +41,7 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             };
             out.push(Diagnostic::new(
                 crate::RuleId::HeaderMissing,
-                &m.display_path,
+                m.header_path(),
                 1,
                 1,
                 format!("migration {} has no {key} header field", m.version),

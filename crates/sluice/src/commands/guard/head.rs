@@ -1,9 +1,10 @@
 //! The directory and ledger at head pass `check`'s contract rules.
 
 use super::*;
+use sluice_core::tree::{GitTree, SourceTree};
 
 /// The contract rules (filenames, duplicates, ledger) over the migrations
-/// directory as it is at `head`, extracted with `git archive`.
+/// directory as it is at `head`, read from git's tree (never extracted).
 pub(super) fn contract_at_head(
     project: &Project,
     repo: &Repo,
@@ -33,55 +34,28 @@ pub(super) fn contract_at_head(
             project.ledger()?,
         ));
     }
-    let tmp = tempfile::tempdir().context("creating a temporary directory")?;
-    let archive = Command::new("git")
-        .arg("-C")
-        .arg(&repo.top)
-        .args([
-            "archive",
-            "--format=tar",
-            head,
-            "--",
-            dir_repo.trim_end_matches('/'),
-        ])
-        .output()
-        .map_err(|e| anyhow!("cannot run git archive: {e}"))?;
-    if !archive.status.success() {
+    // Otherwise read head's tree as git holds it: one `git ls-tree` and one
+    // `git cat-file --batch`, nothing extracted.
+    let tree = GitTree::read(&repo.top, head, &[dir_repo, ledger_repo])?;
+    let root = repo.top.join(&repo.prefix);
+    let dir = repo.top.join(dir_repo.trim_end_matches('/'));
+    if tree.list(&dir)?.is_none() {
         // The directory does not exist at head: nothing to check.
         return Ok(vec![]);
     }
-    let mut tar = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(tmp.path())
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow!("cannot run tar: {e}"))?;
-    {
-        use std::io::Write;
-        tar.stdin
-            .take()
-            .expect("piped")
-            .write_all(&archive.stdout)?;
-    }
-    if !tar.wait()?.success() {
-        bail!("extracting the migrations directory at {head} failed");
-    }
-    let root = tmp.path().join(&repo.prefix);
-    let dir = tmp.path().join(dir_repo);
-    let ledger_path = tmp.path().join(ledger_repo);
+    let ledger_path = repo.top.join(ledger_repo);
     let ignore = [ledger_path.clone()];
-    let catalog = Catalog::load(&CatalogOptions {
-        dir: &dir,
-        root: &root,
-        filename: &project.config.filename,
-        ignore: &ignore,
-        layout: project.config.layout,
-        cache: None,
-    })?;
-    let ledger = match Ledger::load(&ledger_path)? {
-        Some(l) => Some((l, std::fs::read_to_string(&ledger_path)?)),
-        None => None,
-    };
+    let catalog = Catalog::load_from(
+        &CatalogOptions {
+            dir: &dir,
+            root: &root,
+            filename: &project.config.filename,
+            ignore: &ignore,
+            layout: project.config.layout,
+            cache: None,
+        },
+        &tree,
+    )?;
+    let ledger = Ledger::read_from(&tree, &ledger_path)?;
     Ok(crate::commands::check::contract(project, &catalog, ledger))
 }

@@ -27,7 +27,7 @@ use waivers::*;
 
 use crate::cli::Outcome;
 use crate::project::Project;
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use regex::Regex;
 use sluice_core::catalog::{Catalog, CatalogOptions};

@@ -1,0 +1,93 @@
+//! Layouts whose migrations are several files (a directory per migration),
+//! read and run in place through the real binary on a real SQLite file.
+
+mod common;
+use common::*;
+
+const DIESEL: &str = "[migrations]\nlayout = \"diesel\"\ndir = \"migrations\"\ndialect = \"sqlite\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\nallow_down = true\n";
+
+fn diesel() -> Project {
+    let p = Project::new(DIESEL);
+    p.raw(
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        b"-- This file was automatically created by Diesel\nCREATE TABLE setup_marker (id integer);\n",
+    );
+    p.raw(
+        "migrations/00000000000000_diesel_initial_setup/down.sql",
+        b"DROP TABLE setup_marker; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.raw(
+        "migrations/2024-01-02-030405_create_users/up.sql",
+        b"CREATE TABLE users (\n  id integer PRIMARY KEY,\n  email text\n);\n",
+    );
+    p.raw(
+        "migrations/2024-01-02-030405_create_users/down.sql",
+        b"-- Undo\nDROP TABLE users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p
+}
+
+fn tables(p: &Project) -> Vec<String> {
+    let c = rusqlite::Connection::open(p.path().join("dev.db")).unwrap();
+    let mut s = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sluice_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    s.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A diesel project is checked, hashed, applied, re-applied as a no-op and
+/// rolled back from its own `up.sql`/`down.sql` files, with nothing renamed.
+#[test]
+fn a_diesel_project_runs_in_place() {
+    let p = diesel();
+    p.run(&["hash"]).ok();
+    let ledger = std::fs::read_to_string(p.path().join("migrations/checksums.json")).unwrap();
+    assert!(
+        ledger.contains("\"2024-01-02-030405_create_users\""),
+        "{ledger}"
+    );
+    p.run(&["check"]).ok().says("2 migrations checked");
+    p.run(&["apply", "--env", "dev"]).ok();
+    assert_eq!(tables(&p), ["setup_marker", "users"]);
+    p.run(&["apply", "--env", "dev"]).ok().says("up to date");
+    p.run(&["status", "--env", "dev"]).ok();
+    p.run(&["down", "--env", "dev"]).ok();
+    assert_eq!(tables(&p), ["setup_marker"]);
+    p.run(&["apply", "--env", "dev"]).ok();
+    assert_eq!(tables(&p), ["setup_marker", "users"]);
+}
+
+/// A finding is reported at the file and line it is in (`down.sql` line 2),
+/// not at the directory or at a line of the two files joined.
+#[test]
+fn a_diesel_finding_names_its_own_file_and_line() {
+    let p = diesel();
+    p.raw(
+        "migrations/2024-01-02-030405_create_users/down.sql",
+        b"-- Undo\nDROP TABLE 'users;\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("syntax-error")
+        .says("--> migrations/2024-01-02-030405_create_users/down.sql:2:")
+        .says("2 | DROP TABLE 'users;");
+}
+
+/// A migration directory without `up.sql` is a finding naming it, and
+/// `metadata.toml`'s `run_in_transaction = false` is honoured.
+#[test]
+fn a_diesel_directory_without_up_sql_is_a_finding() {
+    let p = diesel();
+    p.raw(
+        "migrations/2024-02-01-000000_empty/down.sql",
+        b"SELECT 1;\n",
+    );
+    p.run(&["check"])
+        .code(1)
+        .says("filename-contract")
+        .says("migrations/2024-02-01-000000_empty` has no up.sql");
+}
