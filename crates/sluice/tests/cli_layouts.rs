@@ -91,3 +91,19 @@ fn a_diesel_directory_without_up_sql_is_a_finding() {
         .says("filename-contract")
         .says("migrations/2024-02-01-000000_empty` has no up.sql");
 }
+
+/// `layout` and `dialect` are read as enums: an unknown name is an error at
+/// its line and column in sluice.toml that lists what is supported (exit 2).
+#[test]
+fn an_unknown_layout_or_dialect_is_an_error_at_its_line() {
+    let p = Project::new("[migrations]\nlayout = \"flyway-ish\"\n");
+    p.run(&["check"])
+        .code(2)
+        .says("line 2, column 10")
+        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\"");
+    let p = Project::new("[migrations]\n\ndialect = \"oracle\"\n");
+    p.run(&["check"])
+        .code(2)
+        .says("line 3, column 11")
+        .says("dialect = \"oracle\" is not one of postgres, sqlite, mysql");
+}

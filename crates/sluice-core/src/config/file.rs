@@ -11,12 +11,12 @@ pub struct MigrationsSection {
     /// The migrations directory, relative to the project root.
     pub dir: String,
     /// The directory layout.
-    pub layout: String,
+    pub layout: Layout,
     /// The filename contract (default per layout: [`DEFAULT_FILENAME`], or
     /// [`DEFAULT_ALEMBIC_FILENAME`]).
     pub filename: Option<String>,
     /// `postgres`, `sqlite` or `mysql`.
-    pub dialect: String,
+    pub dialect: Dialect,
     /// The ledger file; default `<dir>/checksums.json`.
     pub ledger: Option<String>,
     /// Allow pending migrations older than the newest applied one.
@@ -29,9 +29,9 @@ impl Default for MigrationsSection {
     fn default() -> Self {
         MigrationsSection {
             dir: "db/migrations".into(),
-            layout: "sluice".into(),
+            layout: Layout::Sluice,
             filename: None,
-            dialect: "postgres".into(),
+            dialect: Dialect::Postgres,
             ledger: None,
             allow_out_of_order: false,
             approvals: None,

@@ -38,8 +38,10 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 /// `lock_timeout` of a production-like environment that does not set one.
 pub const DEFAULT_PRODUCTION_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// SQL dialect of the migrations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// SQL dialect of the migrations (`[migrations] dialect`; an unknown name is
+/// an error at its line in sluice.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Dialect {
     /// PostgreSQL.
     Postgres,
@@ -61,12 +63,39 @@ impl Dialect {
     }
 
     /// The canonical name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Dialect::Postgres => "postgres",
             Dialect::Sqlite => "sqlite",
             Dialect::Mysql => "mysql",
         }
+    }
+}
+
+impl TryFrom<String> for Dialect {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Dialect, String> {
+        Dialect::parse(&s).ok_or_else(|| {
+            format!("[migrations] dialect = {s:?} is not one of postgres, sqlite, mysql")
+        })
+    }
+}
+
+impl TryFrom<String> for Layout {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Layout, String> {
+        Layout::parse(&s).ok_or_else(|| {
+            format!(
+                "[migrations] layout = {s:?} is not supported by this version of sluice; supported: {}",
+                Layout::ALL
+                    .iter()
+                    .map(|l| format!("{:?}", l.imp().name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
     }
 }
 
@@ -109,8 +138,9 @@ pub struct Config {
     pub bypass: Regex,
 }
 
-/// How a migrations directory is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a migrations directory is laid out (`[migrations] layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Layout {
     /// `<version>_<name>.sql` with a `-- sluice:down` section.
     Sluice,
@@ -123,6 +153,9 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// Every layout.
+    pub const ALL: [Layout; 3] = [Layout::Sluice, Layout::Alembic, Layout::Diesel];
+
     /// The implementation of this layout: the one place a layout name maps to
     /// its code.
     pub fn imp(self) -> &'static dyn crate::layout::MigrationLayout {
@@ -133,14 +166,9 @@ impl Layout {
         }
     }
 
-    /// Parses a layout name.
+    /// Parses a layout name (the name its implementation gives).
     pub fn parse(s: &str) -> Option<Layout> {
-        match s {
-            "sluice" => Some(Layout::Sluice),
-            "alembic" => Some(Layout::Alembic),
-            "diesel" => Some(Layout::Diesel),
-            _ => None,
-        }
+        Layout::ALL.into_iter().find(|l| l.imp().name() == s)
     }
 }
 
@@ -254,7 +282,7 @@ impl Config {
         let mut file = file.unwrap_or_default();
         if !has_file {
             file.migrations.dir = "migrations".into();
-            file.migrations.dialect = "sqlite".into();
+            file.migrations.dialect = Dialect::Sqlite;
         }
         Self::resolve(root, config_path, file)
     }
@@ -285,12 +313,7 @@ impl Config {
                 .unwrap_or_else(|| root.join(CONFIG_FILE)),
             message,
         };
-        let layout = Layout::parse(&file.migrations.layout).ok_or_else(|| {
-            cfg_err(format!(
-                "[migrations] layout = {:?} is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\"",
-                file.migrations.layout
-            ))
-        })?;
+        let layout = file.migrations.layout;
         let pattern = file
             .migrations
             .filename
@@ -301,12 +324,7 @@ impl Config {
                 "[migrations] filename is not a valid regular expression: {e}"
             ))
         })?;
-        let dialect = Dialect::parse(&file.migrations.dialect).ok_or_else(|| {
-            cfg_err(format!(
-                "[migrations] dialect = {:?} is not one of postgres, sqlite, mysql",
-                file.migrations.dialect
-            ))
-        })?;
+        let dialect = file.migrations.dialect;
         let bypass = Regex::new(&file.policy.bypass_reference).map_err(|e| {
             cfg_err(format!(
                 "[policy] bypass_reference is not a valid regular expression: {e}"
