@@ -228,7 +228,41 @@ pub trait Executor {
     }
 }
 
-/// Owns the history and audit tables.
+/// A history table: where a database records the migrations applied to it.
+/// `sluice_history` (with `sluice_audit`) is sluice's own, one
+/// implementation per backend (`postgres::history`, `sqlite::history`);
+/// another tool's table (Flyway's, Prisma's …) is another implementation.
+/// A history reads and writes through an [`Executor`], inside the caller's
+/// transaction when there is one.
+pub trait History: Send + Sync {
+    /// The table's name.
+    fn name(&self) -> &str;
+
+    /// Whether the table exists (no side effects).
+    fn exists(&self, ex: &mut dyn Executor) -> Result<bool, DbError>;
+
+    /// Creates the tables when missing. Call it only with the lock held:
+    /// concurrent `CREATE TABLE IF NOT EXISTS` races in Postgres.
+    fn ensure(&self, ex: &mut dyn Executor) -> Result<(), DbError>;
+
+    /// Every row (none when the table does not exist).
+    fn load(&self, ex: &mut dyn Executor) -> Result<Vec<HistoryRow>, DbError>;
+
+    /// SQL that inserts or replaces the row for `row.version`.
+    fn upsert_sql(&self, row: &HistoryRow) -> String;
+
+    /// SQL that deletes the row for `version`.
+    fn delete_sql(&self, version: &str) -> String;
+
+    /// SQL that appends an audit event.
+    fn audit_sql(&self, event: &AuditEvent) -> String;
+
+    /// Every audit event, oldest first (for tests and reports).
+    fn load_audit(&self, ex: &mut dyn Executor) -> Result<Vec<AuditEvent>, DbError>;
+}
+
+/// A connection's own history ([`Database::history`]), as methods on the
+/// connection.
 pub trait HistoryStore {
     /// Whether `sluice_history` exists (no side effects).
     fn history_exists(&mut self) -> Result<bool, DbError>;
@@ -253,6 +287,40 @@ pub trait HistoryStore {
     fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError>;
 }
 
+impl<T: Database + ?Sized> HistoryStore for T {
+    fn history_exists(&mut self) -> Result<bool, DbError> {
+        let h = self.history();
+        h.exists(self.executor())
+    }
+
+    fn ensure_history(&mut self) -> Result<(), DbError> {
+        let h = self.history();
+        h.ensure(self.executor())
+    }
+
+    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        let h = self.history();
+        h.load(self.executor())
+    }
+
+    fn upsert_sql(&self, row: &HistoryRow) -> String {
+        self.history().upsert_sql(row)
+    }
+
+    fn delete_sql(&self, version: &str) -> String {
+        self.history().delete_sql(version)
+    }
+
+    fn audit_sql(&self, event: &AuditEvent) -> String {
+        self.history().audit_sql(event)
+    }
+
+    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError> {
+        let h = self.history();
+        h.load_audit(self.executor())
+    }
+}
+
 /// Takes the migration lock without waiting.
 pub trait Locker {
     /// Tries once; true when this connection now holds the lock.
@@ -263,9 +331,15 @@ pub trait Locker {
 }
 
 /// A connection with every capability.
-pub trait Database: Executor + HistoryStore + Locker + Send {
+pub trait Database: Executor + Locker + Send {
     /// Which backend this is.
     fn backend(&self) -> Backend;
+
+    /// Where this database records sluice's migrations (`sluice_history`).
+    fn history(&self) -> Box<dyn History>;
+
+    /// This connection as an [`Executor`] (for a [`History`]).
+    fn executor(&mut self) -> &mut dyn Executor;
 
     /// Reads the live schema into the model (see [`introspect`]).
     fn introspect(&mut self, opts: &introspect::Options) -> Result<sluice_schema::Schema, DbError>;

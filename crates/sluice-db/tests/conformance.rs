@@ -10,6 +10,7 @@
 //! model, and scratch database lifecycle.
 
 use sluice_db::scratch::Scratch;
+use sluice_db::HistoryStore as _;
 use sluice_db::{
     connect, AuditEvent, ConnectOptions, Database, ErrorKind, HistoryRow, LockError, LockGuard,
     SessionSettings, Status,

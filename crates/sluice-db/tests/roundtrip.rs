@@ -309,30 +309,6 @@ impl Executor for Counting {
     }
 }
 
-impl sluice_db::HistoryStore for Counting {
-    fn history_exists(&mut self) -> Result<bool, sluice_db::DbError> {
-        self.inner.history_exists()
-    }
-    fn ensure_history(&mut self) -> Result<(), sluice_db::DbError> {
-        self.inner.ensure_history()
-    }
-    fn load_history(&mut self) -> Result<Vec<sluice_db::HistoryRow>, sluice_db::DbError> {
-        self.inner.load_history()
-    }
-    fn upsert_sql(&self, row: &sluice_db::HistoryRow) -> String {
-        self.inner.upsert_sql(row)
-    }
-    fn delete_sql(&self, v: &str) -> String {
-        self.inner.delete_sql(v)
-    }
-    fn audit_sql(&self, e: &sluice_db::AuditEvent) -> String {
-        self.inner.audit_sql(e)
-    }
-    fn load_audit(&mut self) -> Result<Vec<sluice_db::AuditEvent>, sluice_db::DbError> {
-        self.inner.load_audit()
-    }
-}
-
 impl sluice_db::Locker for Counting {
     fn try_lock(&mut self) -> Result<bool, sluice_db::DbError> {
         self.inner.try_lock()
@@ -345,6 +321,12 @@ impl sluice_db::Locker for Counting {
 impl sluice_db::Database for Counting {
     fn backend(&self) -> sluice_db::Backend {
         sluice_db::Backend::Postgres
+    }
+    fn history(&self) -> Box<dyn sluice_db::History> {
+        self.inner.history()
+    }
+    fn executor(&mut self) -> &mut dyn Executor {
+        self
     }
     fn introspect(&mut self, opts: &Options) -> Result<Schema, sluice_db::DbError> {
         // Through this wrapper, so every query is counted.

@@ -19,6 +19,7 @@
 use sluice_core::catalog::CatalogOptions;
 use sluice_core::config::{Layout, DEFAULT_FILENAME};
 use sluice_core::Catalog;
+use sluice_db::HistoryStore as _;
 use std::fmt;
 use std::path::Path;
 

@@ -8,6 +8,7 @@ use crate::runner::RunInfo;
 use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
 use sluice_core::Environment;
+use sluice_db::HistoryStore as _;
 use sluice_db::{Database, LockGuard, SessionSettings};
 use sluice_lint::Diagnostic;
 

@@ -8,15 +8,13 @@
 //! the statement that failed. The lock is `pg_try_advisory_lock` on the session,
 //! never inside a transaction and never the blocking `pg_advisory_lock`.
 
-use crate::history::{
-    audit_from_text, audit_values, row_from_text, row_values, AUDIT_COLUMNS, HISTORY_COLUMNS,
-};
 use crate::{
-    quote_ident, quote_literal, AuditEvent, Backend, Database, DbError, Executor, HistoryRow,
-    HistoryStore, Locker, SessionSettings, StatementFailure,
+    quote_ident, quote_literal, Backend, Database, DbError, Executor, Locker, SessionSettings,
+    StatementFailure,
 };
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
+pub mod history;
 pub mod introspect;
 pub mod verification;
 
@@ -126,10 +124,6 @@ impl PostgresDb {
             schema: schema.to_string(),
             lock_key: lock_key(schema),
         })
-    }
-
-    fn table(&self, name: &str) -> String {
-        format!("{}.{}", quote_ident(&self.schema), quote_ident(name))
     }
 
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
@@ -381,128 +375,6 @@ pub fn lock_upfront(
     ))
 }
 
-impl HistoryStore for PostgresDb {
-    fn history_exists(&mut self) -> Result<bool, DbError> {
-        let sql = format!(
-            "SELECT to_regclass({}) IS NOT NULL",
-            quote_literal(&self.table("sluice_history"))
-        );
-        Ok(self
-            .query_text(&sql)?
-            .first()
-            .and_then(|r| r[0].clone())
-            .as_deref()
-            == Some("t"))
-    }
-
-    fn ensure_history(&mut self) -> Result<(), DbError> {
-        let schema = quote_ident(&self.schema);
-        let history = self.table("sluice_history");
-        let audit = self.table("sluice_audit");
-        let sql = format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema};
-            CREATE TABLE IF NOT EXISTS {history} (
-                version text PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                status text NOT NULL CHECK (status IN ('applied','failed','dirty','adopted','baseline')),
-                applied_at timestamptz NOT NULL,
-                applied_by text NOT NULL,
-                environment text NOT NULL,
-                approvals jsonb NOT NULL DEFAULT '[]',
-                statements_total integer NOT NULL,
-                statements_applied integer NOT NULL,
-                execution_ms bigint NOT NULL,
-                tool_version text NOT NULL,
-                run_id text NOT NULL,
-                error text
-            );
-            CREATE TABLE IF NOT EXISTS {audit} (
-                id bigserial PRIMARY KEY,
-                at timestamptz NOT NULL DEFAULT clock_timestamp(),
-                event text NOT NULL,
-                version text,
-                checksum text,
-                environment text NOT NULL,
-                actor text NOT NULL,
-                run_id text NOT NULL,
-                outcome text NOT NULL,
-                reason text,
-                details jsonb NOT NULL DEFAULT '{{}}',
-                tool_version text NOT NULL
-            );"
-        );
-        self.client.batch_execute(&sql).map_err(err)
-    }
-
-    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
-        if !self.history_exists()? {
-            return Ok(vec![]);
-        }
-        let cols = HISTORY_COLUMNS.replace(
-            "applied_at",
-            "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
-        );
-        let sql = format!("SELECT {cols} FROM {}", self.table("sluice_history"));
-        self.query_text(&sql)?
-            .iter()
-            .map(|c| row_from_text(c))
-            .collect()
-    }
-
-    fn upsert_sql(&self, row: &HistoryRow) -> String {
-        let updates = HISTORY_COLUMNS
-            .split(", ")
-            .filter(|c| *c != "version")
-            .map(|c| format!("{c} = EXCLUDED.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "INSERT INTO {} ({HISTORY_COLUMNS}) VALUES {} ON CONFLICT (version) DO UPDATE SET {updates}",
-            self.table("sluice_history"),
-            row_values(
-                row,
-                &|s| format!("{s}::timestamptz"),
-                &|s| format!("{s}::jsonb"),
-                // now() is the transaction's start: the migration's own time.
-                &|_| "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".into(),
-            )
-        )
-    }
-
-    fn delete_sql(&self, version: &str) -> String {
-        format!(
-            "DELETE FROM {} WHERE version = {}",
-            self.table("sluice_history"),
-            quote_literal(version)
-        )
-    }
-
-    fn audit_sql(&self, ev: &AuditEvent) -> String {
-        format!(
-            "INSERT INTO {} ({AUDIT_COLUMNS}) VALUES {}",
-            self.table("sluice_audit"),
-            audit_values(ev, &|s| format!("{s}::jsonb"))
-        )
-    }
-
-    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError> {
-        if !self.history_exists()? {
-            return Ok(vec![]);
-        }
-        let cols = AUDIT_COLUMNS.replace("details", "details::text");
-        let sql = format!(
-            "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), {cols} FROM {} ORDER BY id",
-            self.table("sluice_audit")
-        );
-        Ok(self
-            .query_text(&sql)?
-            .iter()
-            .map(|c| audit_from_text(c))
-            .collect())
-    }
-}
-
 impl Locker for PostgresDb {
     fn try_lock(&mut self) -> Result<bool, DbError> {
         let rows = self.query_text(&format!("SELECT pg_try_advisory_lock({})", self.lock_key))?;
@@ -518,6 +390,16 @@ impl Locker for PostgresDb {
 impl Database for PostgresDb {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn history(&self) -> Box<dyn crate::History> {
+        Box::new(history::SluiceHistory {
+            schema: self.schema.clone(),
+        })
+    }
+
+    fn executor(&mut self) -> &mut dyn Executor {
+        self
     }
 
     fn introspect(

@@ -6,18 +6,13 @@
 //! dies, so a killed run never leaves a stale lock. `lock_timeout` becomes the
 //! busy timeout; `statement_timeout` has no SQLite equivalent and is ignored.
 
-use crate::history::{
-    audit_from_text, audit_values, row_from_text, row_values, AUDIT_COLUMNS, HISTORY_COLUMNS,
-};
-use crate::{
-    AuditEvent, Backend, Database, DbError, Executor, HistoryRow, HistoryStore, Locker,
-    SessionSettings, StatementFailure,
-};
+use crate::{Backend, Database, DbError, Executor, Locker, SessionSettings, StatementFailure};
 use rusqlite::Connection;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod history;
 pub mod introspect;
 
 /// A SQLite database file (or `:memory:`).
@@ -174,103 +169,6 @@ impl Executor for SqliteDb {
     }
 }
 
-impl HistoryStore for SqliteDb {
-    fn history_exists(&mut self) -> Result<bool, DbError> {
-        let rows = self.query_text(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sluice_history'",
-            1,
-        )?;
-        Ok(!rows.is_empty())
-    }
-
-    fn ensure_history(&mut self) -> Result<(), DbError> {
-        self.conn
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS sluice_history (
-                    version TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    checksum TEXT NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('applied','failed','dirty','adopted','baseline')),
-                    applied_at TEXT NOT NULL,
-                    applied_by TEXT NOT NULL,
-                    environment TEXT NOT NULL,
-                    approvals TEXT NOT NULL DEFAULT '[]',
-                    statements_total INTEGER NOT NULL,
-                    statements_applied INTEGER NOT NULL,
-                    execution_ms INTEGER NOT NULL,
-                    tool_version TEXT NOT NULL,
-                    run_id TEXT NOT NULL,
-                    error TEXT
-                );
-                CREATE TABLE IF NOT EXISTS sluice_audit (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-                    event TEXT NOT NULL,
-                    version TEXT,
-                    checksum TEXT,
-                    environment TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    run_id TEXT NOT NULL,
-                    outcome TEXT NOT NULL,
-                    reason TEXT,
-                    details TEXT NOT NULL DEFAULT '{}',
-                    tool_version TEXT NOT NULL
-                );",
-            )
-            .map_err(err)
-    }
-
-    fn load_history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
-        if !self.history_exists()? {
-            return Ok(vec![]);
-        }
-        self.query_text(&format!("SELECT {HISTORY_COLUMNS} FROM sluice_history"), 14)?
-            .iter()
-            .map(|c| row_from_text(c))
-            .collect()
-    }
-
-    fn upsert_sql(&self, row: &HistoryRow) -> String {
-        format!(
-            "INSERT OR REPLACE INTO sluice_history ({HISTORY_COLUMNS}) VALUES {}",
-            row_values(row, &|s| s, &|s| s, &|r| {
-                format!(
-                    "CAST(ROUND((julianday('now') - julianday({})) * 86400000) AS INTEGER)",
-                    crate::quote_literal(&r.applied_at)
-                )
-            })
-        )
-    }
-
-    fn delete_sql(&self, version: &str) -> String {
-        format!(
-            "DELETE FROM sluice_history WHERE version = {}",
-            crate::quote_literal(version)
-        )
-    }
-
-    fn audit_sql(&self, ev: &AuditEvent) -> String {
-        format!(
-            "INSERT INTO sluice_audit ({AUDIT_COLUMNS}) VALUES {}",
-            audit_values(ev, &|s| s)
-        )
-    }
-
-    fn load_audit(&mut self) -> Result<Vec<AuditEvent>, DbError> {
-        if !self.history_exists()? {
-            return Ok(vec![]);
-        }
-        Ok(self
-            .query_text(
-                &format!("SELECT at, {AUDIT_COLUMNS} FROM sluice_audit ORDER BY id"),
-                11,
-            )?
-            .iter()
-            .map(|c| audit_from_text(c))
-            .collect())
-    }
-}
-
 impl Locker for SqliteDb {
     fn try_lock(&mut self) -> Result<bool, DbError> {
         let Some(path) = &self.lock_path else {
@@ -307,6 +205,14 @@ impl Locker for SqliteDb {
 impl Database for SqliteDb {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn history(&self) -> Box<dyn crate::History> {
+        Box::new(history::SluiceHistory)
+    }
+
+    fn executor(&mut self) -> &mut dyn Executor {
+        self
     }
 
     fn introspect(

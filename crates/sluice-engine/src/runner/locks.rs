@@ -1,6 +1,7 @@
 //! Lock timeouts under live traffic: up-front locking, blockers, backoff.
 
 use super::{RunInfo, Step};
+use sluice_db::HistoryStore as _;
 use sluice_db::{Blocker, LockGuard};
 
 /// What a section takes up front: the relations its statements lock that

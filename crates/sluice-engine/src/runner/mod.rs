@@ -27,6 +27,7 @@ pub use refusal::transaction_control;
 use crate::record::{MigrationRecord, RecordDirection, RecordResult};
 use anyhow::{anyhow, Result};
 use sluice_core::{Environment, Migration};
+use sluice_db::HistoryStore as _;
 use sluice_db::{AuditEvent, HistoryRow, LockGuard, Status};
 use sluice_sql::Statement;
 use std::time::Instant;

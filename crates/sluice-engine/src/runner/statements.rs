@@ -3,6 +3,7 @@
 
 use super::locks::{blockers, describe_blockers, is_lock_timeout, retry_after_lock_timeout};
 use super::*;
+use sluice_db::HistoryStore as _;
 
 /// A `sluice:no-transaction` step: statement by statement, progress recorded
 /// after each, dirty at the statement that fails.

@@ -6,6 +6,7 @@ use super::locks::{
     blockers, describe_blockers, is_lock_timeout, retry_after_lock_timeout, upfront_locks,
 };
 use super::*;
+use sluice_db::HistoryStore as _;
 
 /// Runs one transactional step statement by statement inside its transaction
 /// (instead of one batch), calling `observe` after each statement.

@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use serde_json::json;
 use sluice_core::{Migration, Version};
+use sluice_db::HistoryStore as _;
 
 /// Options for `apply`.
 #[derive(Debug, Args)]

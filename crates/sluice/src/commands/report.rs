@@ -13,6 +13,7 @@ use anyhow::{anyhow, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use sluice_core::{Migration, Version};
+use sluice_db::HistoryStore as _;
 use sluice_sql::facts::Facts;
 
 /// Options for `report`.

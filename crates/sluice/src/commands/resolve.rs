@@ -13,6 +13,7 @@ use crate::session::Session;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use serde_json::json;
+use sluice_db::HistoryStore as _;
 use sluice_db::Status;
 
 /// Options for `resolve`.

@@ -8,6 +8,7 @@ use crate::state::{self, State};
 use anyhow::{anyhow, Result};
 use clap::Args;
 use serde_json::json;
+use sluice_db::HistoryStore as _;
 
 /// Options for `status`.
 #[derive(Debug, Args)]

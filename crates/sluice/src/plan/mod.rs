@@ -48,6 +48,7 @@ use sluice_core::config::Dialect;
 use sluice_core::{Catalog, Migration, Version};
 use sluice_db::inspect::{self, HeldLock};
 use sluice_db::scratch::Scratch;
+use sluice_db::HistoryStore as _;
 use sluice_db::{Backend, Database, LockGuard, SessionSettings};
 use sluice_lint::analysis::Analysis;
 use sluice_lint::{Diagnostic, Severity};

@@ -2,6 +2,7 @@
 
 use super::observe::apply_observed;
 use super::*;
+use sluice_db::HistoryStore as _;
 
 /// Differences from `expected` to `found`, one line each, at most 20.
 pub(super) fn differences(

@@ -1,6 +1,7 @@
 //! `sluice adopt`: drift into a retroactive migration recorded as adopted.
 
 use super::*;
+use sluice_db::HistoryStore as _;
 
 /// Options for `adopt`.
 #[derive(Debug, Args)]

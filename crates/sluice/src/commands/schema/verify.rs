@@ -1,6 +1,7 @@
 //! `sluice verify`: the live schema against the replayed migrations or a snapshot.
 
 use super::*;
+use sluice_db::HistoryStore as _;
 
 /// Options for `verify`.
 #[derive(Debug, Args)]
