@@ -6,7 +6,10 @@
 //!   (the public shape documented in `docs/json.md`).
 //! - [`sarif`]: SARIF 2.1.0 for code scanning.
 //! - [`github`]: GitHub Actions workflow annotations.
-//! - [`markdown`]: a findings table for pull-request comments.
+//! - [`markdown`]: a findings table for pull-request comments, and the
+//!   evidence pack.
+//! - [`pack`]: the evidence pack (`sluice report`) as a typed document, which
+//!   `--format json` serialises and each format's renderer reads.
 //!
 //! Emitters never read the database or the config; they get diagnostics and a
 //! way to fetch a file's text by its project-relative path.
@@ -14,6 +17,7 @@
 pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod pack;
 pub mod sarif;
 pub mod text;
 

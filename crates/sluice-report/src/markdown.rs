@@ -1,5 +1,7 @@
-//! `--format markdown`: a findings table for pull-request comments.
+//! `--format markdown`: a findings table for pull-request comments, and the
+//! evidence pack ([`pack`]).
 
+use crate::pack::{MigrationPack, Pack, Rollback};
 use crate::Summary;
 use sluice_lint::Diagnostic;
 
@@ -29,6 +31,139 @@ pub fn render(diags: &[Diagnostic], summary: Summary) -> String {
     }
     out.push_str(&format!("\n{}\n", crate::text::summary_line(summary)));
     out
+}
+
+/// The evidence pack ([`crate::pack::Pack`]) as Markdown for a pull request.
+pub fn pack(doc: &Pack) -> String {
+    let mut s = String::new();
+    let env = doc.environment.as_deref().unwrap_or("");
+    s.push_str(&format!(
+        "## Database migrations{}\n\n",
+        if env.is_empty() {
+            String::new()
+        } else {
+            format!(" for `{env}`")
+        }
+    ));
+    if doc.migrations.is_empty() {
+        s.push_str("No pending migrations.\n");
+    }
+    for m in &doc.migrations {
+        pack_migration(&mut s, env, m);
+    }
+    if let Some(ev) = doc
+        .evidence
+        .as_ref()
+        .filter(|e| e.last_run.as_ref().is_some_and(|r| r.is_object()))
+    {
+        s.push_str(&format!(
+            "### Evidence\n\nLatest run in `{}`: `{}` on `{}` at {}: **{}**.\n",
+            ev.file,
+            ev.run_field("command"),
+            ev.run_field("environment"),
+            ev.run_field("finished_at"),
+            ev.run_field("outcome")
+        ));
+    }
+    s
+}
+
+/// One migration's section of the evidence pack.
+fn pack_migration(s: &mut String, env: &str, m: &MigrationPack) {
+    let title = m.title.as_deref().unwrap_or(&m.name);
+    s.push_str(&format!("### {} {}\n\n", m.version, title));
+    s.push_str(&format!(
+        "- **File**: `{}`\n- **Change type**: {}\n- **Risk**: declared {}, computed **{}**\n- **Runs**: {}\n",
+        m.path,
+        m.change_type.as_deref().unwrap_or("—"),
+        m.declared_risk.as_deref().unwrap_or("—"),
+        m.computed_risk,
+        if m.transactional { "in one transaction (all or nothing)" } else { "statement by statement, outside a transaction (`sluice:no-transaction`)" }
+    ));
+    let present: Vec<String> = m
+        .approvals
+        .present
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ({})",
+                a["by"].as_str().unwrap_or(""),
+                a["ref"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "- **Approvals**: {} of {} needed{}\n\n",
+        present.len(),
+        m.approvals
+            .needed
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "?".into()),
+        if present.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", present.join(", "))
+        }
+    ));
+    s.push_str(
+        "#### Schema change\n\n| line | statement | locks | additive |\n|---|---|---|---|\n",
+    );
+    for c in &m.upgrade.changes {
+        let locks: Vec<String> = c
+            .locks
+            .iter()
+            .map(|l| format!("{} on {}", l.mode, l.relation))
+            .collect();
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            c.line,
+            c.statement,
+            if locks.is_empty() {
+                "—".into()
+            } else {
+                locks.join("; ")
+            },
+            if c.additive { "yes" } else { "no" }
+        ));
+    }
+    s.push_str(&format!(
+        "\n#### Upgrade path\n\n`{}`\n\n```sql\n{}\n```\n\n",
+        m.upgrade.command, m.upgrade.sql
+    ));
+    let env = if env.is_empty() { "ENV" } else { env };
+    s.push_str("#### Rollback path\n\n");
+    match &m.rollback {
+        Rollback::DownSection { sql } => s.push_str(&format!(
+            "`sluice down --env {env}` runs the down section (where the environment allows down):\n\n```sql\n{sql}\n```\n\n"
+        )),
+        Rollback::Irreversible { strategy } => s.push_str(&format!(
+            "Irreversible by sluice. Rollback strategy: {strategy}\n\n"
+        )),
+    }
+    s.push_str("#### Verification\n\n```sql\n");
+    for q in &m.verification {
+        s.push_str(q);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "```\n\nand `sluice status --env {env} --exit-code` exits 0.\n\n#### Findings\n\n"
+    ));
+    if m.findings.is_empty() {
+        s.push_str("None.\n\n");
+    }
+    for f in &m.findings {
+        s.push_str(&format!(
+            "- `{}` ({}) line {}: {}\n",
+            f.rule,
+            f.severity.as_str(),
+            f.line,
+            f.message
+        ));
+    }
+    s.push('\n');
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ fn scrub_value(v: &mut Value) {
 
 /// The latest evidence record for this commit, as `{ file, last_run }`, when
 /// one exists.
-pub fn latest(project: &Project) -> Value {
+pub fn latest(project: &Project) -> Option<sluice_report::pack::LatestEvidence> {
     let ev = &project.config.file.evidence;
     let sha = git_sha(&project.config.root).unwrap_or_else(|| "nogit".into());
     let path = project
@@ -151,13 +151,13 @@ pub fn latest(project: &Project) -> Value {
         .join(&ev.dir)
         .join(&sha)
         .join("migration.json");
-    let Some(doc) = std::fs::read_to_string(&path)
+    let doc = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-    else {
-        return Value::Null;
-    };
-    json!({ "file": project.rel(&path), "last_run": doc["runs"].as_array().and_then(|r| r.last()).cloned() })
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())?;
+    Some(sluice_report::pack::LatestEvidence {
+        file: project.rel(&path),
+        last_run: doc["runs"].as_array().and_then(|r| r.last()).cloned(),
+    })
 }
 
 /// The commit being deployed: `GITHUB_SHA` / `CI_COMMIT_SHA` when CI sets them,

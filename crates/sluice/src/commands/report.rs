@@ -11,9 +11,9 @@ use crate::cli::{Format, Outcome};
 use crate::project::Project;
 use anyhow::{anyhow, Result};
 use clap::Args;
-use serde_json::{json, Value};
 use sluice_core::{Migration, Version};
 use sluice_db::HistoryStore as _;
+use sluice_report::pack::{Approvals, Change, Lock, MigrationPack, Pack, Rollback, Upgrade};
 use sluice_sql::facts::Facts;
 
 /// Options for `report`.
@@ -44,213 +44,87 @@ fn migration_report(
     env: Option<&sluice_core::Environment>,
     m: &Migration,
     approvals: &crate::gate::ApprovalCheck,
-) -> Value {
+) -> MigrationPack {
     let policy = crate::risk::policy(project).expect("validated at load");
     let analysis = crate::risk::analyze(project, m);
     let lint = sluice_lint::lint_migration(m, &analysis, &policy);
     let mut changes = Vec::new();
-    let mut checks = Vec::new();
+    let mut verification = Vec::new();
     for s in analysis.statements.iter().filter(|s| !s.down) {
         if let Ok(f) = &s.facts {
-            changes.push(json!({
-                "line": s.stmt.line,
-                "statement": describe(f),
-                "locks": f.locks.iter().map(|(r, mode)| json!({ "relation": r.to_string(), "mode": mode.as_str() })).collect::<Vec<_>>(),
-                "additive": f.actions.iter().all(|a| a.is_additive()),
-            }));
-            checks.extend(
+            changes.push(Change {
+                line: s.stmt.line,
+                statement: describe(f),
+                locks: f
+                    .locks
+                    .iter()
+                    .map(|(r, mode)| Lock {
+                        relation: r.to_string(),
+                        mode: mode.as_str().to_string(),
+                    })
+                    .collect(),
+                additive: f.actions.iter().all(|a| a.is_additive()),
+            });
+            verification.extend(
                 f.actions
                     .iter()
                     .filter_map(sluice_db::postgres::verification::query),
             );
         }
     }
-    let (risk_needed, used) = match approvals.requirements.get(m.version.as_str()) {
-        Some((risk, needed)) => (
-            Some((risk.as_str(), *needed)),
+    let (needed, present) = match approvals.requirements.get(m.version.as_str()) {
+        Some((_, needed)) => (
+            Some(*needed),
             approvals.used.get(m.version.as_str()).cloned(),
         ),
         None => (None, None),
     };
     let rollback = match m.down_sql() {
-        Some(sql) => json!({ "kind": "down-section", "sql": sql.trim() }),
-        None => json!({
-            "kind": "irreversible",
-            "strategy": m.header.value("ROLLBACK_STRATEGY").unwrap_or("none given: restore from backup"),
-        }),
+        Some(sql) => Rollback::DownSection {
+            sql: sql.trim().to_string(),
+        },
+        None => Rollback::Irreversible {
+            strategy: m
+                .header
+                .value("ROLLBACK_STRATEGY")
+                .unwrap_or("none given: restore from backup")
+                .to_string(),
+        },
     };
-    json!({
-        "version": m.version.to_string(),
-        "name": m.name,
-        "path": m.display_path,
-        "title": m.header.value("TITLE"),
-        "change_type": m.header.value("CHANGE_TYPE"),
-        "declared_risk": m.header.value("RISK_LEVEL"),
-        "computed_risk": lint.risk.as_str(),
-        "checksum": m.checksum.to_hex(),
-        "transactional": !m.up.no_transaction,
-        "upgrade": {
-            "command": format!("sluice apply --env {}", env.map(|e| e.name.as_str()).unwrap_or("ENV")),
-            "sql": m.up_sql().lines().filter(|l| !l.trim_start().starts_with("-- ") || !l.contains(':')).collect::<Vec<_>>().join("\n").trim(),
-            "changes": changes,
+    let header = |k: &str| m.header.value(k).map(str::to_string);
+    MigrationPack {
+        version: m.version.to_string(),
+        name: m.name.clone(),
+        path: m.display_path.clone(),
+        title: header("TITLE"),
+        change_type: header("CHANGE_TYPE"),
+        declared_risk: header("RISK_LEVEL"),
+        computed_risk: lint.risk.as_str().to_string(),
+        checksum: m.checksum.to_hex(),
+        transactional: !m.up.no_transaction,
+        upgrade: Upgrade {
+            command: format!(
+                "sluice apply --env {}",
+                env.map(|e| e.name.as_str()).unwrap_or("ENV")
+            ),
+            sql: m
+                .up_sql()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("-- ") || !l.contains(':'))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_string(),
+            changes,
         },
-        "rollback": rollback,
-        "verification": checks,
-        "approvals": {
-            "needed": risk_needed.map(|(_, n)| n),
-            "present": used.unwrap_or(json!([])),
+        rollback,
+        verification,
+        approvals: Approvals {
+            needed,
+            present: present.unwrap_or_else(|| serde_json::json!([])),
         },
-        "findings": lint.diagnostics,
-    })
-}
-
-fn markdown(doc: &Value) -> String {
-    let mut s = String::new();
-    let env = doc["environment"].as_str().unwrap_or("");
-    s.push_str(&format!(
-        "## Database migrations{}\n\n",
-        if env.is_empty() {
-            String::new()
-        } else {
-            format!(" for `{env}`")
-        }
-    ));
-    let ms = doc["migrations"].as_array().cloned().unwrap_or_default();
-    if ms.is_empty() {
-        s.push_str("No pending migrations.\n");
+        findings: lint.diagnostics,
     }
-    for m in &ms {
-        markdown_migration(&mut s, env, m);
-    }
-    if let Some(run) = doc["evidence"]["last_run"].as_object() {
-        s.push_str(&format!(
-            "### Evidence\n\nLatest run in `{}`: `{}` on `{}` at {}: **{}**.\n",
-            doc["evidence"]["file"].as_str().unwrap_or(""),
-            run.get("command").and_then(Value::as_str).unwrap_or(""),
-            run.get("environment").and_then(Value::as_str).unwrap_or(""),
-            run.get("finished_at").and_then(Value::as_str).unwrap_or(""),
-            run.get("outcome").and_then(Value::as_str).unwrap_or("")
-        ));
-    }
-    s
-}
-
-/// One migration's section of the evidence pack.
-fn markdown_migration(s: &mut String, env: &str, m: &Value) {
-    let title = m["title"]
-        .as_str()
-        .unwrap_or_else(|| m["name"].as_str().unwrap_or(""));
-    s.push_str(&format!(
-        "### {} {}\n\n",
-        m["version"].as_str().unwrap_or(""),
-        title
-    ));
-    s.push_str(&format!(
-        "- **File**: `{}`\n- **Change type**: {}\n- **Risk**: declared {}, computed **{}**\n- **Runs**: {}\n",
-        m["path"].as_str().unwrap_or(""),
-        m["change_type"].as_str().unwrap_or("—"),
-        m["declared_risk"].as_str().unwrap_or("—"),
-        m["computed_risk"].as_str().unwrap_or(""),
-        if m["transactional"].as_bool() == Some(true) { "in one transaction (all or nothing)" } else { "statement by statement, outside a transaction (`sluice:no-transaction`)" }
-    ));
-    let needed = m["approvals"]["needed"].as_u64();
-    let present: Vec<String> = m["approvals"]["present"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|a| {
-            format!(
-                "{} ({})",
-                a["by"].as_str().unwrap_or(""),
-                a["ref"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    s.push_str(&format!(
-        "- **Approvals**: {} of {} needed{}\n\n",
-        present.len(),
-        needed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-        if present.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", present.join(", "))
-        }
-    ));
-    s.push_str(
-        "#### Schema change\n\n| line | statement | locks | additive |\n|---|---|---|---|\n",
-    );
-    for c in m["upgrade"]["changes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        let locks: Vec<String> = c["locks"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} on {}",
-                    l["mode"].as_str().unwrap_or(""),
-                    l["relation"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
-        s.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            c["line"],
-            c["statement"].as_str().unwrap_or(""),
-            if locks.is_empty() {
-                "—".into()
-            } else {
-                locks.join("; ")
-            },
-            if c["additive"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                "no"
-            }
-        ));
-    }
-    s.push_str(&format!(
-        "\n#### Upgrade path\n\n`{}`\n\n```sql\n{}\n```\n\n",
-        m["upgrade"]["command"].as_str().unwrap_or(""),
-        m["upgrade"]["sql"].as_str().unwrap_or("")
-    ));
-    s.push_str("#### Rollback path\n\n");
-    match m["rollback"]["kind"].as_str() {
-        Some("down-section") => s.push_str(&format!(
-            "`sluice down --env {}` runs the down section (where the environment allows down):\n\n```sql\n{}\n```\n\n",
-            if env.is_empty() { "ENV" } else { env },
-            m["rollback"]["sql"].as_str().unwrap_or("")
-        )),
-        _ => s.push_str(&format!("Irreversible by sluice. Rollback strategy: {}\n\n", m["rollback"]["strategy"].as_str().unwrap_or(""))),
-    }
-    s.push_str("#### Verification\n\n```sql\n");
-    for q in m["verification"].as_array().cloned().unwrap_or_default() {
-        s.push_str(q.as_str().unwrap_or(""));
-        s.push('\n');
-    }
-    s.push_str(&format!(
-        "```\n\nand `sluice status --env {} --exit-code` exits 0.\n\n#### Findings\n\n",
-        if env.is_empty() { "ENV" } else { env }
-    ));
-    let findings = m["findings"].as_array().cloned().unwrap_or_default();
-    if findings.is_empty() {
-        s.push_str("None.\n\n");
-    }
-    for f in findings {
-        s.push_str(&format!(
-            "- `{}` ({}) line {}: {}\n",
-            f["rule"].as_str().unwrap_or(""),
-            f["severity"].as_str().unwrap_or(""),
-            f["line"],
-            f["message"].as_str().unwrap_or("")
-        ));
-    }
-    s.push('\n');
 }
 
 /// Runs `report`.
@@ -295,16 +169,21 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         Some(e) => crate::gate::check_approvals(project, e, &pending)?,
         None => Default::default(),
     };
-    let evidence = crate::evidence::latest(project);
-    let doc = json!({
-        "schema_version": crate::output::SCHEMA_VERSION,
-        "environment": env.as_ref().map(|e| e.name.clone()),
-        "migrations": pending.iter().map(|m| migration_report(project, env.as_ref(), m, &approvals)).collect::<Vec<_>>(),
-        "evidence": evidence,
-    });
+    let doc = Pack {
+        schema_version: crate::output::SCHEMA_VERSION,
+        environment: env.as_ref().map(|e| e.name.clone()),
+        migrations: pending
+            .iter()
+            .map(|m| migration_report(project, env.as_ref(), m, &approvals))
+            .collect(),
+        evidence: crate::evidence::latest(project),
+    };
     match project.global.format {
-        Format::Json => crate::output::print_json(&doc),
-        _ => print!("{}", crate::secrets::scrub(&markdown(&doc))),
+        Format::Json => crate::output::print_json(&serde_json::to_value(&doc)?),
+        _ => print!(
+            "{}",
+            crate::secrets::scrub(&sluice_report::markdown::pack(&doc))
+        ),
     }
     Ok(Outcome::Ok)
 }
