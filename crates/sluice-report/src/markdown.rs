@@ -185,4 +185,63 @@ mod tests {
             Summary::of(std::slice::from_ref(&d), 1)
         ));
     }
+
+    /// The evidence pack renders from the typed document alone.
+    #[test]
+    fn pack_shape_is_stable() {
+        use crate::pack::*;
+        let m = MigrationPack {
+            version: "1000000000002".into(),
+            name: "orders".into(),
+            path: "db/migrations/1000000000002_orders.sql".into(),
+            title: Some("Orders".into()),
+            change_type: None,
+            declared_risk: Some("Medium".into()),
+            computed_risk: "Medium".into(),
+            checksum: "ab".into(),
+            transactional: false,
+            upgrade: Upgrade {
+                command: "sluice apply --env production".into(),
+                sql: "CREATE INDEX CONCURRENTLY i ON orders (a);".into(),
+                changes: vec![Change {
+                    line: 7,
+                    statement: "CREATE INDEX orders".into(),
+                    locks: vec![Lock {
+                        relation: "orders".into(),
+                        mode: "ShareUpdateExclusiveLock".into(),
+                    }],
+                    additive: true,
+                }],
+            },
+            rollback: Rollback::Irreversible {
+                strategy: "drop the index".into(),
+            },
+            verification: vec!["SELECT 1;".into()],
+            approvals: Approvals {
+                needed: Some(1),
+                present: serde_json::json!([{ "by": "ana", "ref": "PR-7" }]),
+            },
+            findings: vec![Diagnostic::new(
+                sluice_lint::RuleId::MixedPurpose,
+                "db/migrations/1000000000002_orders.sql",
+                7,
+                1,
+                "mixed",
+                "split",
+            )],
+        };
+        let doc = Pack {
+            schema_version: crate::SCHEMA_VERSION,
+            environment: Some("production".into()),
+            migrations: vec![m],
+            evidence: Some(LatestEvidence {
+                file: ".artifacts/deploy/abc/migration.json".into(),
+                last_run: Some(serde_json::json!({
+                    "command": "apply", "environment": "production",
+                    "finished_at": "2026-01-01T00:00:00Z", "outcome": "ok"
+                })),
+            }),
+        };
+        insta::assert_snapshot!(pack(&doc));
+    }
 }
