@@ -5,18 +5,108 @@ use crate::model::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// What kind of object a [`Difference`] is about (serialised as before:
+/// `table`, `row level security`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    /// A schema.
+    Schema,
+    /// An extension.
+    Extension,
+    /// An enum type.
+    Enum,
+    /// A domain.
+    Domain,
+    /// A sequence.
+    Sequence,
+    /// A table.
+    Table,
+    /// A column.
+    Column,
+    /// A constraint.
+    Constraint,
+    /// An index.
+    Index,
+    /// A trigger.
+    Trigger,
+    /// A row-level security policy.
+    Policy,
+    /// A table's row-level security switch.
+    #[serde(rename = "row level security")]
+    RowLevelSecurity,
+    /// A view.
+    View,
+    /// A function or procedure.
+    Function,
+    /// A comment.
+    Comment,
+}
+
+impl ObjectKind {
+    /// As serialised (`row level security`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Schema => "schema",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Enum => "enum",
+            ObjectKind::Domain => "domain",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::Constraint => "constraint",
+            ObjectKind::Index => "index",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Policy => "policy",
+            ObjectKind::RowLevelSecurity => "row level security",
+            ObjectKind::View => "view",
+            ObjectKind::Function => "function",
+            ObjectKind::Comment => "comment",
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the live object differs from the expected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// Expected, absent.
+    Missing,
+    /// Present, not expected.
+    Unexpected,
+    /// Present and different.
+    Changed,
+}
+
+impl ChangeKind {
+    /// As serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Missing => "missing",
+            ChangeKind::Unexpected => "unexpected",
+            ChangeKind::Changed => "changed",
+        }
+    }
+}
+
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     /// What kind of object: `schema`, `extension`, `enum`, `domain`,
     /// `sequence`, `table`, `column`, `constraint`, `index`, `trigger`,
     /// `policy`, `row level security`, `view`, `function`, `comment`.
-    pub kind: &'static str,
+    pub kind: ObjectKind,
     /// The object (`public.users.email`).
     pub object: String,
     /// `missing` (expected, absent), `unexpected` (present, not expected) or
     /// `changed`.
-    pub change: &'static str,
+    pub change: ChangeKind,
     /// What was expected.
     pub expected: Option<String>,
     /// What is there.
@@ -27,14 +117,14 @@ impl Difference {
     /// One line for people: `column public.users.nick: unexpected (text)`.
     pub fn describe(&self) -> String {
         let detail = match self.change {
-            "missing" => format!(
+            ChangeKind::Missing => format!(
                 "missing{}",
                 self.expected
                     .as_ref()
                     .map(|e| format!(" (expected {e})"))
                     .unwrap_or_default()
             ),
-            "unexpected" => format!(
+            ChangeKind::Unexpected => format!(
                 "not expected{}",
                 self.actual
                     .as_ref()
@@ -77,15 +167,15 @@ struct Out(Vec<Difference>);
 impl Out {
     fn push(
         &mut self,
-        kind: &'static str,
+        kind: ObjectKind,
         object: String,
         expected: Option<String>,
         actual: Option<String>,
     ) {
         let change = match (&expected, &actual) {
-            (Some(_), None) => "missing",
-            (None, Some(_)) => "unexpected",
-            _ => "changed",
+            (Some(_), None) => ChangeKind::Missing,
+            (None, Some(_)) => ChangeKind::Unexpected,
+            _ => ChangeKind::Changed,
         };
         self.0.push(Difference {
             kind,
@@ -99,7 +189,7 @@ impl Out {
     /// Compares two maps whose values describe themselves as one line.
     fn map<T: PartialEq>(
         &mut self,
-        kind: &'static str,
+        kind: ObjectKind,
         prefix: &str,
         e: &BTreeMap<String, T>,
         a: &BTreeMap<String, T>,
@@ -127,9 +217,9 @@ impl Out {
     fn comment(&mut self, object: String, e: &Option<String>, a: &Option<String>) {
         if e != a {
             self.0.push(Difference {
-                kind: "comment",
+                kind: ObjectKind::Comment,
                 object,
-                change: "changed",
+                change: ChangeKind::Changed,
                 expected: e.clone(),
                 actual: a.clone(),
             });
@@ -140,39 +230,49 @@ impl Out {
 /// Every difference from `expected` to `actual`.
 pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
     let mut out = Out(Vec::new());
-    out.map("schema", "", &expected.schemas, &actual.schemas, |_| {
-        "schema".into()
-    });
+    out.map(
+        ObjectKind::Schema,
+        "",
+        &expected.schemas,
+        &actual.schemas,
+        |_| "schema".into(),
+    );
     for (k, e) in &expected.schemas {
         if let Some(a) = actual.schemas.get(k) {
             out.comment(format!("schema {k}"), &e.comment, &a.comment);
         }
     }
     out.map(
-        "extension",
+        ObjectKind::Extension,
         "",
         &expected.extensions,
         &actual.extensions,
         |x| format!("in schema {}", x.schema),
     );
-    out.map("enum", "", &expected.enums, &actual.enums, |x| {
+    out.map(ObjectKind::Enum, "", &expected.enums, &actual.enums, |x| {
         format!("({})", x.values.join(", "))
     });
-    out.map("domain", "", &expected.domains, &actual.domains, |x| {
-        let mut s = x.data_type.clone();
-        if x.not_null {
-            s.push_str(" NOT NULL");
-        }
-        if let Some(d) = &x.default {
-            s.push_str(&format!(" DEFAULT {d}"));
-        }
-        for c in x.checks.values() {
-            s.push_str(&format!(" {c}"));
-        }
-        s
-    });
     out.map(
-        "sequence",
+        ObjectKind::Domain,
+        "",
+        &expected.domains,
+        &actual.domains,
+        |x| {
+            let mut s = x.data_type.clone();
+            if x.not_null {
+                s.push_str(" NOT NULL");
+            }
+            if let Some(d) = &x.default {
+                s.push_str(&format!(" DEFAULT {d}"));
+            }
+            for c in x.checks.values() {
+                s.push_str(&format!(" {c}"));
+            }
+            s
+        },
+    );
+    out.map(
+        ObjectKind::Sequence,
         "",
         &expected.sequences,
         &actual.sequences,
@@ -190,7 +290,7 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
     );
     for (k, e) in &expected.tables {
         let Some(a) = actual.tables.get(k) else {
-            out.push("table", k.clone(), Some(e.kind.clone()), None);
+            out.push(ObjectKind::Table, k.clone(), Some(e.kind.clone()), None);
             continue;
         };
         table(&mut out, k, e, a);
@@ -198,7 +298,7 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
     for (k, a) in &actual.tables {
         if !expected.tables.contains_key(k) {
             out.push(
-                "table",
+                ObjectKind::Table,
                 k.clone(),
                 None,
                 Some(format!(
@@ -210,7 +310,7 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
             );
         }
     }
-    out.map("view", "", &expected.views, &actual.views, |v| {
+    out.map(ObjectKind::View, "", &expected.views, &actual.views, |v| {
         format!(
             "{}{}",
             if v.materialized { "materialized: " } else { "" },
@@ -219,14 +319,18 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
     });
     for (k, e) in &expected.views {
         if let Some(a) = actual.views.get(k) {
-            out.map("index", &format!("{k}."), &e.indexes, &a.indexes, |i| {
-                i.definition.clone()
-            });
+            out.map(
+                ObjectKind::Index,
+                &format!("{k}."),
+                &e.indexes,
+                &a.indexes,
+                |i| i.definition.clone(),
+            );
             out.comment(format!("view {k}"), &e.comment, &a.comment);
         }
     }
     out.map(
-        "function",
+        ObjectKind::Function,
         "",
         &expected.functions,
         &actual.functions,
@@ -257,12 +361,12 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
             }
             s
         };
-        out.push("table", k.to_string(), Some(d(e)), Some(d(a)));
+        out.push(ObjectKind::Table, k.to_string(), Some(d(e)), Some(d(a)));
     }
     for c in &e.columns {
         match a.column(&c.name) {
             None => out.push(
-                "column",
+                ObjectKind::Column,
                 format!("{k}.{}", c.name),
                 Some(describe_column(c)),
                 None,
@@ -273,7 +377,7 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
                 acc.comment = None;
                 if ec != acc {
                     out.push(
-                        "column",
+                        ObjectKind::Column,
                         format!("{k}.{}", c.name),
                         Some(describe_column(c)),
                         Some(describe_column(ac)),
@@ -286,7 +390,7 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
     for c in &a.columns {
         if e.column(&c.name).is_none() {
             out.push(
-                "column",
+                ObjectKind::Column,
                 format!("{k}.{}", c.name),
                 None,
                 Some(describe_column(c)),
@@ -294,23 +398,33 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
         }
     }
     let prefix = format!("{k}.");
-    out.map("constraint", &prefix, &e.constraints, &a.constraints, |c| {
-        c.definition.clone()
-    });
-    out.map("index", &prefix, &e.indexes, &a.indexes, |i| {
+    out.map(
+        ObjectKind::Constraint,
+        &prefix,
+        &e.constraints,
+        &a.constraints,
+        |c| c.definition.clone(),
+    );
+    out.map(ObjectKind::Index, &prefix, &e.indexes, &a.indexes, |i| {
         format!(
             "{}{}",
             i.definition,
             if i.valid { "" } else { " (INVALID)" }
         )
     });
-    out.map("trigger", &prefix, &e.triggers, &a.triggers, |t| {
-        format!(
-            "{}{}",
-            t.definition,
-            if t.enabled == "D" { " (disabled)" } else { "" }
-        )
-    });
+    out.map(
+        ObjectKind::Trigger,
+        &prefix,
+        &e.triggers,
+        &a.triggers,
+        |t| {
+            format!(
+                "{}{}",
+                t.definition,
+                if t.enabled == "D" { " (disabled)" } else { "" }
+            )
+        },
+    );
     if (e.rls_enabled, e.rls_forced) != (a.rls_enabled, a.rls_forced) {
         let d = |t: &Table| {
             format!(
@@ -319,9 +433,14 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
                 if t.rls_forced { ", forced" } else { "" }
             )
         };
-        out.push("row level security", k.to_string(), Some(d(e)), Some(d(a)));
+        out.push(
+            ObjectKind::RowLevelSecurity,
+            k.to_string(),
+            Some(d(e)),
+            Some(d(a)),
+        );
     }
-    out.map("policy", &prefix, &e.policies, &a.policies, |p| {
+    out.map(ObjectKind::Policy, &prefix, &e.policies, &a.policies, |p| {
         format!(
             "{} {} TO {}{}{}",
             if p.permissive {
@@ -343,6 +462,11 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
     });
     out.comment(format!("table {k}"), &e.comment, &a.comment);
     if e.sql != a.sql && e.columns == a.columns {
-        out.push("table", k.to_string(), e.sql.clone(), a.sql.clone());
+        out.push(
+            ObjectKind::Table,
+            k.to_string(),
+            e.sql.clone(),
+            a.sql.clone(),
+        );
     }
 }

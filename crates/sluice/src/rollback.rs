@@ -23,6 +23,32 @@ pub struct Irreversible {
     pub reason: String,
 }
 
+/// Where a migration's rollback comes from (serialised `down-section`,
+/// `generated`, `partial`, `irreversible`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RollbackKind {
+    /// Its down section.
+    DownSection,
+    /// Generated from its statements.
+    Generated,
+    /// Generated, with statements that have no inverse.
+    Partial,
+    /// None.
+    Irreversible,
+}
+
+impl std::fmt::Display for RollbackKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RollbackKind::DownSection => "down-section",
+            RollbackKind::Generated => "generated",
+            RollbackKind::Partial => "partial",
+            RollbackKind::Irreversible => "irreversible",
+        })
+    }
+}
+
 /// How to roll back one migration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rollback {
@@ -30,9 +56,8 @@ pub struct Rollback {
     pub version: String,
     /// Name.
     pub name: String,
-    /// `down-section`, `generated`, `partial` (generated, with irreversible
-    /// statements) or `irreversible`.
-    pub kind: &'static str,
+    /// Where the rollback comes from.
+    pub kind: RollbackKind,
     /// The down section, or the generated inverse.
     pub sql: Option<String>,
     /// Statements with no inverse.
@@ -218,7 +243,7 @@ pub fn guide(m: &Migration, analysis: &Analysis, dialect: Dialect) -> Rollback {
     let base = Rollback {
         version: m.version.to_string(),
         name: m.name.clone(),
-        kind: "down-section",
+        kind: RollbackKind::DownSection,
         sql: None,
         irreversible: vec![],
         strategy,
@@ -254,9 +279,9 @@ pub fn guide(m: &Migration, analysis: &Analysis, dialect: Dialect) -> Rollback {
         }
     }
     let kind = match (lines.is_empty(), irreversible.is_empty()) {
-        (false, true) => "generated",
-        (false, false) => "partial",
-        (true, _) => "irreversible",
+        (false, true) => RollbackKind::Generated,
+        (false, false) => RollbackKind::Partial,
+        (true, _) => RollbackKind::Irreversible,
     };
     Rollback {
         kind,
@@ -300,7 +325,7 @@ mod tests {
             "CREATE TABLE app.orders (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN \"Nick\" text;\nCREATE INDEX CONCURRENTLY orders_id ON app.orders (id);\nALTER TABLE users ADD CONSTRAINT users_nick CHECK (length(\"Nick\") < 40);\nCREATE TYPE mood AS ENUM ('ok');\n",
         );
         let g = guide(&m, &a, Dialect::Postgres);
-        assert_eq!(g.kind, "generated");
+        assert_eq!(g.kind, RollbackKind::Generated);
         let sql = g.sql.unwrap();
         let order: Vec<&str> = sql
             .lines()
@@ -324,7 +349,7 @@ mod tests {
             "-- ROLLBACK_STRATEGY: restore the users table from the nightly snapshot\nALTER TABLE users ADD COLUMN x int;\nUPDATE users SET x = 1;\nDROP TABLE old_users;\n",
         );
         let g = guide(&m, &a, Dialect::Postgres);
-        assert_eq!(g.kind, "partial");
+        assert_eq!(g.kind, RollbackKind::Partial);
         assert_eq!(g.irreversible.len(), 2);
         assert!(g
             .irreversible
@@ -338,7 +363,7 @@ mod tests {
     fn a_down_section_is_the_guide() {
         let (m, a) = migration("CREATE TABLE t (id int);\n-- sluice:down\nDROP TABLE t;\n");
         let g = guide(&m, &a, Dialect::Postgres);
-        assert_eq!(g.kind, "down-section");
+        assert_eq!(g.kind, RollbackKind::DownSection);
         assert_eq!(g.sql.as_deref(), Some("DROP TABLE t;"));
     }
 }

@@ -86,7 +86,7 @@ fn adopted_body(
 }
 
 fn change_type(diffs: &[Difference]) -> &'static str {
-    let kinds: std::collections::BTreeSet<&str> = diffs.iter().map(|d| d.kind).collect();
+    let kinds: std::collections::BTreeSet<&str> = diffs.iter().map(|d| d.kind.as_str()).collect();
     match kinds.iter().next() {
         Some(&"index") if kinds.len() == 1 => "Index",
         Some(&"column") if kinds.len() == 1 => "Column",

@@ -192,7 +192,7 @@ fn markdown(env: &str, source: &str, diffs: &[Difference], rls: &[String]) -> St
                 "| {} | `{}` | {} | {} | {} |",
                 d.kind,
                 d.object,
-                d.change,
+                d.change.as_str(),
                 cell(&d.expected),
                 cell(&d.actual)
             );
