@@ -7,14 +7,22 @@
 //!   and a statement-by-statement path that return the same typed outcome
 //!   ([`record::MigrationRecord`] or [`runner::Stop`]), with an observer hook
 //!   that `plan` uses to watch the locks each statement takes.
+//! - [`approvals`] is the approvals file and the approvals gate (signature
+//!   verification is the caller's).
+//! - [`plan`] proves what `apply` would do on a scratch database (replay,
+//!   observed locks, sizes, the rollback guide of [`rollback`]), through the
+//!   same run loop, behind the [`plan::Host`] trait the CLI implements.
 //! - [`secrets`] remembers the passwords of resolved URLs so that every text
 //!   leaving the process can be scrubbed of them.
 //! - [`verify_current`] is the start-up guard for applications: it fails when
 //!   the database is behind (or ahead of) the code, and never migrates. An
 //!   application that calls it links this crate and the drivers, not the CLI.
 
+pub mod approvals;
 pub mod current;
+pub mod plan;
 pub mod record;
+pub mod rollback;
 pub mod runner;
 pub mod secrets;
 pub mod state;

@@ -24,102 +24,10 @@
 //! key, voids it.
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use ssh_key::{PublicKey, SshSig};
 use std::path::Path;
 
-/// The SSH signature namespace of approvals.
-pub const NAMESPACE: &str = "sluice-approval";
-
-/// One approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Approval {
-    /// Migration version.
-    pub version: String,
-    /// Environment name.
-    pub environment: String,
-    /// Checksum of the migration that was approved.
-    pub checksum: String,
-    /// Who approved.
-    pub by: String,
-    /// Ticket or change reference.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    /// When (RFC 3339).
-    pub at: String,
-    /// SSH signature (armored) over [`Approval::message`], when signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-}
-
-impl Approval {
-    /// The exact bytes that are signed: every field but the signature, one per
-    /// line, in a fixed order.
-    pub fn message(&self) -> String {
-        format!(
-            "sluice-approval/v1\nversion={}\nenvironment={}\nchecksum={}\nby={}\nref={}\nat={}\n",
-            self.version, self.environment, self.checksum, self.by, self.reference, self.at
-        )
-    }
-
-    /// The TOML block appended to the file.
-    pub fn to_toml_block(&self) -> String {
-        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let mut out = format!(
-            "\n[[approval]]\nversion = {}\nenvironment = {}\nchecksum = {}\nby = {}\nref = {}\nat = {}\n",
-            q(&self.version),
-            q(&self.environment),
-            q(&self.checksum),
-            q(&self.by),
-            q(&self.reference),
-            q(&self.at)
-        );
-        if let Some(sig) = &self.signature {
-            out.push_str(&format!("signature = \"\"\"\n{}\n\"\"\"\n", sig.trim()));
-        }
-        out
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApprovalFile {
-    #[serde(default)]
-    approval: Vec<Approval>,
-}
-
-/// Reads the approvals file (none when it does not exist). Errors name the file
-/// and line.
-pub fn load(path: &Path, display: &str) -> Result<Vec<Approval>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(e).with_context(|| format!("reading {display}")),
-    };
-    let file: ApprovalFile = toml::from_str(&text)
-        .map_err(|e| anyhow!("{display} is not a valid approvals file: {e}"))?;
-    Ok(file.approval)
-}
-
-/// Appends an approval to the file (creating it with a header comment).
-pub fn append(path: &Path, approval: &Approval) -> Result<()> {
-    use std::io::Write;
-    let new = !path.exists();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    if new {
-        f.write_all(b"# Approvals for sluice (append-only; review every change in a pull request).\n# Written by `sluice approve`; see docs/governance.md.\n")?;
-    }
-    f.write_all(approval.to_toml_block().as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
+pub use sluice_engine::approvals::{append, load, Approval, NAMESPACE};
 
 /// Signs `message` with `ssh-keygen -Y sign` (the private key never enters
 /// this process).
@@ -238,6 +146,12 @@ impl AllowedSigners {
     /// Verifies that `signature` over `message` was made, in [`NAMESPACE`], by a
     /// key listed for `principal`. Returns why not.
     pub fn verify(&self, principal: &str, message: &str, signature: &str) -> Result<(), String> {
+        sluice_engine::approvals::SignatureVerifier::verify(self, principal, message, signature)
+    }
+}
+
+impl sluice_engine::approvals::SignatureVerifier for AllowedSigners {
+    fn verify(&self, principal: &str, message: &str, signature: &str) -> Result<(), String> {
         let sig = SshSig::from_pem(signature.trim())
             .map_err(|e| format!("the signature is malformed: {e}"))?;
         if sig.namespace() != NAMESPACE {
@@ -283,24 +197,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("f:1:"), "{e}");
-    }
-
-    #[test]
-    fn toml_block_round_trips() {
-        let a = Approval {
-            version: "1".into(),
-            environment: "production".into(),
-            checksum: "ab".into(),
-            by: "alice \"the\" approver".into(),
-            reference: "OPS-1".into(),
-            at: "2026-01-01T00:00:00.000Z".into(),
-            signature: Some(
-                "-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----".into(),
-            ),
-        };
-        let file: ApprovalFile = toml::from_str(&a.to_toml_block()).unwrap();
-        let mut back = file.approval[0].clone();
-        back.signature = back.signature.map(|s| s.trim().to_string());
-        assert_eq!(back, a);
     }
 }

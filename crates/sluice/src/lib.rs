@@ -24,13 +24,11 @@ mod gate;
 mod interrupt;
 mod lint_cache;
 mod output;
-mod plan;
 mod project;
 mod risk;
-mod rollback;
 mod session;
 
 pub use sluice_engine::{verify_current, verify_current_with, NotCurrent, VerifyOptions};
 
 // The engine's modules, under the names the commands use.
-use sluice_engine::{runner, secrets, state};
+use sluice_engine::{plan, runner, secrets, state};

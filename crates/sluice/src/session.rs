@@ -28,6 +28,58 @@ pub struct Session<'p> {
     pub command: &'static str,
 }
 
+/// The plan's view of a session: the project's settings, its policy and
+/// approvals, progress lines, and the Ctrl-C handler for scratch databases.
+impl sluice_engine::plan::Host for Session<'_> {
+    fn env(&self) -> &Environment {
+        &self.env
+    }
+
+    fn info(&self) -> RunInfo<'_> {
+        Session::info(self)
+    }
+
+    fn connect(&self) -> Result<Box<dyn Database>> {
+        Session::connect(self)
+    }
+
+    fn dialect(&self) -> sluice_core::config::Dialect {
+        self.project.config.dialect
+    }
+
+    fn history_schema(&self) -> &str {
+        &self.project.config.file.history.schema
+    }
+
+    fn migrations_dir(&self) -> String {
+        self.project.rel(&self.project.config.migrations_dir)
+    }
+
+    fn allow_out_of_order(&self) -> bool {
+        self.project.config.file.migrations.allow_out_of_order
+    }
+
+    fn policy(&self) -> Result<sluice_lint::Policy<'_>> {
+        crate::risk::policy_for(self.project, &self.env)
+    }
+
+    fn analyze(&self, m: &sluice_core::Migration) -> sluice_lint::analysis::Analysis {
+        crate::risk::analyze(self.project, m)
+    }
+
+    fn approvals(&self, pending: &[&sluice_core::Migration]) -> Result<crate::gate::ApprovalCheck> {
+        crate::gate::check_approvals(self.project, &self.env, pending)
+    }
+
+    fn progress(&self, message: &str) {
+        self.project.progress(message)
+    }
+
+    fn before_scratch(&self) {
+        crate::interrupt::install();
+    }
+}
+
 impl<'p> Session<'p> {
     /// Resolves the environment and starts a run. Layouts whose own tool applies
     /// them (alembic) are refused here: sluice checks them, it does not run them.

@@ -76,8 +76,8 @@ impl ScratchRun<'_> {
 
 /// Checks the scratch server against the target and creates the scratch
 /// database (the signal handler that drops it is installed first).
-pub(super) fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scratch, Backend)> {
-    let env = &session.env;
+pub(super) fn create_scratch(host: &dyn Host, server: &str) -> Result<(Scratch, Backend)> {
+    let env = host.env();
     let shown = sluice_core::redact::redact_url(server);
     let backend = sluice_db::backend_of(server)
         .map_err(|e| anyhow!("the scratch server {shown}: {}", e.message))?;
@@ -92,7 +92,7 @@ pub(super) fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scr
             target.as_str()
         );
     }
-    crate::interrupt::install();
+    host.before_scratch();
     let scratch =
         Scratch::create(server).map_err(|e| anyhow!("scratch database on {shown}: {e}"))?;
     Ok((scratch, backend))
@@ -101,10 +101,10 @@ pub(super) fn create_scratch(session: &Session<'_>, server: &str) -> Result<(Scr
 /// Connects to a scratch database with the environment's session settings (a
 /// migration sees the same ones as on the target), creates sluice's tables,
 /// and takes the lock the run loop expects.
-pub(super) fn open_scratch(session: &Session<'_>, scratch: &Scratch) -> Result<LockGuard> {
-    let env = &session.env;
+pub(super) fn open_scratch(host: &dyn Host, scratch: &Scratch) -> Result<LockGuard> {
+    let env = host.env();
     let mut db = scratch
-        .connect(&session.project.config.file.history.schema)
+        .connect(host.history_schema())
         .map_err(|e| anyhow!("connecting to the scratch database: {e}"))?;
     db.configure(&SessionSettings {
         lock_timeout: env.lock_timeout,
@@ -119,7 +119,7 @@ pub(super) fn open_scratch(session: &Session<'_>, scratch: &Scratch) -> Result<L
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn replay(
-    session: &Session<'_>,
+    host: &dyn Host,
     catalog: &Catalog,
     applied: &[&Migration],
     steps: &[Step<'_>],
@@ -128,9 +128,8 @@ pub(super) fn replay(
     opts: &PlanOptions,
     report: &mut PlanReport,
 ) -> Result<()> {
-    let project = session.project;
     let start = Instant::now();
-    let (mut scratch, backend) = create_scratch(session, server)?;
+    let (mut scratch, backend) = create_scratch(host, server)?;
     let r = &mut report.replay;
     r.performed = true;
     r.backend = Some(backend.as_str());
@@ -147,16 +146,16 @@ pub(super) fn replay(
             "SQLite has no lock table and no size statistics: locks are not observed and sizes are not estimated (a SQLite write locks the whole database)".into(),
         );
     }
-    project.progress(&format!(
+    host.progress(&format!(
         "replaying on scratch database {}",
         r.scratch.as_deref().unwrap_or("")
     ));
     let result = (|| -> Result<()> {
         let mut run = ScratchRun {
-            db: open_scratch(session, &scratch)?,
-            info: session.info(),
-            history_schema: project.config.file.history.schema.clone(),
-            dialect: project.config.dialect,
+            db: open_scratch(host, &scratch)?,
+            info: host.info(),
+            history_schema: host.history_schema().to_string(),
+            dialect: host.dialect(),
         };
         replay_on(&mut run, catalog, applied, steps, analyses, opts, report)
     })();
@@ -381,32 +380,31 @@ pub(super) fn down_check(
 /// replayed from empty on a scratch database, introspected, and the scratch
 /// database dropped (on every path). For `verify` and `adopt`.
 pub fn expected_schema(
-    session: &Session<'_>,
+    host: &dyn Host,
     applied: &[&Migration],
     scratch_url: Option<String>,
     opts: &sluice_db::introspect::Options,
 ) -> Result<sluice_schema::Schema> {
-    let project = session.project;
-    let env = &session.env;
+    let env = host.env();
     let server = scratch_server(
-        session,
+        host,
         &PlanOptions {
             scratch_url,
             ..Default::default()
         },
     )?;
     crate::secrets::register_url(&server);
-    let (mut scratch, _) = create_scratch(session, &server)?;
-    project.progress(&format!(
+    let (mut scratch, _) = create_scratch(host, &server)?;
+    host.progress(&format!(
         "building the expected schema: replaying {} applied migration{} on scratch database {}",
         applied.len(),
         if applied.len() == 1 { "" } else { "s" },
         scratch.name()
     ));
     let result = (|| -> Result<sluice_schema::Schema> {
-        let mut db = open_scratch(session, &scratch)?;
-        let steps = runner::prepare(applied, Direction::Up, project.config.dialect)?;
-        let (_, stop) = runner::run(&mut db, &session.info(), &steps, &mut |_| {});
+        let mut db = open_scratch(host, &scratch)?;
+        let steps = runner::prepare(applied, Direction::Up, host.dialect())?;
+        let (_, stop) = runner::run(&mut db, &host.info(), &steps, &mut |_| {});
         if let Some(s) = stop {
             let path = steps
                 .iter()

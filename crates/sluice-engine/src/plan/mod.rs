@@ -26,9 +26,12 @@
 //! second apply that is not a no-op, or a down section that does not restore
 //! the schema.
 //!
-//! Modules: [`report`] (the typed plan document), [`replay`] (the scratch
-//! database and the replay), [`observe`] (locks observed through the run
-//! loop's observer hook), [`sizes`] (size estimates).
+//! Modules: [`report`] (the typed plan document), `replay` (the scratch
+//! database and the replay), `observe` (locks observed through the run
+//! loop's observer hook), `sizes` (size estimates). What the plan needs from
+//! its caller (the environment, connecting, the policy, approvals, progress
+//! lines, the Ctrl-C handler) is the [`Host`] trait, which the CLI's session
+//! implements.
 
 mod observe;
 mod replay;
@@ -39,22 +42,54 @@ pub use replay::expected_schema;
 pub use report::*;
 
 use crate::rollback::{self, first_line, Rollback};
+use crate::runner::RunInfo;
 use crate::runner::{self, Direction, Step};
-use crate::session::Session;
 use crate::state;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use sluice_core::config::Dialect;
-use sluice_core::{Catalog, Migration, Version};
+use sluice_core::{Catalog, Environment, Migration, Version};
 use sluice_db::inspect::{self, HeldLock};
 use sluice_db::scratch::Scratch;
 use sluice_db::HistoryStore as _;
 use sluice_db::{Backend, Database, LockGuard, SessionSettings};
 use sluice_lint::analysis::Analysis;
+use sluice_lint::Policy;
 use sluice_lint::{Diagnostic, Severity};
 use sluice_sql::facts::{Action, DefaultKind, Facts, LockMode, ObjectName};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
+
+/// What the plan needs from its caller.
+pub trait Host {
+    /// The environment planned for.
+    fn env(&self) -> &Environment;
+    /// Who and what the run is (for the rows the replay writes).
+    fn info(&self) -> RunInfo<'_>;
+    /// A connection to the environment's database (no lock).
+    fn connect(&self) -> Result<Box<dyn Database>>;
+    /// The dialect of the migrations.
+    fn dialect(&self) -> Dialect;
+    /// The schema that holds sluice's tables.
+    fn history_schema(&self) -> &str;
+    /// The migrations directory, for findings.
+    fn migrations_dir(&self) -> String;
+    /// `[migrations] allow_out_of_order`.
+    fn allow_out_of_order(&self) -> bool;
+    /// The lint policy for this environment.
+    fn policy(&self) -> Result<Policy<'_>>;
+    /// A migration's analysis, as its body is written.
+    fn analyze(&self, m: &Migration) -> Analysis;
+    /// The approvals gate over the pending migrations.
+    fn approvals(&self, pending: &[&Migration]) -> Result<ApprovalCheck>;
+    /// A progress line for people (stderr).
+    fn progress(&self, message: &str);
+    /// Called before a scratch database is created: the caller installs
+    /// whatever drops scratch databases on an interrupt.
+    fn before_scratch(&self) {}
+}
+
+pub use crate::approvals::ApprovalCheck;
 
 /// `users` for `public.users`, else `schema.name`.
 fn display_relation(schema: &str, name: &str) -> String {
@@ -115,8 +150,8 @@ fn up_facts(analysis: &Analysis) -> HashMap<usize, &Facts> {
 
 /// Resolves the server for the scratch database (`verify` and `adopt` use it
 /// too).
-pub fn scratch_server(session: &Session<'_>, opts: &PlanOptions) -> Result<String> {
-    let env = &session.env;
+pub fn scratch_server(host: &dyn Host, opts: &PlanOptions) -> Result<String> {
+    let env = host.env();
     if let Some(u) = &opts.scratch_url {
         return Ok(u.clone());
     }
@@ -140,7 +175,7 @@ fn pending_entry(
     m: &Migration,
     steps: &[Step<'_>],
     lint: sluice_lint::MigrationLint,
-    approvals: &crate::gate::ApprovalCheck,
+    approvals: &ApprovalCheck,
 ) -> Pending {
     let needed = approvals
         .requirements
@@ -178,21 +213,20 @@ fn pending_entry(
 }
 
 /// Computes the plan.
-pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
-    let project = session.project;
-    let env = &session.env;
-    let mut target = session.connect()?;
+pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
+    let env = host.env();
+    let mut target = host.connect()?;
     let history = target
         .load_history()
         .map_err(|e| anyhow!("reading sluice_history on `{}`: {e}", env.name))?;
     let entries = state::join(catalog, &history);
-    let dir = project.rel(&project.config.migrations_dir);
+    let dir = host.migrations_dir();
     let mut gates = state::apply_gates(
         catalog,
         &entries,
         &dir,
         &env.name,
-        project.config.file.migrations.allow_out_of_order,
+        host.allow_out_of_order(),
     );
     let pending: Vec<&Migration> = entries
         .iter()
@@ -204,18 +238,15 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
         .filter(|e| e.state.is_clean())
         .filter_map(|e| e.migration)
         .collect();
-    let steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let steps = runner::prepare(&pending, Direction::Up, host.dialect())?;
     // apply refuses these before running anything; so does the replay.
     let transaction_control = runner::transaction_control(&steps);
     let refuses_transaction_control = !transaction_control.is_empty();
     gates.extend(transaction_control);
 
-    let policy = crate::risk::policy_for(project, env)?;
-    let analyses: Vec<Analysis> = pending
-        .iter()
-        .map(|m| crate::risk::analyze(project, m))
-        .collect();
-    let approvals = crate::gate::check_approvals(project, env, &pending)?;
+    let policy = host.policy()?;
+    let analyses: Vec<Analysis> = pending.iter().map(|m| host.analyze(m)).collect();
+    let approvals = host.approvals(&pending)?;
     gates.extend(approvals.findings.iter().cloned());
     let mut blocking = gates.clone();
     let mut report_pending = Vec::new();
@@ -243,7 +274,7 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
     let rollback = pending
         .iter()
         .zip(&analyses)
-        .map(|(m, a)| rollback::guide(m, a, project.config.dialect))
+        .map(|(m, a)| rollback::guide(m, a, host.dialect()))
         .collect();
 
     let mut report = PlanReport {
@@ -268,10 +299,10 @@ pub fn plan(session: &Session<'_>, catalog: &Catalog, opts: &PlanOptions) -> Res
         report.replay.skipped =
             Some("a gate refuses this environment's history: fix that first".into());
     } else {
-        let server = scratch_server(session, opts)?;
+        let server = scratch_server(host, opts)?;
         crate::secrets::register_url(&server);
         replay::replay(
-            session,
+            host,
             catalog,
             &applied,
             &steps,
