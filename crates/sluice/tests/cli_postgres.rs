@@ -59,30 +59,6 @@ fn apply_status_down_resolve_on_postgres() {
 }
 
 #[test]
-fn failing_transactional_migration_leaves_no_trace_on_postgres() {
-    let db = PgDb::create();
-    let p = Project::postgres(&db.url());
-    p.migration("1000000000001", "ok", "CREATE TABLE a (id int);\n");
-    p.migration("1000000000002", "bad", "CREATE TABLE b (id int);\nALTER TABLE b ADD COLUMN c int;\nINSERT INTO b (nope) VALUES (1);\n");
-    p.migration("1000000000003", "after", "CREATE TABLE c (id int);\n");
-    p.hash();
-    p.run(&["apply"])
-        .code(2)
-        .says("migration 1000000000002")
-        .says("statement 3 of 3 (line 9)")
-        .says("column \"nope\" of relation \"b\" does not exist [42703]");
-    assert_eq!(db.scalar("SELECT to_regclass('b') IS NULL AND to_regclass('c') IS NULL AND to_regclass('a') IS NOT NULL"), "t");
-    assert_eq!(
-        db.column("SELECT version || ':' || status FROM sluice_history ORDER BY version"),
-        ["1000000000001:applied", "1000000000002:failed"]
-    );
-    assert_eq!(
-        db.column("SELECT event FROM sluice_audit ORDER BY id"),
-        ["apply", "failure"]
-    );
-}
-
-#[test]
 fn failing_no_transaction_migration_is_dirty_at_the_right_statement_on_postgres() {
     let db = PgDb::create();
     let p = Project::postgres(&db.url());
@@ -139,48 +115,6 @@ fn failing_no_transaction_migration_is_dirty_at_the_right_statement_on_postgres(
         db.scalar("SELECT details->>'previous_status' FROM sluice_audit WHERE event = 'resolve'"),
         "dirty"
     );
-}
-
-#[test]
-fn concurrent_applies_apply_each_migration_exactly_once() {
-    let db = PgDb::create();
-    let p = Project::postgres(&db.url());
-    for i in 1..=25 {
-        p.migration(
-            &format!("10000000000{i:02}"),
-            &format!("t{i}"),
-            &format!("CREATE TABLE t{i} (id int);\nINSERT INTO t{i} VALUES ({i});\nSELECT pg_sleep(0.01);\n"),
-        );
-    }
-    p.hash();
-    let children: Vec<_> = (0..4)
-        .map(|_| p.command(&["apply", "-q"], &[]).spawn().unwrap())
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(
-        db.scalar("SELECT count(*) FROM sluice_history WHERE status = 'applied'"),
-        "25"
-    );
-    assert_eq!(
-        db.scalar("SELECT count(*) FROM sluice_audit WHERE event = 'apply'"),
-        "25"
-    );
-    assert_eq!(
-        db.scalar("SELECT count(DISTINCT run_id) > 0 FROM sluice_history"),
-        "t"
-    );
-    // Each table got its row once.
-    let total: Vec<String> = (1..=25)
-        .map(|i| db.scalar(&format!("SELECT count(*) FROM t{i}")))
-        .collect();
-    assert!(total.iter().all(|c| c == "1"), "{total:?}");
 }
 
 #[test]
