@@ -6,67 +6,12 @@
 //! explicit "irreversible: restore from backup" line, with the migration's
 //! ROLLBACK_STRATEGY.
 
-use serde::Serialize;
 use sluice_core::config::Dialect;
 use sluice_core::Migration;
 use sluice_lint::analysis::Analysis;
 use sluice_sql::facts::{Action, ObjectName};
 
-/// A statement the generated inverse cannot undo.
-#[derive(Debug, Clone, Serialize)]
-pub struct Irreversible {
-    /// Its line in the file.
-    pub line: usize,
-    /// What it does (`DROP TABLE users`).
-    pub statement: String,
-    /// Why, and what to do instead.
-    pub reason: String,
-}
-
-/// Where a migration's rollback comes from (serialised `down-section`,
-/// `generated`, `partial`, `irreversible`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RollbackKind {
-    /// Its down section.
-    DownSection,
-    /// Generated from its statements.
-    Generated,
-    /// Generated, with statements that have no inverse.
-    Partial,
-    /// None.
-    Irreversible,
-}
-
-impl std::fmt::Display for RollbackKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            RollbackKind::DownSection => "down-section",
-            RollbackKind::Generated => "generated",
-            RollbackKind::Partial => "partial",
-            RollbackKind::Irreversible => "irreversible",
-        })
-    }
-}
-
-/// How to roll back one migration.
-#[derive(Debug, Clone, Serialize)]
-pub struct Rollback {
-    /// Version.
-    pub version: String,
-    /// Name.
-    pub name: String,
-    /// Where the rollback comes from.
-    pub kind: RollbackKind,
-    /// The down section, or the generated inverse.
-    pub sql: Option<String>,
-    /// Statements with no inverse.
-    pub irreversible: Vec<Irreversible>,
-    /// The header's ROLLBACK_STRATEGY.
-    pub strategy: Option<String>,
-    /// The header says FORWARD_ONLY: Yes.
-    pub forward_only: bool,
-}
+pub use sluice_report::plan::{Irreversible, Rollback, RollbackKind};
 
 use sluice_schema::ddl::ident;
 

@@ -8,6 +8,8 @@
 //! - [`github`]: GitHub Actions workflow annotations.
 //! - [`markdown`]: a findings table for pull-request comments, and the
 //!   evidence pack.
+//! - [`plan`]: the plan (`sluice plan`) as a typed document, with its text and
+//!   Markdown renderers.
 //! - [`pack`]: the evidence pack (`sluice report`) as a typed document, which
 //!   `--format json` serialises and each format's renderer reads.
 //!
@@ -18,6 +20,7 @@ pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod pack;
+pub mod plan;
 pub mod sarif;
 pub mod text;
 

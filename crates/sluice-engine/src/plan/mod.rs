@@ -41,12 +41,11 @@ mod sizes;
 pub use replay::expected_schema;
 pub use report::*;
 
-use crate::rollback::{self, first_line, Rollback};
+use crate::rollback::{self, first_line};
 use crate::runner::RunInfo;
 use crate::runner::{self, Direction, Step};
 use crate::state;
 use anyhow::{anyhow, bail, Result};
-use serde::Serialize;
 use sluice_core::config::Dialect;
 use sluice_core::{Catalog, Environment, Migration, Version};
 use sluice_db::inspect::{self, HeldLock};
