@@ -10,6 +10,8 @@
 //!   evidence pack.
 //! - [`plan`]: the plan (`sluice plan`) as a typed document, with its text and
 //!   Markdown renderers.
+//! - [`verify`]: `sluice verify`'s findings as a typed document, with its text
+//!   and Markdown renderers.
 //! - [`pack`]: the evidence pack (`sluice report`) as a typed document, which
 //!   `--format json` serialises and each format's renderer reads.
 //!
@@ -23,6 +25,7 @@ pub mod pack;
 pub mod plan;
 pub mod sarif;
 pub mod text;
+pub mod verify;
 
 use sluice_lint::{Diagnostic, Severity};
 

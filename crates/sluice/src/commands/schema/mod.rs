@@ -217,9 +217,4 @@ pub(super) fn applied_migrations<'a>(
     (applied, gates, pending)
 }
 
-pub(super) fn differences_text(diffs: &[Difference]) -> String {
-    diffs
-        .iter()
-        .map(|d| format!("  {}\n", d.describe()))
-        .collect()
-}
+pub(super) use sluice_report::verify::differences_text;

@@ -62,51 +62,32 @@ pub fn verify(project: &Project, a: &VerifyArgs) -> Result<Outcome> {
             )
         }))
         .collect();
-    let details = json!({
-        "expected": source,
-        "differences": diffs,
-        "rls_missing": rls,
-    });
+    let doc = sluice_report::verify::Verification {
+        expected: source,
+        differences: diffs,
+        rls_missing: rls,
+    };
+    let details = serde_json::to_value(&doc)?;
     session.finish(outcome, vec![], findings.clone(), details.clone(), None);
+    let env = &session.env.name;
     match project.global.format {
         Format::Json => {
             crate::output::print_json(&session.document(outcome, &[], &findings, None, details))
         }
         Format::Markdown => print!(
             "{}",
-            crate::secrets::scrub(&markdown(&session.env.name, &source, &diffs, &rls))
+            crate::secrets::scrub(&sluice_report::verify::markdown(env, &doc))
         ),
         _ => {
+            let adopt = format!(
+                "sluice adopt --env {} --name NAME --incident ID",
+                crate::output::shell_word(env)
+            );
+            let text = sluice_report::verify::text(env, &doc, actual.tables.len(), &adopt);
             if drift {
-                let mut o = String::new();
-                if !diffs.is_empty() {
-                    let _ = writeln!(
-                        o,
-                        "drift on `{}`: {} difference{} from {source}:",
-                        session.env.name,
-                        diffs.len(),
-                        if diffs.len() == 1 { "" } else { "s" }
-                    );
-                    o.push_str(&differences_text(&diffs));
-                }
-                for t in &rls {
-                    let _ = writeln!(
-                        o,
-                        "table {t} has no row-level security, but its schema is in [policy] require_rls_in_schemas"
-                    );
-                }
-                let _ = writeln!(
-                    o,
-                    "if these changes were made on purpose (an emergency fix), record them: sluice adopt --env {} --name NAME --incident ID",
-                    crate::output::shell_word(&session.env.name)
-                );
-                eprint!("{}", crate::secrets::scrub(&o));
+                eprint!("{}", crate::secrets::scrub(&text));
             } else if !project.global.quiet {
-                println!(
-                    "no drift: `{}` matches {source} ({} tables)",
-                    session.env.name,
-                    actual.tables.len()
-                );
+                print!("{text}");
             }
         }
     }
@@ -168,41 +149,4 @@ fn expected(
             )
         }
     })
-}
-
-/// `verify --format markdown`.
-fn markdown(env: &str, source: &str, diffs: &[Difference], rls: &[String]) -> String {
-    let drift = !diffs.is_empty() || !rls.is_empty();
-    let mut o = format!(
-        "# Schema verification of `{}`\n\nExpected: {source}. **{}**\n\n",
-        env,
-        if drift { "Drift" } else { "No drift" }
-    );
-    if !diffs.is_empty() {
-        o.push_str("| kind | object | change | expected | actual |\n|---|---|---|---|---|\n");
-        for d in diffs {
-            let cell = |s: &Option<String>| {
-                s.as_deref()
-                    .unwrap_or("")
-                    .replace('|', "\\|")
-                    .replace('\n', " ")
-            };
-            let _ = writeln!(
-                o,
-                "| {} | `{}` | {} | {} | {} |",
-                d.kind,
-                d.object,
-                d.change.as_str(),
-                cell(&d.expected),
-                cell(&d.actual)
-            );
-        }
-    }
-    for t in rls {
-        let _ = writeln!(
-            o,
-            "\n- table `{t}` has no row-level security (required in its schema)"
-        );
-    }
-    o
 }
