@@ -214,6 +214,24 @@ pub trait Executor {
     /// Runs one query and returns its rows, each value as text (NULL as `None`).
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
 
+    /// Relation locks this session holds now (empty where the database has
+    /// no lock table).
+    fn held_locks(&mut self) -> Result<Vec<inspect::HeldLock>, DbError> {
+        Ok(vec![])
+    }
+
+    /// Every relation outside the system schemas, as (schema, name) (empty
+    /// where locks cannot be observed).
+    fn relations(&mut self) -> Result<std::collections::HashSet<(String, String)>, DbError> {
+        Ok(Default::default())
+    }
+
+    /// Size estimates of relations named as SQL names them (empty where the
+    /// database keeps no size statistics).
+    fn relation_sizes(&mut self, _names: &[String]) -> Result<Vec<inspect::RelationSize>, DbError> {
+        Ok(vec![])
+    }
+
     /// A statement that takes `locks` (relation, mode) up front, in a fixed
     /// order, at the start of a migration's transaction, spending at most
     /// `budget` in total from the first request (each wait gets what is left

@@ -17,7 +17,7 @@
 
 use crate::postgres::{parse_url, PostgresDb};
 use crate::sqlite::SqliteDb;
-use crate::{quote_ident, quote_literal, Database, DbError, Executor};
+use crate::{Database, DbError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -142,29 +142,9 @@ fn unregister(id: u64) {
     }
 }
 
-fn drop_postgres(admin: &postgres::Config, name: &str) -> Result<(), DbError> {
-    let mut db = PostgresDb::connect_config(admin.clone(), "public")?;
-    let mut last = None;
-    for _ in 0..20 {
-        // Sessions still connected (ours, or one a signal interrupted) end first.
-        let _ = db.query_rows(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
-            quote_literal(name)
-        ));
-        match db.run_alone(&format!("DROP DATABASE IF EXISTS {}", quote_ident(name))) {
-            Ok(()) => return Ok(()),
-            Err(e) => {
-                last = Some(e);
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| DbError::msg("DROP DATABASE failed")))
-}
-
 fn cleanup(kind: &Kind) -> Result<(), DbError> {
     match kind {
-        Kind::Postgres { admin, name } => drop_postgres(admin, name),
+        Kind::Postgres { admin, name } => crate::postgres::scratch::drop_database(admin, name),
         Kind::Sqlite { dir, .. } => match std::fs::remove_dir_all(dir) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -216,16 +196,9 @@ pub fn cleanup_all() -> Cleanup {
 fn cleanup_existing(kind: &Kind) -> Result<bool, DbError> {
     match kind {
         Kind::Postgres { admin, name } => {
-            let mut db = PostgresDb::connect_config((**admin).clone(), "public")?;
-            let exists = !db
-                .query_rows(&format!(
-                    "SELECT 1 FROM pg_database WHERE datname = {}",
-                    quote_literal(name)
-                ))?
-                .is_empty();
-            drop(db);
+            let exists = crate::postgres::scratch::database_exists(admin, name)?;
             if exists {
-                drop_postgres(admin, name)?;
+                crate::postgres::scratch::drop_database(admin, name)?;
             }
             Ok(exists)
         }
@@ -245,22 +218,16 @@ fn cleanup_stale(admin_db: &mut PostgresDb, admin: &postgres::Config) {
         return;
     }
     let mine = format!("{PREFIX}{}_", host_tag());
-    let Ok(rows) = admin_db.query_rows(&format!(
-        "SELECT d.datname FROM pg_database d WHERE d.datname LIKE {} AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
-        quote_literal(&format!("{}%", mine.replace('_', "\\_")))
-    )) else {
+    let Ok(names) = crate::postgres::scratch::idle_databases_like(admin_db, &mine) else {
         return;
     };
-    for name in rows
-        .into_iter()
-        .filter_map(|r| r.into_iter().next().flatten())
-    {
+    for name in names {
         let pid = name[mine.len()..].split('_').next().unwrap_or("");
         if !pid.is_empty()
             && pid.bytes().all(|b| b.is_ascii_digit())
             && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            let _ = drop_postgres(admin, &name);
+            let _ = crate::postgres::scratch::drop_database(admin, &name);
         }
     }
 }
@@ -291,15 +258,12 @@ impl Scratch {
         // Registered before it exists, as being created: a signal handler
         // cancels the create and waits for its outcome before dropping.
         let (id, phase) = register(&kind, Phase::Creating, Some(admin_db.cancel_token()))?;
-        let created = admin_db.run_alone(&format!(
-            "CREATE DATABASE {} TEMPLATE template0",
-            quote_ident(&name)
-        ));
+        let created = crate::postgres::scratch::create_database(&mut admin_db, &name);
         set_phase(&phase, Phase::Settled);
         if let Err(mut e) = created {
             // The statement can fail on the client after the database was
             // committed (a cancel arriving late): never leave it behind.
-            let _ = admin_db.run_alone(&format!("DROP DATABASE IF EXISTS {}", quote_ident(&name)));
+            let _ = crate::postgres::scratch::drop_database_once(&mut admin_db, &name);
             unregister(id);
             e.message = format!(
                 "could not create a scratch database: {}; the role needs CREATEDB on that server (or set scratch_url to a server where it has it)",

@@ -339,30 +339,8 @@ pub fn compare(expected: &Schema, actual: &Schema) -> Vec<Difference> {
     out.0
 }
 
-fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
-    if (
-        &e.kind,
-        &e.partition_by,
-        &e.partition_of,
-        &e.partition_bound,
-    ) != (
-        &a.kind,
-        &a.partition_by,
-        &a.partition_of,
-        &a.partition_bound,
-    ) {
-        let d = |t: &Table| {
-            let mut s = t.kind.clone();
-            if let Some(p) = &t.partition_by {
-                s.push_str(&format!(" PARTITION BY {p}"));
-            }
-            if let (Some(p), Some(b)) = (&t.partition_of, &t.partition_bound) {
-                s.push_str(&format!(" PARTITION OF {p} {b}"));
-            }
-            s
-        };
-        out.push(ObjectKind::Table, k.to_string(), Some(d(e)), Some(d(a)));
-    }
+/// The columns of table `k`: missing, changed (comments apart) and unexpected.
+fn columns(out: &mut Out, k: &str, e: &Table, a: &Table) {
     for c in &e.columns {
         match a.column(&c.name) {
             None => out.push(
@@ -397,6 +375,33 @@ fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
             );
         }
     }
+}
+
+fn table(out: &mut Out, k: &str, e: &Table, a: &Table) {
+    if (
+        &e.kind,
+        &e.partition_by,
+        &e.partition_of,
+        &e.partition_bound,
+    ) != (
+        &a.kind,
+        &a.partition_by,
+        &a.partition_of,
+        &a.partition_bound,
+    ) {
+        let d = |t: &Table| {
+            let mut s = t.kind.clone();
+            if let Some(p) = &t.partition_by {
+                s.push_str(&format!(" PARTITION BY {p}"));
+            }
+            if let (Some(p), Some(b)) = (&t.partition_of, &t.partition_bound) {
+                s.push_str(&format!(" PARTITION OF {p} {b}"));
+            }
+            s
+        };
+        out.push(ObjectKind::Table, k.to_string(), Some(d(e)), Some(d(a)));
+    }
+    columns(out, k, e, a);
     let prefix = format!("{k}.");
     out.map(
         ObjectKind::Constraint,

@@ -99,6 +99,28 @@ impl TryFrom<String> for Layout {
     }
 }
 
+/// An environment's URL and where it came from: `--url`, else
+/// `DATABASE_URL`, else the section's `url` (interpolated).
+fn env_url(
+    section: &EnvironmentSection,
+    name: &str,
+    url_flag: Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, &'static str), String> {
+    if let Some(u) = url_flag {
+        Ok((u.to_string(), "--url"))
+    } else if let Some(u) = lookup("DATABASE_URL").filter(|s| !s.is_empty()) {
+        Ok((u, "DATABASE_URL"))
+    } else if let Some(raw) = &section.url {
+        let u = interpolate(raw, lookup).map_err(|e| format!("[environments.{name}] url: {e}"))?;
+        Ok((u, "sluice.toml"))
+    } else {
+        Err(format!(
+            "[environments.{name}] has no url; set `url = \"...\"` there or set DATABASE_URL"
+        ))
+    }
+}
+
 /// Looks up an environment variable.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -421,19 +443,7 @@ impl Config {
                 .unwrap_or_else(|| self.root.join(CONFIG_FILE)),
             message,
         };
-        let (url, url_source) = if let Some(u) = url_flag {
-            (u.to_string(), "--url")
-        } else if let Some(u) = lookup("DATABASE_URL").filter(|s| !s.is_empty()) {
-            (u, "DATABASE_URL")
-        } else if let Some(raw) = &section.url {
-            let u = interpolate(raw, &lookup)
-                .map_err(|e| cfg_err(format!("[environments.{name}] url: {e}")))?;
-            (u, "sluice.toml")
-        } else {
-            return Err(cfg_err(format!(
-                "[environments.{name}] has no url; set `url = \"...\"` there or set DATABASE_URL"
-            )));
-        };
+        let (url, url_source) = env_url(&section, &name, url_flag, &lookup).map_err(cfg_err)?;
         let scratch_url = section
             .scratch_url
             .as_ref()
@@ -452,16 +462,15 @@ impl Config {
                 }),
             }
         };
-        let production_like_early = section
+        let production_like = section
             .production
             .unwrap_or_else(|| is_production_name(&name));
         // Production-like environments bound every lock wait by default.
-        let lock_timeout =
-            dur("lock_timeout", &section.lock_timeout)?.or(if production_like_early {
-                Some(DEFAULT_PRODUCTION_LOCK_TIMEOUT)
-            } else {
-                None
-            });
+        let lock_timeout = dur("lock_timeout", &section.lock_timeout)?.or(if production_like {
+            Some(DEFAULT_PRODUCTION_LOCK_TIMEOUT)
+        } else {
+            None
+        });
         let statement_timeout = dur("statement_timeout", &section.statement_timeout)?;
         let lock_timeout_total =
             dur("lock_timeout_total", &section.lock_timeout_total)?.or(lock_timeout);
@@ -473,9 +482,6 @@ impl Config {
             })?,
             None => dur("lock_wait", &section.lock_wait)?.unwrap_or(DEFAULT_LOCK_WAIT),
         };
-        let production_like = section
-            .production
-            .unwrap_or_else(|| is_production_name(&name));
         let allow_down = section
             .allow_down
             .unwrap_or_else(|| !production_like && is_development_name(&name));

@@ -15,7 +15,9 @@ use crate::{
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
 pub mod history;
+pub(crate) mod inspect;
 pub mod introspect;
+pub(crate) mod scratch;
 pub mod verification;
 
 /// A Postgres session.
@@ -147,6 +149,21 @@ impl PostgresDb {
 }
 
 impl Executor for PostgresDb {
+    fn held_locks(&mut self) -> Result<Vec<crate::inspect::HeldLock>, DbError> {
+        inspect::held_locks(self)
+    }
+
+    fn relations(&mut self) -> Result<std::collections::HashSet<(String, String)>, DbError> {
+        inspect::relations(self)
+    }
+
+    fn relation_sizes(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<crate::inspect::RelationSize>, DbError> {
+        inspect::relation_sizes(self, names)
+    }
+
     fn configure(&mut self, s: &SessionSettings) -> Result<(), DbError> {
         let mut sql = String::from("SET standard_conforming_strings = on;");
         if let Some(t) = s.lock_timeout {

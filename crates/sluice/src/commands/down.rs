@@ -24,6 +24,39 @@ pub struct DownArgs {
     pub to: Option<String>,
 }
 
+/// The migrations among `targets` that cannot be reversed (FORWARD_ONLY, or
+/// no down section), as `downgrade-forbidden` findings.
+fn irreversible(targets: &[&state::Entry<'_>]) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    for t in targets {
+        if t.state != State::Applied {
+            continue;
+        }
+        let m = t.migration.expect("applied has a file");
+        if m.forward_only() || m.down.is_none() {
+            let why = if m.forward_only() {
+                "it is FORWARD_ONLY: Yes"
+            } else {
+                "it has no down section"
+            };
+            findings.push(Diagnostic::new(
+                sluice_lint::RuleId::DowngradeForbidden,
+                &m.display_path,
+                m.down_marker_line.unwrap_or(1),
+                1,
+                format!("migration {} cannot be reversed: {why}", m.version),
+                format!(
+                    "its ROLLBACK_STRATEGY: {}",
+                    m.header
+                        .value("ROLLBACK_STRATEGY")
+                        .unwrap_or("none given; restore from backup or write a new migration")
+                ),
+            ));
+        }
+    }
+    findings
+}
+
 /// Runs `down`.
 pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     let session = Session::start(project, "down")?;
@@ -70,32 +103,7 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         .filter(|e| e.state == State::Dirty || targets.iter().any(|t| t.version == e.version))
         .filter_map(|e| state::entry_gate(e, &dir, &env_name))
         .collect();
-    for t in &targets {
-        if t.state != State::Applied {
-            continue;
-        }
-        let m = t.migration.expect("applied has a file");
-        if m.forward_only() || m.down.is_none() {
-            let why = if m.forward_only() {
-                "it is FORWARD_ONLY: Yes"
-            } else {
-                "it has no down section"
-            };
-            findings.push(Diagnostic::new(
-                sluice_lint::RuleId::DowngradeForbidden,
-                &m.display_path,
-                m.down_marker_line.unwrap_or(1),
-                1,
-                format!("migration {} cannot be reversed: {why}", m.version),
-                format!(
-                    "its ROLLBACK_STRATEGY: {}",
-                    m.header
-                        .value("ROLLBACK_STRATEGY")
-                        .unwrap_or("none given; restore from backup or write a new migration")
-                ),
-            ));
-        }
-    }
+    findings.extend(irreversible(&targets));
     if !findings.is_empty() {
         return session.refuse(&mut db, findings);
     }
