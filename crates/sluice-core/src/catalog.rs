@@ -117,6 +117,34 @@ impl Catalog {
         opts.layout.imp().scan(opts, tree, entries)
     }
 
+    /// Sorts the migrations by version (ties by file name) and records every
+    /// version that several share as a [`CatalogIssue::DuplicateVersion`]:
+    /// the last step of a layout whose order is its versions'.
+    pub fn order_by_version(&mut self) {
+        self.migrations.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.file_name.cmp(&b.file_name))
+        });
+        let mut by_version: std::collections::BTreeMap<&Version, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for m in &self.migrations {
+            by_version
+                .entry(&m.version)
+                .or_default()
+                .push(m.display_path.clone());
+        }
+        let dups: Vec<CatalogIssue> = by_version
+            .into_iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(v, display_paths)| CatalogIssue::DuplicateVersion {
+                version: v.to_string(),
+                display_paths,
+            })
+            .collect();
+        self.issues.extend(dups);
+    }
+
     /// The migration with this version, if exactly one has it.
     pub fn get(&self, version: &Version) -> Option<&Migration> {
         let mut it = self.migrations.iter().filter(|m| &m.version == version);

@@ -14,7 +14,6 @@ use crate::error::CoreError;
 use crate::migration::{Migration, Role};
 use crate::tree::{Entry, SourceTree};
 use crate::version::Version;
-use std::collections::BTreeMap;
 
 /// The diesel layout.
 pub struct Diesel;
@@ -62,27 +61,7 @@ impl MigrationLayout for Diesel {
                 Err(issue) => catalog.issues.push(issue),
             }
         }
-        catalog.migrations.sort_by(|a, b| {
-            a.version
-                .cmp(&b.version)
-                .then_with(|| a.file_name.cmp(&b.file_name))
-        });
-        let mut by_version: BTreeMap<&Version, Vec<String>> = BTreeMap::new();
-        for m in &catalog.migrations {
-            by_version
-                .entry(&m.version)
-                .or_default()
-                .push(m.display_path.clone());
-        }
-        let dups: Vec<CatalogIssue> = by_version
-            .into_iter()
-            .filter(|(_, paths)| paths.len() > 1)
-            .map(|(v, display_paths)| CatalogIssue::DuplicateVersion {
-                version: v.to_string(),
-                display_paths,
-            })
-            .collect();
-        catalog.issues.extend(dups);
+        catalog.order_by_version();
         Ok(catalog)
     }
 }

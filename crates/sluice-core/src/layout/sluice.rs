@@ -7,8 +7,6 @@ use crate::catalog::{
 };
 use crate::error::CoreError;
 use crate::tree::{Entry, SourceTree};
-use crate::version::Version;
-use std::collections::BTreeMap;
 
 /// The native layout.
 pub struct Native;
@@ -51,28 +49,7 @@ impl MigrationLayout for Native {
             Some(dir) if tree.on_disk() => read_cached(tree, dir, parsed)?,
             _ => read_all(tree, parsed)?,
         };
-        catalog.migrations.sort_by(|a, b| {
-            a.version
-                .cmp(&b.version)
-                .then_with(|| a.file_name.cmp(&b.file_name))
-        });
-
-        let mut by_version: BTreeMap<&Version, Vec<String>> = BTreeMap::new();
-        for m in &catalog.migrations {
-            by_version
-                .entry(&m.version)
-                .or_default()
-                .push(m.display_path.clone());
-        }
-        let dups: Vec<CatalogIssue> = by_version
-            .into_iter()
-            .filter(|(_, paths)| paths.len() > 1)
-            .map(|(v, display_paths)| CatalogIssue::DuplicateVersion {
-                version: v.to_string(),
-                display_paths,
-            })
-            .collect();
-        catalog.issues.extend(dups);
+        catalog.order_by_version();
         Ok(catalog)
     }
 }
