@@ -104,7 +104,7 @@ fn names_relation(o: &ObjectName, schema: &str, name: &str) -> bool {
 }
 
 /// What an action does to a table it locks.
-fn work(a: &Action) -> &'static str {
+fn work(a: &Action) -> Work {
     match a {
         Action::AddColumn {
             default: DefaultKind::Volatile,
@@ -113,27 +113,19 @@ fn work(a: &Action) -> &'static str {
         | Action::AlterColumnType { .. }
         | Action::SetTablespace { .. }
         | Action::Vacuum { full: true, .. }
-        | Action::Cluster { .. } => "rewrite",
+        | Action::Cluster { .. } => Work::Rewrite,
         Action::CreateIndex { .. }
         | Action::SetNotNull { .. }
         | Action::ValidateConstraint { .. }
         | Action::Update { .. }
         | Action::Delete { .. }
-        | Action::Reindex { .. } => "scan",
+        | Action::Reindex { .. } => Work::Scan,
         Action::AddConstraint {
             not_valid: false,
             using_index: false,
             ..
-        } => "scan",
-        _ => "lock",
-    }
-}
-
-fn rank(w: &str) -> u8 {
-    match w {
-        "rewrite" => 2,
-        "scan" => 1,
-        _ => 0,
+        } => Work::Scan,
+        _ => Work::Lock,
     }
 }
 

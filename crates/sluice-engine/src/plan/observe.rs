@@ -57,7 +57,7 @@ pub(super) fn apply_observed(
             "SQLite: locks are not observed".to_string()
         }
     };
-    let stop_to_failure = |s: Box<runner::Stop>| replay_failure(step, *s, "pending");
+    let stop_to_failure = |s: Box<runner::Stop>| replay_failure(step, *s, Phase::Pending);
 
     if step.no_transaction || !observable {
         runner::run_step_observed(&mut run.db, &run.info, step, None).map_err(stop_to_failure)?;
@@ -70,7 +70,7 @@ pub(super) fn apply_observed(
     let hs = run.history_schema.clone();
     let ours = |h: &HeldLock| !(h.schema == hs && h.name.starts_with("sluice_"));
     let existing = inspect::relations(&mut *run.db).map_err(|e| ReplayFailure {
-        phase: "pending",
+        phase: Phase::Pending,
         version: m.version.to_string(),
         path: m.display_path.clone(),
         line: 1,

@@ -18,11 +18,7 @@ pub(super) fn differences(
 }
 
 /// Where and why the run loop stopped on `step`, as the plan reports it.
-pub(super) fn replay_failure(
-    step: &Step<'_>,
-    s: runner::Stop,
-    phase: &'static str,
-) -> ReplayFailure {
+pub(super) fn replay_failure(step: &Step<'_>, s: runner::Stop, phase: Phase) -> ReplayFailure {
     let m = step.migration;
     let line = s.at.map_or(1, |(_, line)| line);
     let sql =
@@ -62,7 +58,7 @@ impl ScratchRun<'_> {
     }
 
     /// Runs steps with the real run loop; the failure, if any.
-    fn run(&mut self, steps: &[Step<'_>], phase: &'static str) -> Option<ReplayFailure> {
+    fn run(&mut self, steps: &[Step<'_>], phase: Phase) -> Option<ReplayFailure> {
         let (_, stop) = runner::run(&mut self.db, &self.info, steps, &mut |_| {});
         stop.map(|s| {
             let step = steps
@@ -182,7 +178,7 @@ pub(super) fn replay_on(
 ) -> Result<()> {
     // What the target has, from empty.
     let base = runner::prepare(applied, Direction::Up, run.dialect)?;
-    if let Some(f) = run.run(&base, "applied") {
+    if let Some(f) = run.run(&base, Phase::Applied) {
         report.blocking.push(Diagnostic::new(
             sluice_lint::RuleId::ReplayFailed,
             &f.path,
@@ -313,7 +309,7 @@ pub(super) fn down_check(
         ))
     };
     let marker = m.down_marker_line.unwrap_or(1);
-    if let Some(f) = run.run(&down, "down") {
+    if let Some(f) = run.run(&down, Phase::Down) {
         mismatch(
             report,
             f.line,
@@ -344,7 +340,7 @@ pub(super) fn down_check(
         );
     }
     let up = runner::prepare(&[m], Direction::Up, run.dialect)?;
-    if let Some(f) = run.run(&up, "reapply") {
+    if let Some(f) = run.run(&up, Phase::Reapply) {
         mismatch(
             report,
             f.line,

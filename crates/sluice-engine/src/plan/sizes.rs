@@ -18,8 +18,8 @@ pub(super) fn sizes(
                     .iter()
                     .filter(|a| a.table().is_some_and(|t| t.same_as(rel)))
                     .map(work)
-                    .max_by_key(|w| rank(w))
-                    .unwrap_or("lock");
+                    .max()
+                    .unwrap_or(Work::Lock);
                 let key = regclass_name(rel);
                 uses.entry(key)
                     .or_insert_with(|| (rel.clone(), vec![]))

@@ -40,6 +40,49 @@ pub struct Pending {
     pub approvals: ApprovalStatus,
 }
 
+/// What a statement does to a relation it locks, worst first (serialised
+/// `rewrite`, `scan`, `lock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Work {
+    /// A catalog change under the lock.
+    Lock,
+    /// Reads every row under the lock.
+    Scan,
+    /// Rewrites the table under the lock.
+    Rewrite,
+}
+
+/// Where in the replay a migration failed (serialised `applied`, `pending`,
+/// `down`, `reapply`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Replaying what the target has applied.
+    Applied,
+    /// Applying a pending migration.
+    Pending,
+    /// Its down section.
+    Down,
+    /// Applying it again after down.
+    Reapply,
+}
+
+macro_rules! display_as_serde {
+    ($($t:ty { $($v:ident => $s:literal),* })*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self { $(Self::$v => $s,)* })
+            }
+        }
+    )*};
+}
+
+display_as_serde! {
+    Work { Lock => "lock", Scan => "scan", Rewrite => "rewrite" }
+    Phase { Applied => "applied", Pending => "pending", Down => "down", Reapply => "reapply" }
+}
+
 /// A lock seen on the scratch database.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObservedLock {
@@ -95,7 +138,7 @@ pub struct SizeUse {
     /// Line in the file.
     pub line: usize,
     /// `rewrite`, `scan` or `lock` (a catalog change under the lock).
-    pub work: &'static str,
+    pub work: Work,
     /// The lock it takes.
     pub mode: &'static str,
 }
@@ -134,7 +177,7 @@ pub struct DownCheck {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplayFailure {
     /// `applied` (a migration the target has), `pending`, `down` or `reapply`.
-    pub phase: &'static str,
+    pub phase: Phase,
     /// Version.
     pub version: String,
     /// File.
