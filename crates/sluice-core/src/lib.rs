@@ -12,6 +12,8 @@
 //!   with its [`version::Version`], [`checksum::Checksum`], [`header::Header`] and
 //!   up/down sections. Files that break the directory contract are reported as
 //!   [`catalog::CatalogIssue`]s, not errors, so `check` can report them all.
+//! - [`tree`] is where a layout reads files from: the working directory, or a
+//!   git commit (`guard` reads head without extracting it).
 //! - [`ledger`] is `checksums.json`: per-file checksums plus a chained hash that
 //!   makes edits, insertions, reorders and deletions visible.
 //! - [`redact`], [`duration`], [`clock`] and [`interpolate`] are the small pieces

@@ -4,17 +4,22 @@
 //! - [`Executor`] runs SQL: a list of statements (plus history writes) in one
 //!   transaction, or one statement on its own for `-- sluice:no-transaction`
 //!   migrations.
-//! - [`HistoryStore`] owns `sluice_history` (one row per version) and
-//!   `sluice_audit` (append-only events), and renders the SQL that records a row,
-//!   so that the row can be written *inside* the migration's own transaction.
+//! - [`History`] is a history table over any [`Executor`]: sluice's own
+//!   `sluice_history` (one row per version) and `sluice_audit` (append-only
+//!   events) are one implementation per backend (`postgres::history`,
+//!   `sqlite::history`), which render the SQL that records a row so that the
+//!   row can be written *inside* the migration's own transaction.
+//!   [`Database::history`] names a connection's; [`HistoryStore`] gives its
+//!   methods on the connection.
 //! - [`Locker`] takes and releases the migration lock without blocking;
 //!   [`LockGuard`] polls it with backoff until a deadline and releases it on every
 //!   path (drop), and a killed process releases it because its session (or file
 //!   lock) ends with it.
 //!
 //! [`connect`] picks the driver from the URL: [`sqlite`] (embedded, rusqlite) or
-//! [`postgres`] (the `postgres` crate). The run loop that uses these traits lives
-//! in the `sluice` crate and is written once for every driver.
+//! [`postgres`] (the `postgres` crate); every Postgres-specific query lives in
+//! `postgres/`. The run loop that uses these traits lives in the
+//! `sluice-engine` crate and is written once for every driver.
 
 pub mod history;
 pub mod inspect;
