@@ -185,11 +185,13 @@ pub fn parse_revision(
             range: up_range,
             first_line: up_line,
             no_transaction: false,
+            alone_if_single: false,
         },
         down.map(|(range, first_line)| Section {
             range,
             first_line,
             no_transaction: false,
+            alone_if_single: false,
         }),
         down_marker_line,
     )

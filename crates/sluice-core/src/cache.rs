@@ -83,6 +83,8 @@ fn section(s: Span) -> Section {
         range: s.0..s.1,
         first_line: s.2,
         no_transaction: s.3,
+        // Only single-file layouts use the stat cache.
+        alone_if_single: false,
     }
 }
 

@@ -48,6 +48,16 @@ pub enum CatalogIssue {
         /// The file it lacks.
         missing: String,
     },
+    /// A line in the layout's directive syntax that sluice does not
+    /// understand (`-- +goose ENVSUB ON`, `-- migrate:up foo:bar`).
+    UnknownDirective {
+        /// The file, relative to the root.
+        display_path: String,
+        /// Its 1-based line.
+        line: usize,
+        /// The line, trimmed.
+        directive: String,
+    },
     /// (alembic) The revision graph has more than one head.
     MultipleHeads {
         /// Each head: revision id, file, line of `revision = …`.

@@ -22,6 +22,11 @@ pub struct Section {
     /// Whether this section must run outside a transaction
     /// (`-- sluice:no-transaction`).
     pub no_transaction: bool,
+    /// Whether, when the section is one statement, that statement runs on its
+    /// own, outside a transaction (golang-migrate sends a file as one query:
+    /// several statements run in one implicit transaction, a single one
+    /// alone).
+    pub alone_if_single: bool,
 }
 
 /// One file of a migration made of several (a directory's `up.sql` and
@@ -39,6 +44,24 @@ pub struct Part {
     pub start: usize,
     /// The 1-based line of the migration's text where it starts.
     pub first_line: usize,
+}
+
+/// One file of a several-file migration, as a layout read it.
+#[derive(Debug, Clone)]
+pub struct PartFile {
+    /// Which body it holds.
+    pub role: Role,
+    /// Its path.
+    pub path: PathBuf,
+    /// Its path relative to the project root.
+    pub display_path: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its tool runs it outside a transaction.
+    pub no_transaction: bool,
+    /// Its tool runs it alone when it is one statement (see
+    /// [`Section::alone_if_single`]).
+    pub alone_if_single: bool,
 }
 
 /// Which body a file of a several-file migration holds.
@@ -107,6 +130,7 @@ impl Migration {
                     range: marker_end..text.len(),
                     first_line: marker_line + 1,
                     no_transaction: file_no_tx || down_header.has_directive("no-transaction"),
+                    alone_if_single: false,
                 };
                 (marker_start, Some((down_section, marker_line)))
             }
@@ -116,6 +140,7 @@ impl Migration {
             range: 0..up_end,
             first_line: 1,
             no_transaction: file_no_tx,
+            alone_if_single: false,
         };
         let down_marker_line = down.as_ref().map(|(_, l)| *l);
         let down = down
@@ -169,17 +194,16 @@ impl Migration {
         }
     }
 
-    /// A migration made of several files: `files` are (role, path, display
-    /// path, bytes), the up body first. The text is the files one after the
-    /// other; the header is read from the up file; the checksum covers every
-    /// file. `no_transaction` is the layout's own setting (a directive in the
-    /// up file's header also sets it).
+    /// A migration made of several files, the up body first. The text is the
+    /// files one after the other; the header is read from the up file; the
+    /// checksum covers every file. Each file's `no_transaction` is its layout's
+    /// own setting (a `sluice:no-transaction` directive in the up file's
+    /// header also sets it).
     pub fn from_parts(
         version: Version,
         name: String,
         dir: (PathBuf, String),
-        files: Vec<(Role, PathBuf, String, Vec<u8>)>,
-        no_transaction: bool,
+        files: Vec<PartFile>,
         body: BodyKind,
     ) -> Result<Migration, CoreError> {
         let mut text = String::new();
@@ -187,7 +211,15 @@ impl Migration {
         let mut up = None;
         let mut down = None;
         let mut line = 1;
-        for (role, path, display, bytes) in files {
+        for PartFile {
+            role,
+            path,
+            display_path: display,
+            bytes,
+            no_transaction,
+            alone_if_single,
+        } in files
+        {
             let (_, part_text) = decode(&path, &bytes)?;
             let start = text.len();
             text.push_str(&part_text);
@@ -198,6 +230,7 @@ impl Migration {
                 range: start..text.len(),
                 first_line: line,
                 no_transaction,
+                alone_if_single,
             };
             parts.push(Part {
                 path,

@@ -49,6 +49,8 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
     for (section, down) in sections {
         match sluice_sql::split_section_with_comments(m.text(), section.range.clone(), dialect) {
             Ok(split) => {
+                let no_transaction = section.no_transaction
+                    || (section.alone_if_single && split.statements.len() == 1);
                 for stmt in split.statements {
                     let facts = if stmt.meta_command {
                         Err(format!(
@@ -64,7 +66,7 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
                     a.statements.push(AnalyzedStatement {
                         stmt,
                         down,
-                        no_transaction: section.no_transaction,
+                        no_transaction,
                         facts,
                     });
                 }

@@ -100,10 +100,152 @@ fn an_unknown_layout_or_dialect_is_an_error_at_its_line() {
     p.run(&["check"])
         .code(2)
         .says("line 2, column 10")
-        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\"");
+        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\", \"golang-migrate\", \"sqlx\", \"dbmate\", \"goose\"");
     let p = Project::new("[migrations]\n\ndialect = \"oracle\"\n");
     p.run(&["check"])
         .code(2)
         .says("line 3, column 11")
         .says("dialect = \"oracle\" is not one of postgres, sqlite, mysql");
+}
+
+/// A project in `layout` on SQLite whose migrations are `files` (paths under
+/// `migrations/`), with no sluice header required.
+fn in_layout(layout: &str, files: &[(&str, &str)]) -> Project {
+    let p = Project::new(&format!(
+        "[migrations]\nlayout = \"{layout}\"\ndir = \"migrations\"\ndialect = \"sqlite\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\nallow_down = true\n"
+    ));
+    for (name, body) in files {
+        p.raw(&format!("migrations/{name}"), body.as_bytes());
+    }
+    p
+}
+
+/// The whole lifecycle in place, nothing renamed: hash, check, apply, a
+/// second apply that does nothing, a clean status, down of the last
+/// migration (from its own down part), and apply again.
+fn lifecycle(p: &Project, migrations: usize, last_table: &str) {
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .ok()
+        .says(&format!("in {migrations} migrations"));
+    p.run(&["apply"]).ok();
+    assert!(
+        tables(p).contains(&last_table.to_string()),
+        "{:?}",
+        tables(p)
+    );
+    p.run(&["apply"]).ok().says("up to date");
+    p.run(&["status", "--exit-code"]).ok();
+    p.run(&["down"]).ok().says("reverted");
+    assert!(
+        !tables(p).contains(&last_table.to_string()),
+        "{:?}",
+        tables(p)
+    );
+    p.run(&["apply"]).ok();
+    assert!(tables(p).contains(&last_table.to_string()));
+}
+
+const DROP_OK: &str = "-- CI:DESTRUCTIVE_OK ADR-1 reversal";
+
+#[test]
+fn a_golang_migrate_project_runs_in_place() {
+    let p = in_layout(
+        "golang-migrate",
+        &[
+            ("00_init.up.sql", "CREATE TABLE accounts (id integer PRIMARY KEY);\n"),
+            ("20210710035447_users.up.sql", "CREATE TABLE users (id integer PRIMARY KEY);\nCREATE INDEX users_id ON users (id);\n"),
+            ("20210710035447_users.down.sql", &format!("DROP TABLE users; {DROP_OK}\n")),
+        ],
+    );
+    lifecycle(&p, 2, "users");
+}
+
+#[test]
+fn a_sqlx_project_runs_in_place() {
+    let p = in_layout(
+        "sqlx",
+        &[
+            (
+                "20240101000000_accounts.sql",
+                "CREATE TABLE accounts (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "20240102000000_users.up.sql",
+                "-- no-transaction\nCREATE TABLE users (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "20240102000000_users.down.sql",
+                &format!("DROP TABLE users; {DROP_OK}\n"),
+            ),
+        ],
+    );
+    lifecycle(&p, 2, "users");
+}
+
+#[test]
+fn a_dbmate_project_runs_in_place() {
+    let p = in_layout(
+        "dbmate",
+        &[
+            ("20240101000000_accounts.sql", "-- migrate:up\nCREATE TABLE accounts (id integer PRIMARY KEY);\n\n-- migrate:down\n"),
+            ("20240102000000_users.sql", &format!("-- migrate:up transaction:false\nCREATE TABLE users (id integer PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users; {DROP_OK}\n")),
+        ],
+    );
+    lifecycle(&p, 2, "users");
+}
+
+#[test]
+fn a_goose_project_runs_in_place() {
+    let p = in_layout(
+        "goose",
+        &[
+            ("00001_accounts.sql", "-- +goose Up\nCREATE TABLE accounts (id integer PRIMARY KEY);\n"),
+            ("00002_users.sql", &format!("-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE users (id integer PRIMARY KEY);\n-- +goose StatementEnd\n\n-- +goose Down\nDROP TABLE users; {DROP_OK}\n")),
+        ],
+    );
+    lifecycle(&p, 2, "users");
+}
+
+/// A directive the layout's tool has but sluice does not understand is a
+/// `directive-unknown` finding at its file and line, and `apply` refuses
+/// to run what it cannot run as the tool would.
+#[test]
+fn an_unknown_directive_is_a_finding_not_ignored() {
+    let p = in_layout(
+        "goose",
+        &[(
+            "00001_a.sql",
+            "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE a (id integer);\n",
+        )],
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("directive-unknown")
+        .says("--> migrations/00001_a.sql:2:1")
+        .says("`-- +goose ENVSUB ON`");
+    let p = in_layout(
+        "dbmate",
+        &[(
+            "1_a.sql",
+            "-- migrate:up transaction:maybe\nCREATE TABLE a (id integer);\n",
+        )],
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("directive-unknown")
+        .says("1_a.sql:1:1");
+}
+
+/// A golang-migrate down file without its up file, and a sqlx pair, are
+/// judged by name: the orphan is a finding naming the missing file.
+#[test]
+fn a_golang_migrate_down_without_up_is_a_finding() {
+    let p = in_layout("golang-migrate", &[("7_x.down.sql", "SELECT 1;\n")]);
+    p.run(&["check"])
+        .code(1)
+        .says("filename-contract")
+        .says("has no 7_x.up.sql");
 }

@@ -172,11 +172,27 @@ pub enum Layout {
     /// Diesel's directories (`<version>_<name>/up.sql`, `down.sql`,
     /// `metadata.toml`), read and run in place.
     Diesel,
+    /// golang-migrate's `<version>_<title>.up.sql` / `.down.sql`.
+    GolangMigrate,
+    /// sqlx's `<version>_<desc>.sql`, or `.up.sql` / `.down.sql`.
+    Sqlx,
+    /// dbmate's `<version>_<name>.sql` with `-- migrate:up` / `-- migrate:down`.
+    Dbmate,
+    /// goose's `<version>_<name>.sql` with `-- +goose Up` / `-- +goose Down`.
+    Goose,
 }
 
 impl Layout {
     /// Every layout.
-    pub const ALL: [Layout; 3] = [Layout::Sluice, Layout::Alembic, Layout::Diesel];
+    pub const ALL: [Layout; 7] = [
+        Layout::Sluice,
+        Layout::Alembic,
+        Layout::Diesel,
+        Layout::GolangMigrate,
+        Layout::Sqlx,
+        Layout::Dbmate,
+        Layout::Goose,
+    ];
 
     /// The implementation of this layout: the one place a layout name maps to
     /// its code.
@@ -185,6 +201,10 @@ impl Layout {
             Layout::Sluice => &crate::layout::sluice::Native,
             Layout::Alembic => &crate::layout::alembic::Alembic,
             Layout::Diesel => &crate::layout::diesel::Diesel,
+            Layout::GolangMigrate => &crate::layout::paired::GolangMigrate,
+            Layout::Sqlx => &crate::layout::paired::Sqlx,
+            Layout::Dbmate => &crate::layout::marked::Dbmate,
+            Layout::Goose => &crate::layout::marked::Goose,
         }
     }
 

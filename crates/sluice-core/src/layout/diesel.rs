@@ -11,7 +11,7 @@
 use super::MigrationLayout;
 use crate::catalog::{display_path, Catalog, CatalogIssue, CatalogOptions};
 use crate::error::CoreError;
-use crate::migration::{Migration, Role};
+use crate::migration::{Migration, PartFile, Role};
 use crate::tree::{Entry, SourceTree};
 use crate::version::Version;
 
@@ -83,30 +83,27 @@ fn read_dir(
             missing: "up.sql".into(),
         }));
     };
-    let mut files = vec![(
-        Role::Up,
-        file("up.sql"),
-        display_path(opts.root, &file("up.sql")),
-        up,
-    )];
-    if let Some(down) = tree.read(&file("down.sql"))? {
-        files.push((
-            Role::Down,
-            file("down.sql"),
-            display_path(opts.root, &file("down.sql")),
-            down,
-        ));
-    }
     let no_transaction = match tree.read(&file("metadata.toml"))? {
         Some(bytes) => run_in_transaction(&file("metadata.toml"), &bytes)? == Some(false),
         None => false,
     };
+    let part = |role, name: &str, bytes| PartFile {
+        role,
+        path: file(name),
+        display_path: display_path(opts.root, &file(name)),
+        bytes,
+        no_transaction,
+        alone_if_single: false,
+    };
+    let mut files = vec![part(Role::Up, "up.sql", up)];
+    if let Some(down) = tree.read(&file("down.sql"))? {
+        files.push(part(Role::Down, "down.sql", down));
+    }
     Migration::from_parts(
         version,
         name,
         (entry.path.clone(), display),
         files,
-        no_transaction,
         super::BodyKind::Sql,
     )
     .map(Ok)

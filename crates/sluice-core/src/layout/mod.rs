@@ -6,6 +6,8 @@
 
 pub mod alembic;
 pub mod diesel;
+pub mod marked;
+pub mod paired;
 pub mod sluice;
 
 use crate::catalog::{Catalog, CatalogOptions};

@@ -99,11 +99,15 @@ pub fn prepare<'a>(
                         e.message
                     )
                 })?;
+            // A tool that sends a lone statement alone (golang-migrate): so
+            // does sluice.
+            let no_transaction =
+                section.no_transaction || (section.alone_if_single && statements.len() == 1);
             Ok(Step {
                 migration: m,
                 direction,
                 statements,
-                no_transaction: section.no_transaction,
+                no_transaction,
                 approvals: serde_json::json!([]),
                 dialect,
             })

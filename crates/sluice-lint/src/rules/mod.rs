@@ -78,6 +78,7 @@ registry! {
         ForwardOnlyUndocumented: forward_only_undocumented,
         IrreversibleUndocumented: irreversible_undocumented,
         MultipleHeads: multiple_heads,
+        DirectiveUnknown: directive_unknown,
         StartupMigration: startup_migration,
         SyntaxError: syntax_error,
         DropTable: drop_table,
