@@ -30,13 +30,14 @@ pub struct GolangMigrate;
 /// sqlx's layout.
 pub struct Sqlx;
 
-/// golang-migrate's contract: `<version>_<title>.up.sql` / `.down.sql`.
+/// golang-migrate's contract: `<version>_<title>.up.sql` / `.down.sql`, the
+/// title anything (golang-migrate's own pattern is `^([0-9]+)_(.*)\.(down|up)\.(.*)$`,
+/// so `1_x.postgres.up.sql` is migration 1, `x.postgres`).
 pub const GOLANG_MIGRATE_FILENAME: &str =
-    r"^(?P<version>\d+)_(?P<name>[^.]+)\.(?P<direction>up|down)\.sql$";
+    r"^(?P<version>\d+)_(?P<name>.*)\.(?P<direction>up|down)\.sql$";
 
 /// sqlx's contract: `<version>_<description>.sql`, or `.up.sql` / `.down.sql`.
-pub const SQLX_FILENAME: &str =
-    r"^(?P<version>\d+)_(?P<name>[^.]+?)(\.(?P<direction>up|down))?\.sql$";
+pub const SQLX_FILENAME: &str = r"^(?P<version>\d+)_(?P<name>.+?)(\.(?P<direction>up|down))?\.sql$";
 
 impl MigrationLayout for GolangMigrate {
     fn name(&self) -> &'static str {
