@@ -100,7 +100,7 @@ fn an_unknown_layout_or_dialect_is_an_error_at_its_line() {
     p.run(&["check"])
         .code(2)
         .says("line 2, column 10")
-        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\", \"golang-migrate\", \"sqlx\", \"dbmate\", \"goose\"");
+        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\", \"golang-migrate\", \"sqlx\", \"dbmate\", \"goose\", \"prisma\", \"files\"");
     let p = Project::new("[migrations]\n\ndialect = \"oracle\"\n");
     p.run(&["check"])
         .code(2)
@@ -335,4 +335,47 @@ fn golang_migrate_runs_a_lone_statement_alone_on_postgres() {
         .code(1)
         .says("concurrently-in-transaction")
         .says("3_two.up.sql:1:");
+}
+
+/// Prisma's `<timestamp>_<name>/migration.sql` directories, with
+/// `migration_lock.toml` beside them (not a migration, not a finding).
+#[test]
+fn a_prisma_project_runs_in_place() {
+    let p = in_layout(
+        "prisma",
+        &[
+            ("migration_lock.toml", "provider = \"sqlite\"\n"),
+            ("20240101000000_init/migration.sql", "CREATE TABLE accounts (id integer PRIMARY KEY);\n"),
+            ("20240102000000_users/migration.sql", "CREATE TABLE users (id integer PRIMARY KEY);\nCREATE INDEX users_id ON users (id);\n"),
+        ],
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"]).ok().says("in 2 migrations").never_says("migration_lock");
+    p.run(&["apply"]).ok();
+    assert!(tables(&p).contains(&"users".to_string()));
+    p.run(&["apply"]).ok().says("up to date");
+    p.run(&["status", "--exit-code"]).ok();
+    // Prisma has no down migrations.
+    p.run(&["down"]).code(1).says("downgrade-forbidden").says("no down section");
+    p.raw("migrations/20240103000000_empty/README.md", b"x");
+    p.run(&["check"]).code(1).says("has no migration.sql");
+}
+
+/// The `files` layout: any extension, bodies never read or run. The
+/// contract and the ledger hold (an edited file is `ledger-mismatch`), and
+/// `apply` says whose job applying is.
+#[test]
+fn a_files_project_is_checked_not_run() {
+    let p = in_layout(
+        "files",
+        &[
+            ("20240101000000_seed.js", "export async function up(knex) { await knex.raw('select 1'); }\n"),
+            ("20240102000000_more.sh", "#!/bin/sh\npsql -c 'select 1'\n"),
+        ],
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"]).ok().says("in 2 migrations").never_says("syntax-error");
+    p.raw("migrations/20240102000000_more.sh", b"#!/bin/sh\npsql -c 'select 2'\n");
+    p.run(&["check"]).code(1).says("ledger-mismatch");
+    p.run(&["apply"]).code(2).says("the job of the program that runs these files");
 }

@@ -180,11 +180,16 @@ pub enum Layout {
     Dbmate,
     /// goose's `<version>_<name>.sql` with `-- +goose Up` / `-- +goose Down`.
     Goose,
+    /// Prisma Migrate's `<timestamp>_<name>/migration.sql`.
+    Prisma,
+    /// Any files named by the filename pattern, their bodies opaque (another
+    /// program runs them).
+    Files,
 }
 
 impl Layout {
     /// Every layout.
-    pub const ALL: [Layout; 7] = [
+    pub const ALL: [Layout; 9] = [
         Layout::Sluice,
         Layout::Alembic,
         Layout::Diesel,
@@ -192,6 +197,8 @@ impl Layout {
         Layout::Sqlx,
         Layout::Dbmate,
         Layout::Goose,
+        Layout::Prisma,
+        Layout::Files,
     ];
 
     /// The implementation of this layout: the one place a layout name maps to
@@ -205,6 +212,8 @@ impl Layout {
             Layout::Sqlx => &crate::layout::paired::Sqlx,
             Layout::Dbmate => &crate::layout::marked::Dbmate,
             Layout::Goose => &crate::layout::marked::Goose,
+            Layout::Prisma => &crate::layout::prisma::Prisma,
+            Layout::Files => &crate::layout::files::Files,
         }
     }
 

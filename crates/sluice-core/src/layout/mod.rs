@@ -6,8 +6,10 @@
 
 pub mod alembic;
 pub mod diesel;
+pub mod files;
 pub mod marked;
 pub mod paired;
+pub mod prisma;
 pub mod sluice;
 
 use crate::catalog::{Catalog, CatalogOptions};
