@@ -350,13 +350,19 @@ fn a_prisma_project_runs_in_place() {
         ],
     );
     p.run(&["hash"]).ok();
-    p.run(&["check"]).ok().says("in 2 migrations").never_says("migration_lock");
+    p.run(&["check"])
+        .ok()
+        .says("in 2 migrations")
+        .never_says("migration_lock");
     p.run(&["apply"]).ok();
     assert!(tables(&p).contains(&"users".to_string()));
     p.run(&["apply"]).ok().says("up to date");
     p.run(&["status", "--exit-code"]).ok();
     // Prisma has no down migrations.
-    p.run(&["down"]).code(1).says("downgrade-forbidden").says("no down section");
+    p.run(&["down"])
+        .code(1)
+        .says("downgrade-forbidden")
+        .says("no down section");
     p.raw("migrations/20240103000000_empty/README.md", b"x");
     p.run(&["check"]).code(1).says("has no migration.sql");
 }
@@ -369,13 +375,77 @@ fn a_files_project_is_checked_not_run() {
     let p = in_layout(
         "files",
         &[
-            ("20240101000000_seed.js", "export async function up(knex) { await knex.raw('select 1'); }\n"),
+            (
+                "20240101000000_seed.js",
+                "export async function up(knex) { await knex.raw('select 1'); }\n",
+            ),
             ("20240102000000_more.sh", "#!/bin/sh\npsql -c 'select 1'\n"),
         ],
     );
     p.run(&["hash"]).ok();
-    p.run(&["check"]).ok().says("in 2 migrations").never_says("syntax-error");
-    p.raw("migrations/20240102000000_more.sh", b"#!/bin/sh\npsql -c 'select 2'\n");
+    p.run(&["check"])
+        .ok()
+        .says("in 2 migrations")
+        .never_says("syntax-error");
+    p.raw(
+        "migrations/20240102000000_more.sh",
+        b"#!/bin/sh\npsql -c 'select 2'\n",
+    );
     p.run(&["check"]).code(1).says("ledger-mismatch");
-    p.run(&["apply"]).code(2).says("the job of the program that runs these files");
+    p.run(&["apply"])
+        .code(2)
+        .says("the job of the program that runs these files");
+}
+
+fn git(p: &Project, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(p.path())
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `guard` on a directory-per-migration layout judges a change to any file
+/// inside a merged migration's directory as a change to that migration, and
+/// counts a new directory as one added migration.
+#[test]
+fn guard_judges_diesel_directories_as_migrations() {
+    let p = diesel();
+    p.raw(".gitignore", b".artifacts/\n*.db\n");
+    p.run(&["hash"]).ok();
+    git(&p, &["init", "-q", "-b", "main"]);
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "base"]);
+    git(&p, &["checkout", "-qb", "feature"]);
+    p.raw(
+        "migrations/2024-03-01-000000_create_posts/up.sql",
+        b"CREATE TABLE posts (id integer PRIMARY KEY);\n",
+    );
+    p.raw(
+        "migrations/2024-03-01-000000_create_posts/down.sql",
+        b"DROP TABLE posts; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.run(&["hash"]).ok();
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "add posts"]);
+    p.run(&["guard", "--base", "main"])
+        .ok()
+        .says("1 migration added");
+    p.raw(
+        "migrations/2024-01-02-030405_create_users/down.sql",
+        b"-- Undo\nDROP TABLE users CASCADE; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.run(&["hash"]).ok();
+    git(&p, &["commit", "-qam", "edit a merged migration"]);
+    p.run(&["guard", "--base", "main"])
+        .code(1)
+        .says("migration-modified")
+        .says("migrations/2024-01-02-030405_create_users exists on the base and is modified here");
 }

@@ -31,6 +31,18 @@ impl MigrationLayout for Diesel {
         DEFAULT_FILENAME
     }
 
+    fn per_directory(&self) -> bool {
+        true
+    }
+
+    /// `2024-01-02-030405_create_users` is version `20240102030405`.
+    fn version_of(&self, filename: &regex::Regex, name: &str) -> Option<(Version, String)> {
+        let c = filename.captures(name)?;
+        let digits: String = c.name("version")?.as_str().replace('-', "");
+        let name = c.name("name").map_or("", |n| n.as_str()).to_string();
+        Some((Version::parse(&digits)?, name))
+    }
+
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,
@@ -42,13 +54,8 @@ impl MigrationLayout for Diesel {
             let display = display_path(opts.root, &entry.path);
             let parsed = entry
                 .is_dir
-                .then(|| opts.filename.captures(&entry.name))
-                .flatten()
-                .and_then(|c| {
-                    let digits: String = c.name("version")?.as_str().replace('-', "");
-                    let name = c.name("name").map_or("", |n| n.as_str()).to_string();
-                    Some((Version::parse(&digits)?, name))
-                });
+                .then(|| self.version_of(opts.filename, &entry.name))
+                .flatten();
             let Some((version, name)) = parsed else {
                 catalog.issues.push(CatalogIssue::FilenameContract {
                     display_path: display,

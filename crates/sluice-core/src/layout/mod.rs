@@ -49,6 +49,19 @@ pub trait MigrationLayout: Send + Sync {
         entries: Vec<Entry>,
     ) -> Result<Catalog, CoreError>;
 
+    /// The version and name a migration's file (or directory) name gives by
+    /// the filename contract `filename`; None when it does not match.
+    fn version_of(&self, filename: &regex::Regex, name: &str) -> Option<(crate::Version, String)> {
+        crate::catalog::split_file_name(filename, name)
+    }
+
+    /// Whether a migration is a directory (diesel, prisma) rather than one or
+    /// two files: `guard` then judges a change to any file inside it as a
+    /// change to that migration.
+    fn per_directory(&self) -> bool {
+        false
+    }
+
     /// When another program applies this layout's migrations, whose job it
     /// is, as "applying stays …" ends (None: sluice runs them).
     fn external_runner(&self) -> Option<&'static str> {

@@ -31,6 +31,10 @@ impl MigrationLayout for Prisma {
         DEFAULT_FILENAME
     }
 
+    fn per_directory(&self) -> bool {
+        true
+    }
+
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,

@@ -53,7 +53,12 @@ pub struct GuardArgs {
 /// (the catalog's own rule).
 fn version_of(project: &Project, file: &str) -> Option<Version> {
     let name = file.rsplit('/').next()?;
-    sluice_core::catalog::split_file_name(&project.config.filename, name).map(|(v, _)| v)
+    project
+        .config
+        .layout
+        .imp()
+        .version_of(&project.config.filename, name)
+        .map(|(v, _)| v)
 }
 
 /// Runs `guard`.
@@ -68,17 +73,36 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     let dir_rel = project.rel(&project.config.migrations_dir);
     let dir_repo = repo.rel(&format!("{}/", dir_rel.trim_end_matches('/')));
     let ledger_repo = repo.rel(&project.rel(&project.config.ledger_path));
-    let in_dir = |p: &str| {
-        p.starts_with(&dir_repo) && p != ledger_repo && !p[dir_repo.len()..].contains('/')
+    let per_dir = project.config.layout.imp().per_directory();
+    // The migration a repository path belongs to: the file itself, or (for a
+    // directory-per-migration layout) the directory it is in.
+    let unit_of = |p: &str| -> Option<String> {
+        let rest = p
+            .strip_prefix(dir_repo.as_str())
+            .filter(|_| p != ledger_repo)?;
+        let unit = match (per_dir, rest.split_once('/')) {
+            (true, Some((d, _))) => d,
+            (false, None) => rest,
+            _ => return None,
+        };
+        version_of(project, unit)?;
+        Some(format!("{dir_repo}{unit}"))
     };
-    let is_migration = |p: &str| in_dir(p) && version_of(project, p).is_some();
+    let is_migration = |p: &str| unit_of(p).is_some();
 
     let mut diags = Vec::new();
     let all = changes(&repo.top, &mb, &head)?;
 
     // 1. Immutability.
+    let units;
     let mut added: Vec<&str> = Vec::new();
-    for c in &all {
+    if per_dir {
+        let (findings, new_units) = directory_changes(&repo, &mb, &head, &all, &unit_of)?;
+        diags.extend(findings);
+        units = new_units;
+        added.extend(units.iter().map(String::as_str));
+    }
+    for c in all.iter().filter(|_| !per_dir) {
         let old_mig = c.old.as_deref().filter(|p| is_migration(p));
         let new_mig = c.new.as_deref().filter(|p| is_migration(p));
         match (c.status, old_mig, new_mig) {
@@ -95,13 +119,7 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
 
     // 2. Ordering against the base's tip.
     diags.extend(out_of_order(
-        project,
-        &repo,
-        &base_ref,
-        &base,
-        &dir_repo,
-        &added,
-        &is_migration,
+        project, &repo, &base_ref, &base, &dir_repo, &added, &unit_of,
     )?);
 
     // 3. The directory and ledger at head pass check's contract rules.
@@ -206,6 +224,41 @@ fn revisions(project: &Project, a: &GuardArgs) -> Result<Revisions> {
     })
 }
 
+/// Immutability for a directory-per-migration layout: each changed file
+/// counts against the migration directory it is in. A directory that existed
+/// at the merge base and was changed is `modified` (or `deleted` when it is
+/// gone at head); one that did not is added (returned, once each).
+fn directory_changes(
+    repo: &Repo,
+    mb: &str,
+    head: &str,
+    all: &[git::Change],
+    unit_of: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<Diagnostic>, Vec<String>)> {
+    let exists_at = |rev: &str, unit: &str| -> Result<bool> {
+        Ok(!git(&repo.top, &["ls-tree", "--name-only", rev, "--", unit])?.is_empty())
+    };
+    let mut touched: Vec<String> = all
+        .iter()
+        .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
+        .flatten()
+        .filter_map(unit_of)
+        .collect();
+    touched.sort();
+    touched.dedup();
+    let mut diags = Vec::new();
+    let mut added = Vec::new();
+    for unit in touched {
+        match (exists_at(mb, &unit)?, exists_at(head, &unit)?) {
+            (true, true) => diags.push(immutability(repo, &unit, "modified", None)),
+            (true, false) => diags.push(immutability(repo, &unit, "deleted", None)),
+            (false, true) => added.push(unit),
+            (false, false) => {}
+        }
+    }
+    Ok((diags, added))
+}
+
 /// Migrations added here with a version not newer than the base's newest one.
 fn out_of_order(
     project: &Project,
@@ -214,7 +267,7 @@ fn out_of_order(
     base: &str,
     dir_repo: &str,
     added: &[&str],
-    is_migration: &dyn Fn(&str) -> bool,
+    unit_of: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let base_files = String::from_utf8_lossy(&git(
@@ -222,15 +275,16 @@ fn out_of_order(
         &["ls-tree", "-r", "-z", "--name-only", base, "--", dir_repo],
     )?)
     .into_owned();
-    let newest_at_base = base_files
-        .split('\0')
-        .filter(|p| is_migration(p))
-        .filter_map(|p| version_of(project, p).map(|v| (v, p.to_string())))
+    let base_units: std::collections::BTreeSet<String> =
+        base_files.split('\0').filter_map(unit_of).collect();
+    let newest_at_base = base_units
+        .iter()
+        .filter_map(|p| version_of(project, p).map(|v| (v, p.clone())))
         .max_by(|x, y| x.0.cmp(&y.0));
     if let Some((newest, newest_path)) = &newest_at_base {
         for p in added {
             let v = version_of(project, p).expect("a migration");
-            if v <= *newest && !base_files.split('\0').any(|b| b == *p) {
+            if v <= *newest && !base_units.contains(*p) {
                 diags.push(Diagnostic::new(
                     sluice_lint::RuleId::OutOfOrder,
                     repo.project_path(p).unwrap_or(p),
