@@ -104,6 +104,8 @@ pub enum AuditKind {
     Adopt,
     /// A lock wait ran out and the migration is retried.
     LockTimeout,
+    /// `sluice baseline` recorded migrations as applied without running them.
+    Baseline,
 }
 
 impl AuditKind {
@@ -118,6 +120,7 @@ impl AuditKind {
             AuditKind::Resolve => "resolve",
             AuditKind::Adopt => "adopt",
             AuditKind::LockTimeout => "lock-timeout",
+            AuditKind::Baseline => "baseline",
         }
     }
 }

@@ -21,6 +21,7 @@
 //! `postgres/`. The run loop that uses these traits lives in the
 //! `sluice-engine` crate and is written once for every driver.
 
+pub mod foreign;
 pub mod history;
 pub mod inspect;
 pub mod introspect;

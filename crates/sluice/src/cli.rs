@@ -106,6 +106,8 @@ enum Command {
     Diff(commands::schema::DiffArgs),
     /// Turn drift into a retroactive migration recorded as adopted; append to EXCEPTIONS.md.
     Adopt(commands::schema::AdoptArgs),
+    /// Take over a database's history: another tool's table (--from), or a database migrated by hand (--to).
+    Baseline(commands::baseline::BaselineArgs),
     /// Evidence pack for a pull request: per pending migration, what changes and how to roll back.
     Report(commands::report::ReportArgs),
 }
@@ -186,5 +188,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Snapshot(a) => commands::schema::snapshot(&project, a),
         Command::Diff(a) => commands::schema::diff(&project, a),
         Command::Adopt(a) => commands::schema::adopt(&project, a),
+        Command::Baseline(a) => commands::baseline::run(&project, a),
     }
 }

@@ -89,9 +89,11 @@ impl SqliteDb {
                     rusqlite::types::Value::Integer(n) => Some(n.to_string()),
                     rusqlite::types::Value::Real(f) => Some(f.to_string()),
                     rusqlite::types::Value::Text(t) => Some(t),
-                    rusqlite::types::Value::Blob(b) => {
-                        Some(String::from_utf8_lossy(&b).into_owned())
-                    }
+                    // As Postgres prints bytea: `\x` and hex.
+                    rusqlite::types::Value::Blob(b) => Some(format!(
+                        "\\x{}",
+                        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+                    )),
                 });
             }
             out.push(cols);

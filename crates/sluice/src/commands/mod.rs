@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod approve;
+pub mod baseline;
 pub mod check;
 pub mod down;
 pub mod guard;

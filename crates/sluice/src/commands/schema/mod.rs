@@ -32,7 +32,7 @@ use sluice_schema::{compare, Difference, Schema};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-pub(super) fn options(project: &Project) -> sluice_db::introspect::Options {
+pub(crate) fn options(project: &Project) -> sluice_db::introspect::Options {
     let s = &project.config.file.schema;
     sluice_db::introspect::Options {
         include: s.include.clone(),
@@ -41,7 +41,7 @@ pub(super) fn options(project: &Project) -> sluice_db::introspect::Options {
     }
 }
 
-pub(super) fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
+pub(crate) fn live(project: &Project, session: &Session<'_>) -> Result<Schema> {
     // Postgres: two more connections let the server build the heavy parts of a
     // large schema at once. They are opened together with the first (each is a
     // backend start and an authentication); when they cannot be had, fewer are

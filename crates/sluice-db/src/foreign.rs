@@ -1,0 +1,217 @@
+//! Other tools' history tables, read (never written) for `sluice baseline
+//! --from TOOL`: which migrations the tool applied, which it left failed or
+//! dirty, and the checksum it recorded where it records one.
+//!
+//! Each table is read with a plain `SELECT` through [`Executor::query_rows`]
+//! (booleans arrive as `t`/`f` or `1`/`0`, binary as `\x<hex>`), in exactly
+//! the shape the tool creates it; a table of another shape is an error naming
+//! it and the columns expected.
+
+use crate::{DbError, Executor};
+
+/// A tool whose history sluice can take over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// golang-migrate: `schema_migrations (version bigint, dirty boolean)`,
+    /// one row (everything up to `version` is applied).
+    GolangMigrate,
+    /// dbmate: `schema_migrations (version varchar(128))`, a row per version.
+    Dbmate,
+    /// sqlx: `_sqlx_migrations (version, description, installed_on, success,
+    /// checksum bytea (SHA-384 of the file), execution_time)`.
+    Sqlx,
+    /// goose: `goose_db_version (id, version_id, is_applied, tstamp)`, the
+    /// latest row per version deciding.
+    Goose,
+    /// diesel: `__diesel_schema_migrations (version varchar(50), run_on)`.
+    Diesel,
+    /// Prisma: `_prisma_migrations (id, checksum (SHA-256 of migration.sql),
+    /// finished_at, migration_name, logs, rolled_back_at, started_at,
+    /// applied_steps_count)`.
+    Prisma,
+}
+
+impl Tool {
+    /// Every tool, for messages.
+    pub const ALL: [Tool; 6] = [
+        Tool::GolangMigrate,
+        Tool::Dbmate,
+        Tool::Sqlx,
+        Tool::Goose,
+        Tool::Diesel,
+        Tool::Prisma,
+    ];
+
+    /// Its name on the command line (the layout's name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::Dbmate => "dbmate",
+            Tool::Sqlx => "sqlx",
+            Tool::Goose => "goose",
+            Tool::Diesel => "diesel",
+            Tool::Prisma => "prisma",
+        }
+    }
+
+    /// The tool named `s`.
+    pub fn parse(s: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// Its history table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+            Tool::Sqlx => "_sqlx_migrations",
+            Tool::Goose => "goose_db_version",
+            Tool::Diesel => "__diesel_schema_migrations",
+            Tool::Prisma => "_prisma_migrations",
+        }
+    }
+
+    /// How to settle a failed or dirty record in the tool's own terms.
+    pub fn dirty_hint(self) -> &'static str {
+        match self {
+            Tool::GolangMigrate => "golang-migrate marked it dirty: check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
+            Tool::Sqlx => "sqlx recorded it with success = false: check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
+            Tool::Prisma => "Prisma never finished it (finished_at is NULL): check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
+            _ => "check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
+        }
+    }
+}
+
+/// What the tool recorded about one migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The migration as the tool names it: a version (`20240101000000`), or
+    /// for Prisma the directory name (`20240101000000_init`).
+    pub key: String,
+    /// Applied (false: failed, dirty or never finished).
+    pub applied: bool,
+    /// The checksum the tool recorded (lowercase hex), where it records one.
+    pub checksum: Option<String>,
+}
+
+/// A tool's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum History {
+    /// golang-migrate: every migration up to `version` is applied; `version`
+    /// itself is dirty when `dirty`.
+    UpTo {
+        /// The last version run.
+        version: String,
+        /// Whether it stopped part-way.
+        dirty: bool,
+    },
+    /// One record per migration.
+    Records(Vec<Record>),
+}
+
+fn truthy(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some("t" | "true" | "1" | "TRUE"))
+}
+
+fn hex(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(|s| s.strip_prefix("\\x").unwrap_or(s).to_ascii_lowercase())
+}
+
+/// Reads `tool`'s history table; Ok(None) when the table does not exist.
+pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbError> {
+    let (sql, columns) = match tool {
+        Tool::GolangMigrate => ("SELECT version, dirty FROM schema_migrations", "version, dirty"),
+        Tool::Dbmate => ("SELECT version FROM schema_migrations", "version"),
+        Tool::Sqlx => (
+            "SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version",
+            "version, success, checksum",
+        ),
+        Tool::Goose => (
+            "SELECT version_id, is_applied FROM goose_db_version ORDER BY id",
+            "version_id, is_applied",
+        ),
+        Tool::Diesel => ("SELECT version FROM __diesel_schema_migrations", "version"),
+        Tool::Prisma => (
+            "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at, migration_name",
+            "migration_name, checksum, finished_at, rolled_back_at",
+        ),
+    };
+    let rows = match ex.query_rows(sql) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.message.to_ascii_lowercase();
+            if msg.contains("does not exist") || msg.contains("no such table") {
+                return Ok(None);
+            }
+            return Err(DbError::msg(format!(
+                "{}'s table {} could not be read as {} creates it (columns {columns}): {}",
+                tool.name(),
+                tool.table(),
+                tool.name(),
+                e.message
+            )));
+        }
+    };
+    let get = |r: &Vec<Option<String>>, i: usize| r.get(i).cloned().flatten();
+    Ok(Some(match tool {
+        Tool::GolangMigrate => match rows.first() {
+            None => History::Records(vec![]),
+            Some(r) => History::UpTo {
+                version: get(r, 0).unwrap_or_default(),
+                dirty: truthy(&get(r, 1)),
+            },
+        },
+        Tool::Dbmate | Tool::Diesel => History::Records(
+            rows.iter()
+                .map(|r| Record {
+                    key: get(r, 0).unwrap_or_default(),
+                    applied: true,
+                    checksum: None,
+                })
+                .collect(),
+        ),
+        Tool::Sqlx => History::Records(
+            rows.iter()
+                .map(|r| Record {
+                    key: get(r, 0).unwrap_or_default(),
+                    applied: truthy(&get(r, 1)),
+                    checksum: hex(&get(r, 2)),
+                })
+                .collect(),
+        ),
+        Tool::Goose => {
+            // The latest row per version decides; version 0 is goose's own.
+            let mut latest: Vec<(String, bool)> = Vec::new();
+            for r in &rows {
+                let v = get(r, 0).unwrap_or_default();
+                if v == "0" {
+                    continue;
+                }
+                let applied = truthy(&get(r, 1));
+                latest.retain(|(k, _)| *k != v);
+                latest.push((v, applied));
+            }
+            History::Records(
+                latest
+                    .into_iter()
+                    .filter(|(_, applied)| *applied)
+                    .map(|(key, _)| Record {
+                        key,
+                        applied: true,
+                        checksum: None,
+                    })
+                    .collect(),
+            )
+        }
+        Tool::Prisma => History::Records(
+            rows.iter()
+                .filter(|r| get(r, 3).is_none()) // rolled back: as if never run
+                .map(|r| Record {
+                    key: get(r, 0).unwrap_or_default(),
+                    applied: get(r, 2).is_some(),
+                    checksum: get(r, 1).map(|c| c.to_ascii_lowercase()),
+                })
+                .collect(),
+        ),
+    }))
+}
