@@ -449,3 +449,59 @@ fn guard_judges_diesel_directories_as_migrations() {
         .says("migration-modified")
         .says("migrations/2024-01-02-030405_create_users exists on the base and is modified here");
 }
+
+/// `sluice init` in a project that already has another tool's migrations
+/// writes the matching layout and directory (and pins the existing files in
+/// the ledger) instead of creating db/migrations; `check` is then clean.
+#[test]
+fn init_detects_an_existing_layout() {
+    for (files, layout, dir) in [
+        (
+            vec![
+                ("migrations/1_a.up.sql", A_SQL),
+                ("migrations/1_a.down.sql", "SELECT 1;\n"),
+            ],
+            "golang-migrate",
+            "migrations",
+        ),
+        (
+            vec![
+                (
+                    "prisma/migrations/migration_lock.toml",
+                    "provider = \"postgresql\"\n",
+                ),
+                ("prisma/migrations/20240101000000_init/migration.sql", A_SQL),
+            ],
+            "prisma",
+            "prisma/migrations",
+        ),
+        (
+            vec![(
+                "db/migrations/20240101000000_a.sql",
+                "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n",
+            )],
+            "dbmate",
+            "db/migrations",
+        ),
+        (
+            vec![("migrations/2024-01-01-000000_a/up.sql", A_SQL)],
+            "diesel",
+            "migrations",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Project { dir: tmp };
+        for (name, body) in &files {
+            p.raw(name, body.as_bytes());
+        }
+        p.run(&["init", "--dialect", "sqlite"])
+            .ok()
+            .says(&format!("found 1 {layout} migration in {dir}/"));
+        let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
+        assert!(cfg.contains(&format!("layout = \"{layout}\"")), "{cfg}");
+        assert!(!p.path().join("db/migrations").exists() || dir == "db/migrations");
+        p.run(&["check"]).ok().says("1 migration");
+    }
+}
+
+const A_SQL: &str = "CREATE TABLE a (id int);\n";
