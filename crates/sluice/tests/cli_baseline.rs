@@ -295,3 +295,71 @@ fn baseline_to_checks_the_schema_first() {
         .code(2)
         .says("no migration has that version");
 }
+
+/// The real dbmate (from the npm registry, installed into the ignored
+/// `target/peers/dbmate` on first use) applies the first half of a history;
+/// sluice takes over its `schema_migrations` and applies the rest.
+#[test]
+fn the_real_dbmate_applies_half_and_sluice_the_rest() {
+    let dbmate = install_dbmate();
+    let db = PgDb::create();
+    let files: Vec<(String, String)> = (1..=4)
+        .map(|i| {
+            (
+                format!("2024010{i}000000_t{i}.sql"),
+                format!("-- migrate:up\nCREATE TABLE t{i} (id int PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE t{i}; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_str()))
+        .collect();
+    let p = project(&db, "dbmate", &refs);
+    // dbmate sees only the first two.
+    let half = tempfile::tempdir().unwrap();
+    for (n, b) in &files[..2] {
+        std::fs::write(half.path().join(n), b).unwrap();
+    }
+    let out = std::process::Command::new(&dbmate)
+        .arg("--url")
+        .arg(format!("{}?sslmode=disable", db.url()))
+        .arg("--migrations-dir")
+        .arg(half.path())
+        .args(["--no-dump-schema", "up"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM schema_migrations"), "2");
+    p.run(&["baseline", "--from", "dbmate"])
+        .ok()
+        .says("baselined 2 migrations");
+    p.run(&["apply"]).ok().says("applied 2 migrations");
+    p.run(&["status", "--exit-code"]).ok();
+    assert_eq!(db.scalar("SELECT to_regclass('t4') IS NOT NULL"), "t");
+}
+
+/// dbmate from the npm registry, installed once into `target/peers/dbmate`.
+fn install_dbmate() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/dbmate");
+    let bin = dir.join("node_modules/.bin/dbmate");
+    if !bin.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("dbmate@2")
+            .output()
+            .expect("npm is needed to install dbmate for this test");
+        assert!(
+            out.status.success(),
+            "installing dbmate from npm failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    bin
+}
