@@ -29,17 +29,22 @@ pub enum Tool {
     /// finished_at, migration_name, logs, rolled_back_at, started_at,
     /// applied_steps_count)`.
     Prisma,
+    /// Flyway: `flyway_schema_history (installed_rank, version, description,
+    /// type, script, checksum (CRC32 of the script's lines), installed_by,
+    /// installed_on, execution_time, success)`.
+    Flyway,
 }
 
 impl Tool {
     /// Every tool, for messages.
-    pub const ALL: [Tool; 6] = [
+    pub const ALL: [Tool; 7] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Sqlx,
         Tool::Goose,
         Tool::Diesel,
         Tool::Prisma,
+        Tool::Flyway,
     ];
 
     /// Its name on the command line (the layout's name).
@@ -51,6 +56,7 @@ impl Tool {
             Tool::Goose => "goose",
             Tool::Diesel => "diesel",
             Tool::Prisma => "prisma",
+            Tool::Flyway => "flyway",
         }
     }
 
@@ -67,6 +73,7 @@ impl Tool {
             Tool::Goose => "goose_db_version",
             Tool::Diesel => "__diesel_schema_migrations",
             Tool::Prisma => "_prisma_migrations",
+            Tool::Flyway => "flyway_schema_history",
         }
     }
 
@@ -76,6 +83,7 @@ impl Tool {
             Tool::GolangMigrate => "golang-migrate marked it dirty: check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
             Tool::Sqlx => "sqlx recorded it with success = false: check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
             Tool::Prisma => "Prisma never finished it (finished_at is NULL): check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
+            Tool::Flyway => "Flyway recorded it with success = false: check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
             _ => "check what ran, then `sluice resolve VERSION --applied|--rolled-back --reason ...`",
         }
     }
@@ -89,8 +97,11 @@ pub struct Record {
     pub key: String,
     /// Applied (false: failed, dirty or never finished).
     pub applied: bool,
-    /// The checksum the tool recorded (lowercase hex), where it records one.
+    /// The checksum the tool recorded (lowercase hex; Flyway's as a signed
+    /// decimal), where it records one.
     pub checksum: Option<String>,
+    /// Every migration up to this one counts as applied (Flyway's BASELINE).
+    pub through: bool,
 }
 
 /// A tool's history.
@@ -135,6 +146,10 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
             "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at, migration_name",
             "migration_name, checksum, finished_at, rolled_back_at",
         ),
+        Tool::Flyway => (
+            "SELECT version, type, checksum, success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank",
+            "version, type, checksum, success",
+        ),
     };
     let rows = match ex.query_rows(sql) {
         Ok(r) => r,
@@ -167,6 +182,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                     key: get(r, 0).unwrap_or_default(),
                     applied: true,
                     checksum: None,
+                    through: false,
                 })
                 .collect(),
         ),
@@ -176,6 +192,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                     key: get(r, 0).unwrap_or_default(),
                     applied: truthy(&get(r, 1)),
                     checksum: hex(&get(r, 2)),
+                    through: false,
                 })
                 .collect(),
         ),
@@ -199,9 +216,30 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                         key,
                         applied: true,
                         checksum: None,
+                        through: false,
                     })
                     .collect(),
             )
+        }
+        Tool::Flyway => {
+            // In installed order: a run adds a version, an undo removes it.
+            let mut out: Vec<Record> = Vec::new();
+            for r in &rows {
+                let version = get(r, 0).unwrap_or_default();
+                let kind = get(r, 1).unwrap_or_default();
+                let success = truthy(&get(r, 3));
+                out.retain(|x| x.key != version);
+                if kind.starts_with("UNDO") || kind == "DELETE" {
+                    continue;
+                }
+                out.push(Record {
+                    key: version,
+                    applied: success,
+                    checksum: (kind == "SQL").then(|| get(r, 2)).flatten(),
+                    through: kind == "BASELINE",
+                });
+            }
+            History::Records(out)
         }
         Tool::Prisma => History::Records(
             rows.iter()
@@ -210,6 +248,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                     key: get(r, 0).unwrap_or_default(),
                     applied: get(r, 2).is_some(),
                     checksum: get(r, 1).map(|c| c.to_ascii_lowercase()),
+                    through: false,
                 })
                 .collect(),
         ),

@@ -363,3 +363,58 @@ fn install_dbmate() -> std::path::PathBuf {
     }
     bin
 }
+
+/// Flyway: its table as Flyway creates it on Postgres; versions `1` and
+/// `1.1` applied (`V1_1` on disk), their CRC32 checksums checked; a file
+/// edited since is refused; the rest applies.
+#[test]
+fn flyway_history_is_taken_over_with_its_checksums() {
+    let db = PgDb::create();
+    let v1 = "CREATE TABLE a (id int PRIMARY KEY);\r\n";
+    let v11 = "-- flyway:executeInTransaction=false\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n";
+    let p = project(
+        &db,
+        "flyway",
+        &[
+            ("V1__init.sql", v1),
+            ("V1_1__index.sql", v11),
+            (
+                "U1_1__index.sql",
+                "DROP INDEX CONCURRENTLY a_id; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+            ),
+            ("V2__b.sql", B),
+        ],
+    );
+    let crc = sluice_core::layout::flyway::checksum;
+    db.client()
+        .batch_execute(&format!(
+            "{v1}CREATE INDEX a_id ON a (id);
+             CREATE TABLE \"flyway_schema_history\" (\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER, \"installed_by\" VARCHAR(100) NOT NULL, \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(), \"execution_time\" INTEGER NOT NULL, \"success\" BOOLEAN NOT NULL);
+             ALTER TABLE \"flyway_schema_history\" ADD CONSTRAINT \"flyway_schema_history_pk\" PRIMARY KEY (\"installed_rank\");
+             CREATE INDEX \"flyway_schema_history_s_idx\" ON \"flyway_schema_history\" (\"success\");
+             INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', {}, 'me', now(), 3, true), (2, '1.1', 'index', 'SQL', 'V1_1__index.sql', {}, 'me', now(), 4, true);",
+            crc(v1),
+            crc(v11)
+        ))
+        .unwrap();
+    p.raw(
+        "migrations/V1__init.sql",
+        b"CREATE TABLE a (id bigint PRIMARY KEY);\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["baseline", "--from", "flyway"])
+        .code(2)
+        .says("migrations/V1__init.sql changed since flyway applied it");
+    p.raw("migrations/V1__init.sql", v1.as_bytes());
+    p.run(&["hash"]).ok();
+    p.run(&["baseline", "--from", "flyway"])
+        .ok()
+        .says("baselined 2 migrations");
+    p.run(&["apply"]).ok().says("applied 1 migration");
+    p.run(&["status", "--exit-code"]).ok();
+    // The undo file is 1.1's down: reverse 2, then 1.1 (outside a transaction).
+    p.run(&["down", "--to", "1"])
+        .code(1)
+        .says("downgrade-forbidden")
+        .says("2");
+}

@@ -100,7 +100,7 @@ fn an_unknown_layout_or_dialect_is_an_error_at_its_line() {
     p.run(&["check"])
         .code(2)
         .says("line 2, column 10")
-        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\", \"golang-migrate\", \"sqlx\", \"dbmate\", \"goose\", \"prisma\", \"files\"");
+        .says("layout = \"flyway-ish\" is not supported by this version of sluice; supported: \"sluice\", \"alembic\", \"diesel\", \"golang-migrate\", \"sqlx\", \"dbmate\", \"goose\", \"prisma\", \"files\", \"flyway\"");
     let p = Project::new("[migrations]\n\ndialect = \"oracle\"\n");
     p.run(&["check"])
         .code(2)
@@ -505,3 +505,36 @@ fn init_detects_an_existing_layout() {
 }
 
 const A_SQL: &str = "CREATE TABLE a (id int);\n";
+
+/// Flyway on SQLite: versions with underscores and dots ordered
+/// numerically, `U` files as downs, a repeatable reported (never skipped in
+/// silence).
+#[test]
+fn a_flyway_project_runs_in_place() {
+    let p = in_layout(
+        "flyway",
+        &[
+            (
+                "V1__accounts.sql",
+                "CREATE TABLE accounts (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "V1_10__users.sql",
+                "CREATE TABLE users (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "U1_10__users.sql",
+                "DROP TABLE users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+            ),
+            (
+                "V1_9__logs.sql",
+                "CREATE TABLE logs (id integer PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    lifecycle(&p, 3, "users");
+    p.raw("migrations/R__views.sql", b"CREATE VIEW v AS SELECT 1;\n");
+    p.run(&["check"])
+        .code(1)
+        .says("R__views.sql` is a Flyway repeatable migration");
+}

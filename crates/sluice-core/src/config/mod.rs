@@ -185,11 +185,13 @@ pub enum Layout {
     /// Any files named by the filename pattern, their bodies opaque (another
     /// program runs them).
     Files,
+    /// Flyway's `V<version>__<desc>.sql` (and `U…` undo, `R__…` repeatables).
+    Flyway,
 }
 
 impl Layout {
     /// Every layout.
-    pub const ALL: [Layout; 9] = [
+    pub const ALL: [Layout; 10] = [
         Layout::Sluice,
         Layout::Alembic,
         Layout::Diesel,
@@ -199,6 +201,7 @@ impl Layout {
         Layout::Goose,
         Layout::Prisma,
         Layout::Files,
+        Layout::Flyway,
     ];
 
     /// The implementation of this layout: the one place a layout name maps to
@@ -214,6 +217,7 @@ impl Layout {
             Layout::Goose => &crate::layout::marked::Goose,
             Layout::Prisma => &crate::layout::prisma::Prisma,
             Layout::Files => &crate::layout::files::Files,
+            Layout::Flyway => &crate::layout::flyway::Flyway,
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod alembic;
 pub mod diesel;
 pub mod files;
+pub mod flyway;
 pub mod marked;
 pub mod paired;
 pub mod prisma;

@@ -32,7 +32,7 @@ use sluice_db::{AuditKind, AuditOutcome, Status};
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// Take over this tool's history table: golang-migrate, dbmate, sqlx,
-    /// goose, diesel or prisma.
+    /// goose, diesel, prisma or flyway.
     #[arg(long, value_name = "TOOL", conflicts_with = "to")]
     pub from: Option<String>,
     /// Mark every migration up to this version as applied (a database
@@ -167,6 +167,7 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
     let by_key = |key: &str| -> Option<&'c Migration> {
         match tool {
             Tool::Prisma => catalog.migrations.iter().find(|m| m.file_name == key),
+            Tool::Flyway => Version::parse(&key.replace('_', ".")).and_then(|v| catalog.get(&v)),
             _ => Version::parse(key).and_then(|v| catalog.get(&v)),
         }
     };
@@ -192,6 +193,19 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
         }
         foreign::History::Records(records) => {
             for r in records {
+                if r.through {
+                    // Everything up to a Flyway BASELINE counts as applied.
+                    if let Some(v) = Version::parse(&r.key.replace('_', ".")) {
+                        plan.rows.extend(
+                            catalog
+                                .migrations
+                                .iter()
+                                .filter(|m| m.version <= v)
+                                .map(|m| (m, None)),
+                        );
+                    }
+                    continue;
+                }
                 let Some(m) = by_key(&r.key) else {
                     plan.problems.push(format!(
                         "{} records {} as {}, but no migration file has it (renamed or deleted?)",
@@ -208,7 +222,7 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
                             m.header_path(),
                             tool.name(),
                             &recorded[..recorded.len().min(12)],
-                            &now[..12]
+                            &now[..now.len().min(12)]
                         ));
                         continue;
                     }
@@ -217,6 +231,7 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
                     .push((m, (!r.applied).then(|| tool.dirty_hint().to_string())));
             }
             plan.rows.sort_by(|x, y| x.0.version.cmp(&y.0.version));
+            plan.rows.dedup_by(|x, y| x.0.version == y.0.version);
         }
     }
     plan
@@ -228,6 +243,7 @@ fn checksum(tool: Tool, m: &Migration) -> Option<String> {
     let bytes: Vec<u8> = match tool {
         Tool::Sqlx => sha2::Sha384::digest(up.as_bytes()).to_vec(),
         Tool::Prisma => sha2::Sha256::digest(up.as_bytes()).to_vec(),
+        Tool::Flyway => return Some(sluice_core::layout::flyway::checksum(up).to_string()),
         _ => return None,
     };
     Some(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -1,0 +1,237 @@
+//! Flyway's layout, read in place: `V<version>__<description>.sql` versioned
+//! migrations, `U<version>__<description>.sql` their undo (sluice's down),
+//! `R__<description>.sql` repeatables. Versions use dots or underscores
+//! (`V1_2__x` and `V1.2__x` are both 1.2, so having both is a
+//! `duplicate-version`) and are ordered numerically.
+//!
+//! Flyway runs each migration in one transaction unless its script
+//! configuration says `executeInTransaction=false`: in a `V1__x.sql.conf` file
+//! beside it, or a `-- flyway:executeInTransaction=false` line in it. Any
+//! other `-- flyway:` line is `directive-unknown`.
+//!
+//! Repeatable migrations (re-run whenever their checksum changes) are not run
+//! by sluice: each is a finding saying so, so that none is silently skipped.
+
+use super::MigrationLayout;
+use crate::catalog::{display_path, Catalog, CatalogIssue, CatalogOptions};
+use crate::error::CoreError;
+use crate::migration::{Migration, PartFile, Role};
+use crate::tree::{Entry, SourceTree};
+use crate::version::Version;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The Flyway layout.
+pub struct Flyway;
+
+/// `V`/`U`/`R` prefix, version (digits with `.` or `_`), `__`, description.
+pub const DEFAULT_FILENAME: &str =
+    r"^(?P<kind>[VUR])(?P<version>\d+(?:[._]\d+)*)?__(?P<name>.+)\.sql$";
+
+impl MigrationLayout for Flyway {
+    fn name(&self) -> &'static str {
+        "flyway"
+    }
+
+    fn default_filename(&self) -> &'static str {
+        DEFAULT_FILENAME
+    }
+
+    fn version_of(&self, filename: &regex::Regex, name: &str) -> Option<(Version, String)> {
+        let c = filename.captures(name)?;
+        let v = c.name("version")?.as_str().replace('_', ".");
+        Some((Version::parse(&v)?, c.name("name")?.as_str().to_string()))
+    }
+
+    fn scan(
+        &self,
+        opts: &CatalogOptions<'_>,
+        tree: &dyn SourceTree,
+        entries: Vec<Entry>,
+    ) -> Result<Catalog, CoreError> {
+        let mut catalog = Catalog::default();
+        // version text (dots) → (name, V file, U file)
+        type Files = (String, Option<(PathBuf, String)>, Option<(PathBuf, String)>);
+        let mut by_version: BTreeMap<String, Files> = BTreeMap::new();
+        let confs: std::collections::HashSet<String> = entries
+            .iter()
+            .filter(|e| e.name.ends_with(".sql.conf"))
+            .map(|e| e.name.trim_end_matches(".conf").to_string())
+            .collect();
+        for e in entries.into_iter().filter(|e| !e.is_dir) {
+            if confs.contains(e.name.trim_end_matches(".conf")) && e.name.ends_with(".sql.conf") {
+                continue;
+            }
+            let display = display_path(opts.root, &e.path);
+            let caps = opts.filename.captures(&e.name);
+            let kind = caps
+                .as_ref()
+                .and_then(|c| c.name("kind"))
+                .map(|k| k.as_str());
+            let version = caps
+                .as_ref()
+                .and_then(|c| c.name("version"))
+                .map(|v| v.as_str().replace('_', "."));
+            let name = caps
+                .as_ref()
+                .and_then(|c| c.name("name"))
+                .map(|n| n.as_str().to_string());
+            match (kind, version, name) {
+                (Some("R"), None, Some(_)) => catalog.issues.push(CatalogIssue::Unsupported {
+                    display_path: display,
+                    what: "a Flyway repeatable migration (R__): sluice does not re-run migrations when they change; make it a versioned migration, or keep running it with Flyway".into(),
+                }),
+                (Some(k @ ("V" | "U")), Some(v), Some(n)) if Version::parse(&v).is_some() => {
+                    let slot = by_version.entry(v).or_insert_with(|| (n.clone(), None, None));
+                    if k == "V" {
+                        slot.0 = n;
+                        slot.1 = Some((e.path, display));
+                    } else {
+                        slot.2 = Some((e.path, display));
+                    }
+                }
+                _ => catalog.issues.push(CatalogIssue::FilenameContract {
+                    display_path: display,
+                    pattern: opts.filename.as_str().to_string(),
+                }),
+            }
+        }
+        for (v, (name, versioned, undo)) in by_version {
+            let version = Version::parse(&v).expect("checked");
+            let Some(up) = versioned else {
+                let (_, undo_display) = undo.expect("an entry has a file");
+                catalog.issues.push(CatalogIssue::MissingBody {
+                    display_path: undo_display,
+                    missing: format!("V{v}__{name}.sql"),
+                });
+                continue;
+            };
+            let mut files = Vec::new();
+            for (role, (path, display)) in
+                std::iter::once((Role::Up, up)).chain(undo.map(|u| (Role::Down, u)))
+            {
+                let bytes = tree.read(&path)?.unwrap_or_default();
+                let conf = tree
+                    .read(&PathBuf::from(format!("{}.conf", path.display())))?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                let (no_transaction, unknown) = script_config(&bytes, conf.as_deref());
+                for (line, directive) in unknown {
+                    catalog.issues.push(CatalogIssue::UnknownDirective {
+                        display_path: display.clone(),
+                        line,
+                        directive,
+                    });
+                }
+                files.push(PartFile {
+                    role,
+                    path,
+                    display_path: display,
+                    bytes,
+                    no_transaction,
+                    alone_if_single: false,
+                });
+            }
+            let identity = opts.dir.join(format!("V{v}__{name}"));
+            let identity_display = display_path(opts.root, &identity);
+            catalog.migrations.push(Migration::from_parts(
+                version,
+                name,
+                (identity, identity_display),
+                files,
+                super::BodyKind::Sql,
+            )?);
+        }
+        catalog.order_by_version();
+        Ok(catalog)
+    }
+}
+
+/// `executeInTransaction=false` from the `.sql.conf` beside a script or a
+/// `-- flyway:` line in it, and the `-- flyway:` lines sluice does not know.
+fn script_config(bytes: &[u8], conf: Option<&str>) -> (bool, Vec<(usize, String)>) {
+    let mut no_tx = conf.is_some_and(|c| {
+        c.lines().any(|l| {
+            l.replace(' ', "")
+                .eq_ignore_ascii_case("executeInTransaction=false")
+        })
+    });
+    let mut unknown = Vec::new();
+    for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+        let Some(rest) = line.trim().strip_prefix("-- flyway:") else {
+            continue;
+        };
+        match rest.replace(' ', "").to_ascii_lowercase().as_str() {
+            "executeintransaction=false" => no_tx = true,
+            "executeintransaction=true" => {}
+            _ => unknown.push((i + 1, line.trim().to_string())),
+        }
+    }
+    (no_tx, unknown)
+}
+
+/// Flyway's checksum of a script: CRC32 over its lines without their line
+/// breaks (a BOM removed), as a signed 32-bit integer.
+pub fn checksum(text: &str) -> i32 {
+    let mut h = crc32fast::Hasher::new();
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        h.update(line.trim_end_matches('\r').as_bytes());
+    }
+    h.finalize() as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Layout;
+    use regex::Regex;
+
+    #[test]
+    fn versions_undo_repeatables_and_script_config() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sql");
+        std::fs::create_dir_all(&dir).unwrap();
+        let w = |n: &str, s: &str| std::fs::write(dir.join(n), s).unwrap();
+        w("V1__init.sql", "CREATE TABLE a (id int);\n");
+        w(
+            "V1_2__more.sql",
+            "-- flyway:executeInTransaction=false\nCREATE INDEX CONCURRENTLY i ON a (id);\n",
+        );
+        w("U1_2__more.sql", "DROP INDEX i;\n");
+        w(
+            "V2.1.3__later.sql",
+            "-- flyway:shouldExecute=false\nSELECT 1;\n",
+        );
+        w("V10__ten.sql", "SELECT 10;\n");
+        w("V10__ten.sql.conf", "executeInTransaction=false\n");
+        w("R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
+        let re = Regex::new(DEFAULT_FILENAME).unwrap();
+        let c = Catalog::load(&CatalogOptions {
+            dir: &dir,
+            root: tmp.path(),
+            filename: &re,
+            ignore: &[],
+            layout: Layout::Flyway,
+            cache: None,
+        })
+        .unwrap();
+        let v: Vec<&str> = c.migrations.iter().map(|m| m.version.as_str()).collect();
+        assert_eq!(v, ["1", "1.2", "2.1.3", "10"]);
+        assert!(c.migrations[1].up.no_transaction);
+        assert_eq!(c.migrations[1].down_sql(), Some("DROP INDEX i;\n"));
+        assert!(c.migrations[3].up.no_transaction, "the .sql.conf");
+        assert!(!c.migrations[0].up.no_transaction);
+        assert_eq!(c.issues.len(), 2, "{:?}", c.issues);
+        assert!(c.issues.iter().any(|i| matches!(i, CatalogIssue::Unsupported { display_path, .. } if display_path == "sql/R__views.sql")));
+        assert!(c
+            .issues
+            .iter()
+            .any(|i| matches!(i, CatalogIssue::UnknownDirective { line: 1, .. })));
+    }
+
+    #[test]
+    fn checksum_is_crc32_of_lines_without_breaks() {
+        assert_eq!(checksum("a\nb\n"), checksum("a\r\nb"));
+        assert_eq!(checksum("ab"), crc32fast::hash(b"ab") as i32);
+        assert_eq!(checksum("\u{feff}a\nb"), checksum("ab"));
+    }
+}
