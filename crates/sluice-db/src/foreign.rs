@@ -154,8 +154,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
     let rows = match ex.query_rows(sql) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e.message.to_ascii_lowercase();
-            if msg.contains("does not exist") || msg.contains("no such table") {
+            if ex.classify(&e) == crate::ErrorKind::UndefinedTable {
                 return Ok(None);
             }
             return Err(DbError::msg(format!(
@@ -196,51 +195,8 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                 })
                 .collect(),
         ),
-        Tool::Goose => {
-            // The latest row per version decides; version 0 is goose's own.
-            let mut latest: Vec<(String, bool)> = Vec::new();
-            for r in &rows {
-                let v = get(r, 0).unwrap_or_default();
-                if v == "0" {
-                    continue;
-                }
-                let applied = truthy(&get(r, 1));
-                latest.retain(|(k, _)| *k != v);
-                latest.push((v, applied));
-            }
-            History::Records(
-                latest
-                    .into_iter()
-                    .filter(|(_, applied)| *applied)
-                    .map(|(key, _)| Record {
-                        key,
-                        applied: true,
-                        checksum: None,
-                        through: false,
-                    })
-                    .collect(),
-            )
-        }
-        Tool::Flyway => {
-            // In installed order: a run adds a version, an undo removes it.
-            let mut out: Vec<Record> = Vec::new();
-            for r in &rows {
-                let version = get(r, 0).unwrap_or_default();
-                let kind = get(r, 1).unwrap_or_default();
-                let success = truthy(&get(r, 3));
-                out.retain(|x| x.key != version);
-                if kind.starts_with("UNDO") || kind == "DELETE" {
-                    continue;
-                }
-                out.push(Record {
-                    key: version,
-                    applied: success,
-                    checksum: (kind == "SQL").then(|| get(r, 2)).flatten(),
-                    through: kind == "BASELINE",
-                });
-            }
-            History::Records(out)
-        }
+        Tool::Goose => History::Records(goose(&rows)),
+        Tool::Flyway => History::Records(flyway(&rows)),
         Tool::Prisma => History::Records(
             rows.iter()
                 .filter(|r| get(r, 3).is_none()) // rolled back: as if never run
@@ -253,4 +209,57 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                 .collect(),
         ),
     }))
+}
+
+type Rows = [Vec<Option<String>>];
+
+fn cell(r: &[Option<String>], i: usize) -> Option<String> {
+    r.get(i).cloned().flatten()
+}
+
+/// goose: the latest row per version decides; version 0 is goose's own.
+fn goose(rows: &Rows) -> Vec<Record> {
+    let get = |r: &Vec<Option<String>>, i: usize| cell(r, i);
+    let mut latest: Vec<(String, bool)> = Vec::new();
+    for r in rows {
+        let v = get(r, 0).unwrap_or_default();
+        if v == "0" {
+            continue;
+        }
+        let applied = truthy(&get(r, 1));
+        latest.retain(|(k, _)| *k != v);
+        latest.push((v, applied));
+    }
+    latest
+        .into_iter()
+        .filter(|(_, applied)| *applied)
+        .map(|(key, _)| Record {
+            key,
+            applied: true,
+            checksum: None,
+            through: false,
+        })
+        .collect()
+}
+
+/// Flyway, in installed order: a run adds a version, an undo removes it.
+fn flyway(rows: &Rows) -> Vec<Record> {
+    let get = |r: &Vec<Option<String>>, i: usize| cell(r, i);
+    let mut out: Vec<Record> = Vec::new();
+    for r in rows {
+        let version = get(r, 0).unwrap_or_default();
+        let kind = get(r, 1).unwrap_or_default();
+        let success = truthy(&get(r, 3));
+        out.retain(|x| x.key != version);
+        if kind.starts_with("UNDO") || kind == "DELETE" {
+            continue;
+        }
+        out.push(Record {
+            key: version,
+            applied: success,
+            checksum: (kind == "SQL").then(|| get(r, 2)).flatten(),
+            through: kind == "BASELINE",
+        });
+    }
+    out
 }

@@ -117,6 +117,8 @@ pub enum ErrorKind {
     AlreadyExists,
     /// The SQL does not parse.
     Syntax,
+    /// A table the statement names does not exist.
+    UndefinedTable,
     /// Anything else.
     Other,
 }

@@ -226,6 +226,12 @@ fn failure_is_atomic(t: &Target) {
         .unwrap();
     let e = db.run_alone("CREATE TABLE b (id int)").unwrap_err();
     assert_eq!(db.classify(&e), ErrorKind::AlreadyExists, "{}: {e}", t.url);
+    // A missing table is told apart from a missing column (another tool's
+    // history table is absent vs. of another shape).
+    let e = db.query_rows("SELECT x FROM no_such_table").unwrap_err();
+    assert_eq!(db.classify(&e), ErrorKind::UndefinedTable, "{}: {e}", t.url);
+    let e = db.query_rows("SELECT no_such_column FROM b").unwrap_err();
+    assert_ne!(db.classify(&e), ErrorKind::UndefinedTable, "{}: {e}", t.url);
 }
 
 fn statement_by_statement_progress(t: &Target) {

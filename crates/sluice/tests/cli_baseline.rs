@@ -418,3 +418,28 @@ fn flyway_history_is_taken_over_with_its_checksums() {
         .says("downgrade-forbidden")
         .says("2");
 }
+
+/// A table by the tool's name but of another shape (Rails' schema_migrations
+/// has no `dirty`) is an error naming the table and the columns expected,
+/// not "no history"; nothing is written.
+#[test]
+fn a_foreign_table_of_another_shape_is_an_error() {
+    let db = PgDb::create();
+    let p = golang(&db);
+    db.client()
+        .batch_execute("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('1');")
+        .unwrap();
+    p.run(&["baseline", "--from", "golang-migrate"])
+        .code(2)
+        .says("golang-migrate's table schema_migrations could not be read as golang-migrate creates it (columns version, dirty)");
+    assert_eq!(
+        db.scalar("SELECT to_regclass('sluice_history') IS NULL"),
+        "t"
+    );
+    // No table at all: said so.
+    let db = PgDb::create();
+    let p = golang(&db);
+    p.run(&["baseline", "--from", "golang-migrate"])
+        .code(2)
+        .says("has no schema_migrations table");
+}

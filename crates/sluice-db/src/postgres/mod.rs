@@ -255,6 +255,7 @@ impl Executor for PostgresDb {
             // duplicate_table, duplicate_object, duplicate_schema, duplicate_function...
             Some("42P07" | "42710" | "42P06" | "42723" | "42P04") => K::AlreadyExists,
             Some("42601") => K::Syntax,
+            Some("42P01") => K::UndefinedTable,
             Some(c) if c.starts_with("08") || c == "57P01" => K::ConnectionLost,
             None if self.client.is_closed() => K::ConnectionLost,
             _ => K::Other,

@@ -116,6 +116,7 @@ impl Executor for SqliteDb {
             Some("DatabaseBusy" | "DatabaseLocked") => K::LockTimeout,
             _ if e.message.contains("already exists") => K::AlreadyExists,
             _ if e.message.contains("syntax error") => K::Syntax,
+            _ if e.message.contains("no such table") => K::UndefinedTable,
             _ => K::Other,
         }
     }
