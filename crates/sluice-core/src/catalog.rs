@@ -91,6 +91,16 @@ pub enum CatalogIssue {
     },
 }
 
+impl CatalogIssue {
+    /// `display_path` does not match the filename contract of `opts`.
+    pub fn filename_contract(opts: &CatalogOptions<'_>, display_path: String) -> CatalogIssue {
+        CatalogIssue::FilenameContract {
+            display_path,
+            pattern: opts.filename.as_str().to_string(),
+        }
+    }
+}
+
 /// The migrations of one directory, ordered by version.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {

@@ -59,10 +59,9 @@ fn load_alembic(
             continue;
         }
         if !file_name.ends_with(".py") || !opts.filename.is_match(&file_name) {
-            catalog.issues.push(CatalogIssue::FilenameContract {
-                display_path: display,
-                pattern: opts.filename.as_str().to_string(),
-            });
+            catalog
+                .issues
+                .push(CatalogIssue::filename_contract(opts, display));
             continue;
         }
         let bytes = tree.read(&path)?.unwrap_or_default();

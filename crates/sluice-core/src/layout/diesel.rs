@@ -57,10 +57,9 @@ impl MigrationLayout for Diesel {
                 .then(|| self.version_of(opts.filename, &entry.name))
                 .flatten();
             let Some((version, name)) = parsed else {
-                catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                });
+                catalog
+                    .issues
+                    .push(CatalogIssue::filename_contract(opts, display));
                 continue;
             };
             match read_dir(opts, tree, &entry, display, version, name)? {

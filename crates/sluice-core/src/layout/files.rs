@@ -43,10 +43,9 @@ impl MigrationLayout for Files {
         for e in entries.into_iter().filter(|e| !e.is_dir) {
             let display = display_path(opts.root, &e.path);
             let Some((version, name)) = split_file_name(opts.filename, &e.name) else {
-                catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                });
+                catalog
+                    .issues
+                    .push(CatalogIssue::filename_contract(opts, display));
                 continue;
             };
             let bytes = tree.read(&e.path)?.unwrap_or_default();

@@ -90,10 +90,7 @@ impl MigrationLayout for Flyway {
                         slot.2 = Some((e.path, display));
                     }
                 }
-                _ => catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                }),
+                _ => catalog.issues.push(CatalogIssue::filename_contract(opts, display)),
             }
         }
         for (v, (name, versioned, undo)) in by_version {

@@ -111,10 +111,9 @@ fn scan_pairs(
                 c.name("direction").map(|d| d.as_str()),
             ))
         }) else {
-            catalog.issues.push(CatalogIssue::FilenameContract {
-                display_path: display,
-                pattern: opts.filename.as_str().to_string(),
-            });
+            catalog
+                .issues
+                .push(CatalogIssue::filename_contract(opts, display));
             continue;
         };
         let pair = pairs.entry((version, name.clone())).or_default();

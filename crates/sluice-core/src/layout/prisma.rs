@@ -56,10 +56,9 @@ impl MigrationLayout for Prisma {
                     Some((v, c.name("name").map_or("", |n| n.as_str()).to_string()))
                 });
             let Some((version, name)) = parsed else {
-                catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                });
+                catalog
+                    .issues
+                    .push(CatalogIssue::filename_contract(opts, display));
                 continue;
             };
             let sql = e.path.join("migration.sql");

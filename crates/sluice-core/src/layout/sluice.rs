@@ -39,10 +39,9 @@ impl MigrationLayout for Native {
             let display = display_path(opts.root, &path);
             match split_file_name(opts.filename, &file_name) {
                 Some((version, name)) => parsed.push((version, name, path, display)),
-                None => catalog.issues.push(CatalogIssue::FilenameContract {
-                    display_path: display,
-                    pattern: opts.filename.as_str().to_string(),
-                }),
+                None => catalog
+                    .issues
+                    .push(CatalogIssue::filename_contract(opts, display)),
             }
         }
         catalog.migrations = match opts.cache {
