@@ -33,11 +33,15 @@ pub enum Tool {
     /// type, script, checksum (CRC32 of the script's lines), installed_by,
     /// installed_on, execution_time, success)`.
     Flyway,
+    /// refinery (Flyway-style `V<n>__<name>.sql` files):
+    /// `refinery_schema_history (version int4, name, applied_on, checksum)`,
+    /// a row per applied version (its SipHash checksum is not compared).
+    Refinery,
 }
 
 impl Tool {
     /// Every tool, for messages.
-    pub const ALL: [Tool; 7] = [
+    pub const ALL: [Tool; 8] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Sqlx,
@@ -45,6 +49,7 @@ impl Tool {
         Tool::Diesel,
         Tool::Prisma,
         Tool::Flyway,
+        Tool::Refinery,
     ];
 
     /// Its name on the command line (the layout's name).
@@ -57,6 +62,7 @@ impl Tool {
             Tool::Diesel => "diesel",
             Tool::Prisma => "prisma",
             Tool::Flyway => "flyway",
+            Tool::Refinery => "refinery",
         }
     }
 
@@ -74,6 +80,7 @@ impl Tool {
             Tool::Diesel => "__diesel_schema_migrations",
             Tool::Prisma => "_prisma_migrations",
             Tool::Flyway => "flyway_schema_history",
+            Tool::Refinery => "refinery_schema_history",
         }
     }
 
@@ -142,6 +149,10 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
             "version_id, is_applied",
         ),
         Tool::Diesel => ("SELECT version FROM __diesel_schema_migrations", "version"),
+        Tool::Refinery => (
+            "SELECT version FROM refinery_schema_history ORDER BY version",
+            "version, name, applied_on, checksum",
+        ),
         Tool::Prisma => (
             "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at, migration_name",
             "migration_name, checksum, finished_at, rolled_back_at",
@@ -175,7 +186,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                 dirty: truthy(&get(r, 1)),
             },
         },
-        Tool::Dbmate | Tool::Diesel => History::Records(
+        Tool::Dbmate | Tool::Diesel | Tool::Refinery => History::Records(
             rows.iter()
                 .map(|r| Record {
                     key: get(r, 0).unwrap_or_default(),

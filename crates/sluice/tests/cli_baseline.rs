@@ -443,3 +443,26 @@ fn a_foreign_table_of_another_shape_is_an_error() {
         .code(2)
         .says("has no schema_migrations table");
 }
+
+/// refinery's V-files are read with the flyway layout; its
+/// `refinery_schema_history` (as refinery creates it) is taken over.
+#[test]
+fn refinery_history_is_taken_over() {
+    let db = PgDb::create();
+    let p = project(
+        &db,
+        "flyway",
+        &[("V1__a.sql", A), ("V2__b.sql", B), ("V3__c.sql", C)],
+    );
+    db.client()
+        .batch_execute(&format!(
+            "{A}{B}CREATE TABLE IF NOT EXISTS refinery_schema_history(version INT4 PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255));
+             INSERT INTO refinery_schema_history VALUES (1, 'a', '2024-01-01T00:00:00Z', '123'), (2, 'b', '2024-01-02T00:00:00Z', '456');"
+        ))
+        .unwrap();
+    p.run(&["baseline", "--from", "refinery"])
+        .ok()
+        .says("baselined 2 migrations on `dev` from refinery's refinery_schema_history");
+    p.run(&["apply"]).ok().says("applied 1 migration");
+    p.run(&["status", "--exit-code"]).ok();
+}

@@ -538,3 +538,92 @@ fn a_flyway_project_runs_in_place() {
         .code(1)
         .says("R__views.sql` is a Flyway repeatable migration");
 }
+
+/// Every SQL layout's lifecycle on a real Postgres: hash, check, apply, a
+/// second apply that does nothing, clean status, down of the last migration
+/// from its own down part, apply again. The last migration of each is an
+/// index built CONCURRENTLY where the layout can say "outside a
+/// transaction" (its own directive), so the tool's transaction semantics are
+/// exercised too.
+#[test]
+fn every_sql_layout_runs_its_lifecycle_on_postgres() {
+    const T: &str = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n";
+    const IDX: &str = "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n";
+    const UNDO: &str =
+        "DROP INDEX CONCURRENTLY accounts_email; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n";
+    let cases: Vec<(&str, Vec<(String, String)>)> = vec![
+        ("golang-migrate", vec![
+            ("1_accounts.up.sql".into(), T.into()),
+            ("2_idx.up.sql".into(), IDX.into()),
+            ("2_idx.down.sql".into(), UNDO.into()),
+        ]),
+        ("sqlx", vec![
+            ("1_accounts.sql".into(), T.into()),
+            ("2_idx.up.sql".into(), format!("-- no-transaction\n{IDX}")),
+            ("2_idx.down.sql".into(), format!("-- no-transaction\n{UNDO}")),
+        ]),
+        ("dbmate", vec![
+            ("1_accounts.sql".into(), format!("-- migrate:up\n{T}")),
+            ("2_idx.sql".into(), format!("-- migrate:up transaction:false\n{IDX}\n-- migrate:down transaction:false\n{UNDO}")),
+        ]),
+        ("goose", vec![
+            ("1_accounts.sql".into(), format!("-- +goose Up\n{T}")),
+            ("2_idx.sql".into(), format!("-- +goose NO TRANSACTION\n-- +goose Up\n{IDX}\n-- +goose Down\n{UNDO}")),
+        ]),
+        ("diesel", vec![
+            ("2024-01-01-000000_accounts/up.sql".into(), T.into()),
+            ("2024-01-02-000000_idx/up.sql".into(), IDX.into()),
+            ("2024-01-02-000000_idx/down.sql".into(), UNDO.into()),
+            ("2024-01-02-000000_idx/metadata.toml".into(), "run_in_transaction = false\n".into()),
+        ]),
+        ("flyway", vec![
+            ("V1__accounts.sql".into(), T.into()),
+            ("V2__idx.sql".into(), format!("-- flyway:executeInTransaction=false\n{IDX}")),
+            ("U2__idx.sql".into(), format!("-- flyway:executeInTransaction=false\n{UNDO}")),
+        ]),
+    ];
+    for (layout, files) in cases {
+        let db = PgDb::create();
+        let p = Project::new(&format!(
+            "[migrations]\nlayout = \"{layout}\"\ndir = \"migrations\"\ndialect = \"postgres\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"{}\"\nlock_timeout = \"5s\"\nallow_down = true\n",
+            db.url()
+        ));
+        for (name, body) in &files {
+            p.raw(&format!("migrations/{name}"), body.as_bytes());
+        }
+        let index =
+            || db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'accounts_email'");
+        p.run(&["hash"]).ok();
+        p.run(&["check"]).ok().never_says("error[");
+        p.run(&["apply"]).ok().says("applied 2 migrations");
+        assert_eq!(index(), "1", "{layout}");
+        p.run(&["apply"]).ok().says("up to date");
+        p.run(&["status", "--exit-code"]).ok();
+        p.run(&["down"]).ok().says("reverted");
+        assert_eq!(index(), "0", "{layout}");
+        p.run(&["apply"]).ok().says("applied 1 migration");
+        assert_eq!(index(), "1", "{layout}");
+    }
+}
+
+/// Another tool's files in the directory of a layout are findings naming
+/// each file (here dbmate files where golang-migrate is configured), and
+/// apply refuses rather than guess.
+#[test]
+fn files_of_another_layout_are_findings() {
+    let p = in_layout(
+        "golang-migrate",
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id integer);\n"),
+            (
+                "20240101000000_b.sql",
+                "-- migrate:up\nCREATE TABLE b (id integer);\n",
+            ),
+        ],
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("filename-contract")
+        .says("migrations/20240101000000_b.sql` does not match");
+}

@@ -32,7 +32,7 @@ use sluice_db::{AuditKind, AuditOutcome, Status};
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// Take over this tool's history table: golang-migrate, dbmate, sqlx,
-    /// goose, diesel, prisma or flyway.
+    /// goose, diesel, prisma, flyway or refinery.
     #[arg(long, value_name = "TOOL", conflicts_with = "to")]
     pub from: Option<String>,
     /// Mark every migration up to this version as applied (a database
@@ -167,7 +167,9 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
     let by_key = |key: &str| -> Option<&'c Migration> {
         match tool {
             Tool::Prisma => catalog.migrations.iter().find(|m| m.file_name == key),
-            Tool::Flyway => Version::parse(&key.replace('_', ".")).and_then(|v| catalog.get(&v)),
+            Tool::Flyway | Tool::Refinery => {
+                Version::parse(&key.replace('_', ".")).and_then(|v| catalog.get(&v))
+            }
             _ => Version::parse(key).and_then(|v| catalog.get(&v)),
         }
     };
