@@ -106,6 +106,9 @@ pub struct Migration {
     /// What its bodies are: SQL, Alembic operations, or opaque (run by
     /// another program).
     pub body: BodyKind,
+    /// Run again whenever its checksum changes (a Flyway `R__` migration),
+    /// after every versioned one; never reversed.
+    pub repeatable: bool,
 }
 
 impl Migration {
@@ -191,6 +194,7 @@ impl Migration {
             down_marker_line,
             parts: Vec::new(),
             body: BodyKind::Sql,
+            repeatable: false,
         }
     }
 

@@ -47,6 +47,11 @@ impl Version {
         }
     }
 
+    /// Whether this is an opaque revision id (no numeric order).
+    pub fn is_revision(&self) -> bool {
+        self.key.is_empty()
+    }
+
     /// The version as written.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -158,8 +158,8 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
             "migration_name, checksum, finished_at, rolled_back_at",
         ),
         Tool::Flyway => (
-            "SELECT version, type, checksum, success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank",
-            "version, type, checksum, success",
+            "SELECT version, type, checksum, success, description FROM flyway_schema_history ORDER BY installed_rank",
+            "version, type, checksum, success, description",
         ),
     };
     let rows = match ex.query_rows(sql) {
@@ -258,7 +258,8 @@ fn flyway(rows: &Rows) -> Vec<Record> {
     let get = |r: &Vec<Option<String>>, i: usize| cell(r, i);
     let mut out: Vec<Record> = Vec::new();
     for r in rows {
-        let version = get(r, 0).unwrap_or_default();
+        // A repeatable has no version: it is `R__<description>`.
+        let version = get(r, 0).unwrap_or_else(|| format!("R__{}", get(r, 4).unwrap_or_default()));
         let kind = get(r, 1).unwrap_or_default();
         let success = truthy(&get(r, 3));
         out.retain(|x| x.key != version);

@@ -77,10 +77,9 @@ pub fn join<'a>(catalog: &'a Catalog, history: &'a [HistoryRow]) -> Vec<Entry<'a
             .get_or_insert(m);
     }
     for h in history {
-        match Version::parse(&h.version) {
-            Some(v) => by_version.entry(v).or_default().1 = Some(h),
-            None => continue,
-        }
+        // A version that is not a number names a repeatable (`R__views`).
+        let v = Version::parse(&h.version).unwrap_or_else(|| Version::revision(&h.version));
+        by_version.entry(v).or_default().1 = Some(h);
     }
     by_version
         .into_iter()
@@ -90,6 +89,10 @@ pub fn join<'a>(catalog: &'a Catalog, history: &'a [HistoryRow]) -> Vec<Entry<'a
                 (Some(_), Some(h)) if h.status == Status::Failed => State::Failed,
                 (None, Some(h)) if h.status == Status::Failed => State::Pending,
                 (None, Some(_)) => State::Missing,
+                // A repeatable whose file changed runs again.
+                (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum && m.repeatable => {
+                    State::Pending
+                }
                 (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum => State::Modified,
                 (Some(_), Some(h)) => match h.status {
                     Status::Adopted => State::Adopted,
@@ -146,9 +149,11 @@ pub fn apply_gates(
             ));
         }
     }
+    // Repeatables (revision-keyed, after every versioned one) do not order
+    // the versioned migrations.
     let newest_applied = entries
         .iter()
-        .filter(|e| e.history.is_some() && !e.is_pending())
+        .filter(|e| e.history.is_some() && !e.is_pending() && !e.version.is_revision())
         .map(|e| &e.version)
         .max();
     for e in entries {
@@ -158,7 +163,9 @@ pub fn apply_gates(
         }
         let path = location(migrations_dir, e);
         match e.state {
-            State::Pending | State::Failed if !allow_out_of_order => {
+            State::Pending | State::Failed
+                if !allow_out_of_order && !e.migration.is_some_and(|m| m.repeatable) =>
+            {
                 if let Some(newest) = newest_applied {
                     if e.version < *newest {
                         out.push(Diagnostic::new(

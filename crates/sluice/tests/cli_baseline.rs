@@ -25,6 +25,8 @@ fn project(db: &PgDb, layout: &str, files: &[(&str, &str)]) -> Project {
 const A: &str = "CREATE TABLE a (id int PRIMARY KEY);\n";
 const B: &str = "CREATE TABLE b (id int PRIMARY KEY);\n";
 const C: &str = "CREATE TABLE c (id int PRIMARY KEY);\n";
+const VIEW: &str = "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n";
+const OTHER: &str = "CREATE OR REPLACE VIEW w AS SELECT 1 AS one;\n";
 
 fn golang(db: &PgDb) -> Project {
     project(
@@ -383,6 +385,8 @@ fn flyway_history_is_taken_over_with_its_checksums() {
                 "DROP INDEX CONCURRENTLY a_id; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
             ),
             ("V2__b.sql", B),
+            ("R__views.sql", VIEW),
+            ("R__other.sql", OTHER),
         ],
     );
     let crc = sluice_core::layout::flyway::checksum;
@@ -392,9 +396,13 @@ fn flyway_history_is_taken_over_with_its_checksums() {
              CREATE TABLE \"flyway_schema_history\" (\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER, \"installed_by\" VARCHAR(100) NOT NULL, \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(), \"execution_time\" INTEGER NOT NULL, \"success\" BOOLEAN NOT NULL);
              ALTER TABLE \"flyway_schema_history\" ADD CONSTRAINT \"flyway_schema_history_pk\" PRIMARY KEY (\"installed_rank\");
              CREATE INDEX \"flyway_schema_history_s_idx\" ON \"flyway_schema_history\" (\"success\");
-             INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', {}, 'me', now(), 3, true), (2, '1.1', 'index', 'SQL', 'V1_1__index.sql', {}, 'me', now(), 4, true);",
+             INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', {}, 'me', now(), 3, true), (2, '1.1', 'index', 'SQL', 'V1_1__index.sql', {}, 'me', now(), 4, true),
+               (3, NULL, 'views', 'SQL', 'R__views.sql', {}, 'me', now(), 1, true),
+               (4, NULL, 'other', 'SQL', 'R__other.sql', 12345, 'me', now(), 1, true);
+             {VIEW}{OTHER}",
             crc(v1),
-            crc(v11)
+            crc(v11),
+            crc(VIEW)
         ))
         .unwrap();
     p.raw(
@@ -407,10 +415,16 @@ fn flyway_history_is_taken_over_with_its_checksums() {
         .says("migrations/V1__init.sql changed since flyway applied it");
     p.raw("migrations/V1__init.sql", v1.as_bytes());
     p.run(&["hash"]).ok();
+    // R__views is as Flyway ran it; R__other changed since (another
+    // checksum): Flyway would run it again, and so does sluice.
     p.run(&["baseline", "--from", "flyway"])
         .ok()
-        .says("baselined 2 migrations");
-    p.run(&["apply"]).ok().says("applied 1 migration");
+        .says("baselined 3 migrations");
+    p.run(&["apply"])
+        .ok()
+        .says("applied 2 migrations")
+        .says("R__other_repeatable  ok")
+        .never_says("R__views");
     p.run(&["status", "--exit-code"]).ok();
     // The undo file is 1.1's down: reverse 2, then 1.1 (outside a transaction).
     p.run(&["down", "--to", "1"])

@@ -533,10 +533,26 @@ fn a_flyway_project_runs_in_place() {
         ],
     );
     lifecycle(&p, 3, "users");
-    p.raw("migrations/R__views.sql", b"CREATE VIEW v AS SELECT 1;\n");
-    p.run(&["check"])
-        .code(1)
-        .says("R__views.sql` is a Flyway repeatable migration");
+    // A repeatable runs after the versioned ones, and again when it changes.
+    p.raw(
+        "migrations/R__views.sql",
+        b"DROP VIEW IF EXISTS v; -- CI:DESTRUCTIVE_OK ADR-1 replaced below\nCREATE VIEW v AS SELECT 1 AS one;\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["apply"]).ok().says("R__views_repeatable  ok");
+    p.run(&["apply"]).ok().says("up to date");
+    p.raw(
+        "migrations/R__views.sql",
+        b"DROP VIEW IF EXISTS v; -- CI:DESTRUCTIVE_OK ADR-1 replaced below\nCREATE VIEW v AS SELECT 2 AS two;\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["status", "--exit-code"]).code(1).says("pending");
+    p.run(&["apply"]).ok().says("R__views_repeatable  ok");
+    p.run(&["status", "--exit-code"]).ok();
+    let db = p.path().join("dev.db");
+    assert_eq!(sqlite_column(&db, "SELECT * FROM v"), ["2"]);
+    // down reverses the newest versioned migration, never a repeatable.
+    p.run(&["down"]).ok().says("1.10_users  reverted");
 }
 
 /// Every SQL layout's lifecycle on a real Postgres: hash, check, apply, a

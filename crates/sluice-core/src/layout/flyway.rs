@@ -9,8 +9,9 @@
 //! beside it, or a `-- flyway:executeInTransaction=false` line in it. Any
 //! other `-- flyway:` line is `directive-unknown`.
 //!
-//! Repeatable migrations (re-run whenever their checksum changes) are not run
-//! by sluice: each is a finding saying so, so that none is silently skipped.
+//! Repeatable migrations (`R__<description>.sql`) run after every versioned
+//! one, by description, and again whenever their checksum changes (after
+//! `sluice hash`); they are never reversed and never out of order.
 
 use super::MigrationLayout;
 use crate::catalog::{display_path, Catalog, CatalogIssue, CatalogOptions};
@@ -77,12 +78,15 @@ impl MigrationLayout for Flyway {
                 .and_then(|c| c.name("name"))
                 .map(|n| n.as_str().to_string());
             match (kind, version, name) {
-                (Some("R"), None, Some(_)) => catalog.issues.push(CatalogIssue::Unsupported {
-                    display_path: display,
-                    what: "a Flyway repeatable migration (R__): sluice does not re-run migrations when they change; make it a versioned migration, or keep running it with Flyway".into(),
-                }),
+                (Some("R"), None, Some(n)) => {
+                    catalog
+                        .migrations
+                        .push(repeatable(opts, tree, e.path, display, n)?);
+                }
                 (Some(k @ ("V" | "U")), Some(v), Some(n)) if Version::parse(&v).is_some() => {
-                    let slot = by_version.entry(v).or_insert_with(|| (n.clone(), None, None));
+                    let slot = by_version
+                        .entry(v)
+                        .or_insert_with(|| (n.clone(), None, None));
                     if k == "V" {
                         slot.0 = n;
                         slot.1 = Some((e.path, display));
@@ -90,7 +94,9 @@ impl MigrationLayout for Flyway {
                         slot.2 = Some((e.path, display));
                     }
                 }
-                _ => catalog.issues.push(CatalogIssue::filename_contract(opts, display)),
+                _ => catalog
+                    .issues
+                    .push(CatalogIssue::filename_contract(opts, display)),
             }
         }
         for (v, (name, versioned, undo)) in by_version {
@@ -141,6 +147,42 @@ impl MigrationLayout for Flyway {
         catalog.order_by_version();
         Ok(catalog)
     }
+}
+
+/// A repeatable migration: keyed `R__<description>` (so it sorts after every
+/// versioned one, repeatables by description), run again whenever its
+/// checksum changes.
+fn repeatable(
+    opts: &CatalogOptions<'_>,
+    tree: &dyn SourceTree,
+    path: PathBuf,
+    display: String,
+    name: String,
+) -> Result<Migration, CoreError> {
+    let bytes = tree.read(&path)?.unwrap_or_default();
+    let conf = tree
+        .read(&PathBuf::from(format!("{}.conf", path.display())))?
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let (no_transaction, _) = script_config(&bytes, conf.as_deref());
+    let key = format!("R__{name}");
+    let identity = opts.dir.join(&key);
+    // Shown as `R__<description>_repeatable` where a version and a name are.
+    let mut m = Migration::from_parts(
+        Version::revision(&key),
+        "repeatable".into(),
+        (identity, display.clone()),
+        vec![PartFile {
+            role: Role::Up,
+            path,
+            display_path: display,
+            bytes,
+            no_transaction,
+            alone_if_single: false,
+        }],
+        super::BodyKind::Sql,
+    )?;
+    m.repeatable = true;
+    Ok(m)
 }
 
 /// `executeInTransaction=false` from the `.sql.conf` beside a script or a
@@ -212,13 +254,13 @@ mod tests {
         })
         .unwrap();
         let v: Vec<&str> = c.migrations.iter().map(|m| m.version.as_str()).collect();
-        assert_eq!(v, ["1", "1.2", "2.1.3", "10"]);
+        assert_eq!(v, ["1", "1.2", "2.1.3", "10", "R__views"]);
+        assert!(c.migrations[4].repeatable);
         assert!(c.migrations[1].up.no_transaction);
         assert_eq!(c.migrations[1].down_sql(), Some("DROP INDEX i;\n"));
         assert!(c.migrations[3].up.no_transaction, "the .sql.conf");
         assert!(!c.migrations[0].up.no_transaction);
-        assert_eq!(c.issues.len(), 2, "{:?}", c.issues);
-        assert!(c.issues.iter().any(|i| matches!(i, CatalogIssue::Unsupported { display_path, .. } if display_path == "sql/R__views.sql")));
+        assert_eq!(c.issues.len(), 1, "{:?}", c.issues);
         assert!(c
             .issues
             .iter()

@@ -167,9 +167,9 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
     let by_key = |key: &str| -> Option<&'c Migration> {
         match tool {
             Tool::Prisma => catalog.migrations.iter().find(|m| m.file_name == key),
-            Tool::Flyway | Tool::Refinery => {
-                Version::parse(&key.replace('_', ".")).and_then(|v| catalog.get(&v))
-            }
+            Tool::Flyway | Tool::Refinery => Version::parse(&key.replace('_', "."))
+                .or_else(|| key.starts_with("R__").then(|| Version::revision(key)))
+                .and_then(|v| catalog.get(&v)),
             _ => Version::parse(key).and_then(|v| catalog.get(&v)),
         }
     };
@@ -218,6 +218,11 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
                     continue;
                 };
                 if let (Some(recorded), Some(now)) = (&r.checksum, checksum(tool, m)) {
+                    if *recorded != now && m.repeatable {
+                        // Changed since: the tool would run it again, and so
+                        // will sluice (left pending).
+                        continue;
+                    }
                     if *recorded != now {
                         plan.problems.push(format!(
                             "{} changed since {} applied it (its recorded checksum is {}…, the file's is {}…)",

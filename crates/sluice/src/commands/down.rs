@@ -82,9 +82,11 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         Some(t) => Some(Version::parse(t).ok_or_else(|| anyhow!("--to {t:?} is not a version"))?),
         None => None,
     };
+    // Repeatables (Flyway `R__`) are never reversed.
     let applied: Vec<_> = entries
         .iter()
         .filter(|e| e.history.is_some() && !e.is_pending())
+        .filter(|e| !e.migration.is_some_and(|m| m.repeatable))
         .collect();
     if let Some(t) = &to {
         if *t != Version::parse("0").expect("valid") && !applied.iter().any(|e| &e.version == t) {
