@@ -48,14 +48,6 @@ pub enum CatalogIssue {
         /// The file it lacks.
         missing: String,
     },
-    /// A file of the layout that sluice does not handle (a Flyway repeatable
-    /// migration); it is not part of the catalog.
-    Unsupported {
-        /// The file, relative to the root.
-        display_path: String,
-        /// What it is, and what to do.
-        what: String,
-    },
     /// A line in the layout's directive syntax that sluice does not
     /// understand (`-- +goose ENVSUB ON`, `-- migrate:up foo:bar`).
     UnknownDirective {

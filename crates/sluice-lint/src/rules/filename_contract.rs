@@ -38,16 +38,6 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "rename it to `<13-digit version>_<snake_case_name>.sql` (or create migrations with `sluice new NAME`); move files that are not migrations out of the migrations directory",
             ));
         }
-        if let CatalogIssue::Unsupported { display_path, what } = issue {
-            out.push(Diagnostic::new(
-                crate::RuleId::FilenameContract,
-                display_path,
-                1,
-                1,
-                format!("`{display_path}` is {what}"),
-                "sluice leaves this file out of the catalog: nothing in it is checked or run",
-            ));
-        }
         if let CatalogIssue::MissingBody {
             display_path,
             missing,
