@@ -611,8 +611,11 @@ fn every_sql_layout_runs_its_lifecycle_on_postgres() {
             || db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'accounts_email'");
         p.run(&["hash"]).ok();
         p.run(&["check"]).ok().never_says("error[");
+        p.run(&["plan"]).ok().says("second apply is a no-op: yes");
+        p.run(&["report"]).ok().says("#### Rollback path");
         p.run(&["apply"]).ok().says("applied 2 migrations");
         assert_eq!(index(), "1", "{layout}");
+        p.run(&["verify"]).ok().says("no drift");
         p.run(&["apply"]).ok().says("up to date");
         p.run(&["status", "--exit-code"]).ok();
         p.run(&["down"]).ok().says("reverted");
