@@ -646,3 +646,53 @@ fn files_of_another_layout_are_findings() {
         .says("filename-contract")
         .says("migrations/20240101000000_b.sql` does not match");
 }
+
+/// `guard` on golang-migrate: an up and a down file are one migration (one
+/// added, not two); editing a merged migration's down file is
+/// migration-modified; a pair older than the base's newest is out of order.
+#[test]
+fn guard_judges_golang_migrate_pairs_as_one_migration() {
+    let p = in_layout(
+        "golang-migrate",
+        &[
+            ("10_a.up.sql", "CREATE TABLE a (id integer);\n"),
+            (
+                "10_a.down.sql",
+                "DROP TABLE a; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+            ),
+        ],
+    );
+    p.raw(".gitignore", b".artifacts/\n*.db\n");
+    p.run(&["hash"]).ok();
+    git(&p, &["init", "-q", "-b", "main"]);
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "base"]);
+    git(&p, &["checkout", "-qb", "feature"]);
+    p.raw("migrations/20_b.up.sql", b"CREATE TABLE b (id integer);\n");
+    p.raw(
+        "migrations/20_b.down.sql",
+        b"DROP TABLE b; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.run(&["hash"]).ok();
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "add b"]);
+    p.run(&["guard", "--base", "main"])
+        .ok()
+        .says("1 migration added");
+    p.raw(
+        "migrations/5_early.up.sql",
+        b"CREATE TABLE early (id integer);\n",
+    );
+    p.raw(
+        "migrations/10_a.down.sql",
+        b"DROP TABLE a CASCADE; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.run(&["hash"]).ok();
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "edit and an early one"]);
+    p.run(&["guard", "--base", "main"])
+        .code(1)
+        .says("migrations/10_a exists on the base and is modified here")
+        .says("out-of-order")
+        .says("migration 5 is added here");
+}

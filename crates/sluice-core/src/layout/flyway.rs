@@ -38,6 +38,15 @@ impl MigrationLayout for Flyway {
         DEFAULT_FILENAME
     }
 
+    /// `V1_2__x.sql` and its undo `U1_2__x.sql` are one migration.
+    fn unit_name(&self, file_name: &str) -> Option<String> {
+        let stem = file_name.strip_suffix(".sql")?;
+        Some(match stem.strip_prefix('U') {
+            Some(rest) => format!("V{rest}"),
+            None => stem.to_string(),
+        })
+    }
+
     fn version_of(&self, filename: &regex::Regex, name: &str) -> Option<(Version, String)> {
         let c = filename.captures(name)?;
         let v = c.name("version")?.as_str().replace('_', ".");

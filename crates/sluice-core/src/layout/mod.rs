@@ -56,6 +56,13 @@ pub trait MigrationLayout: Send + Sync {
         crate::catalog::split_file_name(filename, name)
     }
 
+    /// When a migration is several files side by side, the name of the one a
+    /// file belongs to (`1_x.up.sql` and `1_x.down.sql` → `1_x`); None when
+    /// each file is its own migration (or a migration is a directory).
+    fn unit_name(&self, _file_name: &str) -> Option<String> {
+        None
+    }
+
     /// Whether a migration is a directory (diesel, prisma) rather than one or
     /// two files: `guard` then judges a change to any file inside it as a
     /// change to that migration.

@@ -40,6 +40,10 @@ pub const GOLANG_MIGRATE_FILENAME: &str =
 pub const SQLX_FILENAME: &str = r"^(?P<version>\d+)_(?P<name>.+?)(\.(?P<direction>up|down))?\.sql$";
 
 impl MigrationLayout for GolangMigrate {
+    fn unit_name(&self, file_name: &str) -> Option<String> {
+        pair_stem(file_name)
+    }
+
     fn name(&self) -> &'static str {
         "golang-migrate"
     }
@@ -59,6 +63,10 @@ impl MigrationLayout for GolangMigrate {
 }
 
 impl MigrationLayout for Sqlx {
+    fn unit_name(&self, file_name: &str) -> Option<String> {
+        pair_stem(file_name)
+    }
+
     fn name(&self) -> &'static str {
         "sqlx"
     }
@@ -188,6 +196,16 @@ fn read_pair(
         files,
         super::BodyKind::Sql,
     )
+}
+
+/// `1_x.up.sql`, `1_x.down.sql`, `1_x.sql` → `1_x`.
+fn pair_stem(file_name: &str) -> Option<String> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let stem = stem
+        .strip_suffix(".up")
+        .or_else(|| stem.strip_suffix(".down"))
+        .unwrap_or(stem);
+    Some(stem.to_string())
 }
 
 /// sqlx: a first line of exactly `-- no-transaction`.

@@ -73,21 +73,27 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     let dir_rel = project.rel(&project.config.migrations_dir);
     let dir_repo = repo.rel(&format!("{}/", dir_rel.trim_end_matches('/')));
     let ledger_repo = repo.rel(&project.rel(&project.config.ledger_path));
-    let per_dir = project.config.layout.imp().per_directory();
-    // The migration a repository path belongs to: the file itself, or (for a
-    // directory-per-migration layout) the directory it is in.
-    let unit_of = |p: &str| -> Option<String> {
+    let layout = project.config.layout.imp();
+    let per_dir = layout.per_directory();
+    // The migration a repository path belongs to: the file itself, the
+    // directory it is in (diesel, prisma), or the stem it shares with its
+    // other files (`1_x.up.sql` + `1_x.down.sql`).
+    let grouped = |file: &str| per_dir || layout.unit_name(file).is_some();
+    let unit_version = |p: &str| -> Option<(String, Version)> {
         let rest = p
             .strip_prefix(dir_repo.as_str())
             .filter(|_| p != ledger_repo)?;
-        let unit = match (per_dir, rest.split_once('/')) {
-            (true, Some((d, _))) => d,
-            (false, None) => rest,
+        let (unit, v) = match (per_dir, rest.split_once('/')) {
+            (true, Some((d, _))) => (d.to_string(), version_of(project, d)?),
+            (false, None) => (
+                layout.unit_name(rest).unwrap_or_else(|| rest.to_string()),
+                version_of(project, rest)?,
+            ),
             _ => return None,
         };
-        version_of(project, unit)?;
-        Some(format!("{dir_repo}{unit}"))
+        Some((format!("{dir_repo}{unit}"), v))
     };
+    let unit_of = |p: &str| unit_version(p).map(|(u, _)| u);
     let is_migration = |p: &str| unit_of(p).is_some();
 
     let mut diags = Vec::new();
@@ -96,13 +102,19 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     // 1. Immutability.
     let units;
     let mut added: Vec<&str> = Vec::new();
-    if per_dir {
-        let (findings, new_units) = directory_changes(&repo, &mb, &head, &all, &unit_of)?;
+    let several = all
+        .iter()
+        .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
+        .flatten()
+        .filter_map(|p| p.rsplit('/').next())
+        .any(grouped);
+    if several {
+        let (findings, new_units) = unit_changes(&repo, &mb, &head, &dir_repo, &all, &unit_of)?;
         diags.extend(findings);
         units = new_units;
         added.extend(units.iter().map(String::as_str));
     }
-    for c in all.iter().filter(|_| !per_dir) {
+    for c in all.iter().filter(|_| !several) {
         let old_mig = c.old.as_deref().filter(|p| is_migration(p));
         let new_mig = c.new.as_deref().filter(|p| is_migration(p));
         match (c.status, old_mig, new_mig) {
@@ -117,9 +129,30 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
         }
     }
 
-    // 2. Ordering against the base's tip.
+    // 2. Ordering against the base's tip. A migration's version comes from
+    // any of its changed files.
+    let versions: std::collections::HashMap<String, Version> = all
+        .iter()
+        .filter_map(|c| c.new.as_deref())
+        .filter_map(unit_version)
+        .collect();
+    let added_versions: Vec<(&str, Version)> = added
+        .iter()
+        .filter_map(|p| {
+            let v = versions
+                .get(*p)
+                .cloned()
+                .or_else(|| version_of(project, p))?;
+            Some((*p, v))
+        })
+        .collect();
     diags.extend(out_of_order(
-        project, &repo, &base_ref, &base, &dir_repo, &added, &unit_of,
+        &repo,
+        &base_ref,
+        &base,
+        &dir_repo,
+        &added_versions,
+        &unit_version,
     )?);
 
     // 3. The directory and ledger at head pass check's contract rules.
@@ -224,19 +257,36 @@ fn revisions(project: &Project, a: &GuardArgs) -> Result<Revisions> {
     })
 }
 
-/// Immutability for a directory-per-migration layout: each changed file
-/// counts against the migration directory it is in. A directory that existed
-/// at the merge base and was changed is `modified` (or `deleted` when it is
-/// gone at head); one that did not is added (returned, once each).
-fn directory_changes(
+/// Immutability where a migration is several files (a directory, or an up
+/// and a down file side by side): each changed file counts against its
+/// migration. One that existed at the merge base and was changed is
+/// `modified` (or `deleted` when it is gone at head); one that did not is
+/// added (returned, once each).
+fn unit_changes(
     repo: &Repo,
     mb: &str,
     head: &str,
+    dir_repo: &str,
     all: &[git::Change],
     unit_of: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Vec<Diagnostic>, Vec<String>)> {
+    let units_at = |rev: &str| -> Result<std::collections::HashSet<String>> {
+        let files = git(
+            &repo.top,
+            &["ls-tree", "-r", "-z", "--name-only", rev, "--", dir_repo],
+        )?;
+        Ok(String::from_utf8_lossy(&files)
+            .split('\0')
+            .filter_map(unit_of)
+            .collect())
+    };
+    let (at_mb, at_head) = (units_at(mb)?, units_at(head)?);
     let exists_at = |rev: &str, unit: &str| -> Result<bool> {
-        Ok(!git(&repo.top, &["ls-tree", "--name-only", rev, "--", unit])?.is_empty())
+        Ok(if rev == mb {
+            at_mb.contains(unit)
+        } else {
+            at_head.contains(unit)
+        })
     };
     let mut touched: Vec<String> = all
         .iter()
@@ -261,13 +311,12 @@ fn directory_changes(
 
 /// Migrations added here with a version not newer than the base's newest one.
 fn out_of_order(
-    project: &Project,
     repo: &Repo,
     base_ref: &str,
     base: &str,
     dir_repo: &str,
-    added: &[&str],
-    unit_of: &dyn Fn(&str) -> Option<String>,
+    added: &[(&str, Version)],
+    unit_version: &dyn Fn(&str) -> Option<(String, Version)>,
 ) -> Result<Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let base_files = String::from_utf8_lossy(&git(
@@ -275,16 +324,15 @@ fn out_of_order(
         &["ls-tree", "-r", "-z", "--name-only", base, "--", dir_repo],
     )?)
     .into_owned();
-    let base_units: std::collections::BTreeSet<String> =
-        base_files.split('\0').filter_map(unit_of).collect();
+    let base_units: std::collections::BTreeMap<String, Version> =
+        base_files.split('\0').filter_map(unit_version).collect();
     let newest_at_base = base_units
         .iter()
-        .filter_map(|p| version_of(project, p).map(|v| (v, p.clone())))
+        .map(|(p, v)| (v.clone(), p.clone()))
         .max_by(|x, y| x.0.cmp(&y.0));
     if let Some((newest, newest_path)) = &newest_at_base {
-        for p in added {
-            let v = version_of(project, p).expect("a migration");
-            if v <= *newest && !base_units.contains(*p) {
+        for (p, v) in added {
+            if v <= newest && !base_units.contains_key(*p) {
                 diags.push(Diagnostic::new(
                     sluice_lint::RuleId::OutOfOrder,
                     repo.project_path(p).unwrap_or(p),
