@@ -94,40 +94,13 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
         Some((format!("{dir_repo}{unit}"), v))
     };
     let unit_of = |p: &str| unit_version(p).map(|(u, _)| u);
-    let is_migration = |p: &str| unit_of(p).is_some();
 
     let mut diags = Vec::new();
     let all = changes(&repo.top, &mb, &head)?;
 
     // 1. Immutability.
-    let units;
-    let mut added: Vec<&str> = Vec::new();
-    let several = all
-        .iter()
-        .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
-        .flatten()
-        .filter_map(|p| p.rsplit('/').next())
-        .any(grouped);
-    if several {
-        let (findings, new_units) = unit_changes(&repo, &mb, &head, &dir_repo, &all, &unit_of)?;
-        diags.extend(findings);
-        units = new_units;
-        added.extend(units.iter().map(String::as_str));
-    }
-    for c in all.iter().filter(|_| !several) {
-        let old_mig = c.old.as_deref().filter(|p| is_migration(p));
-        let new_mig = c.new.as_deref().filter(|p| is_migration(p));
-        match (c.status, old_mig, new_mig) {
-            ('A', _, Some(n)) | ('C', _, Some(n)) => added.push(n),
-            ('R', None, Some(n)) => added.push(n),
-            ('D', Some(o), _) => diags.push(immutability(&repo, o, "deleted", None)),
-            ('R', Some(o), n) => {
-                diags.push(immutability(&repo, o, "renamed", c.new.as_deref().or(n)))
-            }
-            ('M' | 'T', Some(o), _) => diags.push(immutability(&repo, o, "modified", None)),
-            _ => {}
-        }
-    }
+    let (findings, added) = file_changes(&repo, &mb, &head, &dir_repo, &all, &grouped, &unit_of)?;
+    diags.extend(findings);
 
     // 2. Ordering against the base's tip. A migration's version comes from
     // any of its changed files.
@@ -140,10 +113,10 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
         .iter()
         .filter_map(|p| {
             let v = versions
-                .get(*p)
+                .get(p)
                 .cloned()
                 .or_else(|| version_of(project, p))?;
-            Some((*p, v))
+            Some((p.as_str(), v))
         })
         .collect();
     diags.extend(out_of_order(
@@ -255,6 +228,47 @@ fn revisions(project: &Project, a: &GuardArgs) -> Result<Revisions> {
         head,
         mb,
     })
+}
+
+/// Immutability: findings for merged migrations changed here, and the
+/// migrations added (repository paths: files, or the units of a layout whose
+/// migrations are several files).
+fn file_changes(
+    repo: &Repo,
+    mb: &str,
+    head: &str,
+    dir_repo: &str,
+    all: &[git::Change],
+    grouped: &dyn Fn(&str) -> bool,
+    unit_of: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<Diagnostic>, Vec<String>)> {
+    let several = all
+        .iter()
+        .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
+        .flatten()
+        .filter_map(|p| p.rsplit('/').next())
+        .any(grouped);
+    if several {
+        return unit_changes(repo, mb, head, dir_repo, all, unit_of);
+    }
+    let is_migration = |p: &str| unit_of(p).is_some();
+    let mut diags = Vec::new();
+    let mut added = Vec::new();
+    for c in all {
+        let old_mig = c.old.as_deref().filter(|p| is_migration(p));
+        let new_mig = c.new.as_deref().filter(|p| is_migration(p));
+        match (c.status, old_mig, new_mig) {
+            ('A', _, Some(n)) | ('C', _, Some(n)) => added.push(n.to_string()),
+            ('R', None, Some(n)) => added.push(n.to_string()),
+            ('D', Some(o), _) => diags.push(immutability(repo, o, "deleted", None)),
+            ('R', Some(o), n) => {
+                diags.push(immutability(repo, o, "renamed", c.new.as_deref().or(n)))
+            }
+            ('M' | 'T', Some(o), _) => diags.push(immutability(repo, o, "modified", None)),
+            _ => {}
+        }
+    }
+    Ok((diags, added))
 }
 
 /// Immutability where a migration is several files (a directory, or an up
