@@ -73,6 +73,18 @@ impl Project {
     }
 
     /// Reads the migrations directory.
+    /// The runner for migrations another program runs (`[migrations] run`),
+    /// when one is configured.
+    pub fn runner(&self) -> Option<sluice_engine::runner::external::Runner> {
+        let m = &self.config.file.migrations;
+        Some(sluice_engine::runner::external::Runner {
+            run: m.run.clone()?,
+            run_down: m.run_down.clone(),
+            url_env: m.url_env.clone().unwrap_or_else(|| "DATABASE_URL".into()),
+            cwd: self.config.root.clone(),
+        })
+    }
+
     pub fn catalog(&self) -> Result<Catalog> {
         let ignore = [self.config.ledger_path.clone()];
         Ok(Catalog::load(&CatalogOptions {

@@ -85,9 +85,9 @@ impl<'p> Session<'p> {
     /// them (alembic) are refused here: sluice checks them, it does not run them.
     pub fn start(project: &'p Project, command: &'static str) -> Result<Session<'p>> {
         let layout = project.config.layout.imp();
-        if let Some(runner) = layout.external_runner() {
+        if let (Some(runner), None) = (layout.external_runner(), project.runner()) {
             anyhow::bail!(
-                "`sluice {command}` does not run {} migrations: applying stays {runner}; sluice checks them (`sluice check`, `sluice hash`)",
+                "`sluice {command}` does not run {} migrations: applying stays {runner}; sluice checks them (`sluice check`, `sluice hash`). To have sluice run each one under its lock and gates, set [migrations] run = \"...\" (the command that applies one migration; {{path}} is its file) and run_down",
                 layout.name()
             );
         }

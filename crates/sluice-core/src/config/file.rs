@@ -23,6 +23,14 @@ pub struct MigrationsSection {
     pub allow_out_of_order: bool,
     /// The approvals file (default `db/approvals.toml`).
     pub approvals: Option<String>,
+    /// The command that applies one migration another program runs
+    /// (`node db/migrate.mjs up {path}`); `{path}`, `{version}`, `{name}`.
+    pub run: Option<String>,
+    /// The command that reverses one (same placeholders).
+    pub run_down: Option<String>,
+    /// The variable the runner reads the database URL from (default
+    /// `DATABASE_URL`).
+    pub url_env: Option<String>,
 }
 
 impl Default for MigrationsSection {
@@ -35,6 +43,9 @@ impl Default for MigrationsSection {
             ledger: None,
             allow_out_of_order: false,
             approvals: None,
+            run: None,
+            run_down: None,
+            url_env: None,
         }
     }
 }

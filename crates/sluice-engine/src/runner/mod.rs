@@ -17,6 +17,7 @@
 //!   state;
 //! - `locks`: lock timeouts, up-front locking, blockers and backoff.
 
+pub mod external;
 mod locks;
 mod refusal;
 mod statements;
@@ -56,6 +57,8 @@ pub struct Step<'a> {
     pub approvals: serde_json::Value,
     /// The SQL dialect it is written in.
     pub dialect: sluice_core::config::Dialect,
+    /// Another program runs it: the command (no statements then).
+    pub command: Option<external::Command>,
 }
 
 impl Step<'_> {
@@ -75,9 +78,31 @@ pub fn prepare<'a>(
     direction: Direction,
     dialect: sluice_core::config::Dialect,
 ) -> Result<Vec<Step<'a>>> {
+    prepare_with(migrations, direction, dialect, None)
+}
+
+/// [`prepare`], with the project's runner for migrations whose body another
+/// program runs (`[migrations] run`): each becomes one command.
+pub fn prepare_with<'a>(
+    migrations: &[&'a Migration],
+    direction: Direction,
+    dialect: sluice_core::config::Dialect,
+    runner: Option<&external::Runner>,
+) -> Result<Vec<Step<'a>>> {
     migrations
         .iter()
         .map(|m| {
+            if let (Some(r), true) = (runner, m.body != sluice_core::layout::BodyKind::Sql) {
+                return Ok(Step {
+                    migration: m,
+                    direction,
+                    statements: vec![],
+                    no_transaction: true,
+                    approvals: serde_json::json!([]),
+                    dialect,
+                    command: Some(r.command_for(m, direction)?),
+                });
+            }
             let section = match direction {
                 Direction::Up => &m.up,
                 Direction::Down => m.down.as_ref().expect("callers check for a down section"),
@@ -110,6 +135,7 @@ pub fn prepare<'a>(
                 no_transaction,
                 approvals: serde_json::json!([]),
                 dialect,
+                command: None,
             })
         })
         .collect()
@@ -369,7 +395,9 @@ pub fn run_step_observed<'a>(
         },
         stmts: step.texts(),
     };
-    if step.no_transaction {
+    if let Some(command) = &step.command {
+        external::run(db, info, &cx, command)
+    } else if step.no_transaction {
         statements::statement_by_statement(db, info, &cx)
     } else {
         transactional::transactional(db, info, &cx, observe)

@@ -72,7 +72,12 @@ fn plan<'a>(
         .filter(|e| e.is_pending() && to.is_none_or(|t| e.version <= *t))
         .filter_map(|e| e.migration)
         .collect();
-    let mut steps = runner::prepare(&pending, Direction::Up, project.config.dialect)?;
+    let mut steps = runner::prepare_with(
+        &pending,
+        Direction::Up,
+        project.config.dialect,
+        project.runner().as_ref(),
+    )?;
     let refused = runner::transaction_control(&steps);
     if !refused.is_empty() {
         return Ok(Plan::Blocked(refused));

@@ -26,14 +26,16 @@ pub struct DownArgs {
 
 /// The migrations among `targets` that cannot be reversed (FORWARD_ONLY, or
 /// no down section), as `downgrade-forbidden` findings.
-fn irreversible(targets: &[&state::Entry<'_>]) -> Vec<Diagnostic> {
+fn irreversible(targets: &[&state::Entry<'_>], external_down: bool) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for t in targets {
         if t.state != State::Applied {
             continue;
         }
         let m = t.migration.expect("applied has a file");
-        if m.forward_only() || m.down.is_none() {
+        // Another program reverses it when `run_down` is set.
+        let runs_elsewhere = external_down && m.body != sluice_core::layout::BodyKind::Sql;
+        if m.forward_only() || (m.down.is_none() && !runs_elsewhere) {
             let why = if m.forward_only() {
                 "it is FORWARD_ONLY: Yes"
             } else {
@@ -105,7 +107,8 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         .filter(|e| e.state == State::Dirty || targets.iter().any(|t| t.version == e.version))
         .filter_map(|e| state::entry_gate(e, &dir, &env_name))
         .collect();
-    findings.extend(irreversible(&targets));
+    let external_down = project.config.file.migrations.run_down.is_some();
+    findings.extend(irreversible(&targets, external_down));
     if !findings.is_empty() {
         return session.refuse(&mut db, findings);
     }
@@ -132,7 +135,12 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let migrations: Vec<&Migration> = targets.iter().filter_map(|t| t.migration).collect();
-    let steps = runner::prepare(&migrations, Direction::Down, project.config.dialect)?;
+    let steps = runner::prepare_with(
+        &migrations,
+        Direction::Down,
+        project.config.dialect,
+        project.runner().as_ref(),
+    )?;
     let refused = runner::transaction_control(&steps);
     if !refused.is_empty() {
         return session.refuse(&mut db, refused);

@@ -1,0 +1,228 @@
+//! A migration another program runs (`[migrations] run` / `run_down`): one
+//! child process per migration, under sluice's lock and gates.
+//!
+//! The history row says `dirty` before the child starts, so a crash or a kill
+//! of sluice or the child at any point leaves the migration dirty, never
+//! applied. The child gets the database URL in the variable its
+//! configuration reads (`url_env`), never on its command line, and the
+//! environment's timeouts in `PGOPTIONS` (read by libpq-based clients). It
+//! exits 0: the migration is recorded applied (or, for a down, removed) with
+//! its audit row in one transaction. It exits otherwise, or cannot start: the
+//! migration stays dirty, with the exit code and the tail of its output
+//! (scrubbed of secrets), until `sluice resolve`.
+
+use super::*;
+use sluice_db::HistoryStore as _;
+use std::path::PathBuf;
+use std::process::{Command as Process, Stdio};
+
+/// How to run one migration with another program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The command line for this migration (placeholders already filled),
+    /// run with `sh -c`.
+    pub line: String,
+    /// The variable the child reads the database URL from.
+    pub url_env: String,
+    /// Where the child runs (the project root).
+    pub cwd: PathBuf,
+}
+
+/// The project's runner: `[migrations] run` and `run_down`, with `{path}`
+/// (the migration's file, relative to the project root and shell-quoted),
+/// `{version}` and `{name}` filled per migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runner {
+    /// Applies one migration.
+    pub run: String,
+    /// Reverses one migration, when the project has a way to.
+    pub run_down: Option<String>,
+    /// The variable the child reads the database URL from.
+    pub url_env: String,
+    /// The project root.
+    pub cwd: PathBuf,
+}
+
+impl Runner {
+    /// The command for `m` in `direction`.
+    pub fn command_for(&self, m: &Migration, direction: Direction) -> anyhow::Result<Command> {
+        let template = match direction {
+            Direction::Up => &self.run,
+            Direction::Down => self.run_down.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "migration {} is run by another program and [migrations] run_down is not set: say how to reverse one migration (for example `node db/migrate.mjs down {{path}}`)",
+                    m.version
+                )
+            })?,
+        };
+        let line = template
+            .replace("{path}", &crate::shell_word(m.header_path()))
+            .replace("{version}", &crate::shell_word(m.version.as_str()))
+            .replace("{name}", &crate::shell_word(&m.name));
+        Ok(Command {
+            line,
+            url_env: self.url_env.clone(),
+            cwd: self.cwd.clone(),
+        })
+    }
+}
+
+/// How much of the child's output is kept.
+const TAIL: usize = 2000;
+
+/// Runs a step through its command.
+pub(super) fn run(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    cx: &StepCx<'_>,
+    command: &Command,
+) -> Result<MigrationRecord, Box<Stop>> {
+    let step = cx.step;
+    let m = step.migration;
+    let mut row = info.row(
+        step,
+        Status::Dirty,
+        0,
+        Some(format!(
+            "{} in progress: `{}` started",
+            cx.verb, command.line
+        )),
+    );
+    row.execution_ms = Some(0);
+    let mark = db.upsert_sql(&row);
+    if let Err(f) = db.run_in_transaction(&[], &[mark]) {
+        return Err(Box::new(Stop {
+            at: None,
+            record: record(
+                step,
+                RecordResult::Failed,
+                0,
+                cx.start,
+                Some(f.error.to_string()),
+            ),
+            message: format!(
+                "migration {}: could not record that it is starting: {}; nothing was run",
+                m.version, f.error
+            ),
+        }));
+    }
+    let outcome = spawn(info, command);
+    match outcome {
+        Ok(()) => {
+            let book = done_bookkeeping(db, info, cx, Some(cx.start.elapsed().as_millis() as i64));
+            match db.run_in_transaction(&[], &book) {
+                Ok(()) => Ok(completed(step, 0, cx.start)),
+                Err(f) => Err(Box::new(Stop {
+                    at: None,
+                    record: record(step, RecordResult::Dirty, 0, cx.start, Some(f.error.to_string())),
+                    message: format!(
+                        "migration {}: `{}` succeeded, but recording that failed ({}); it stays dirty: run `sluice resolve {} --env {} --applied --reason \"...\"`",
+                        m.version,
+                        command.line,
+                        f.error,
+                        m.version,
+                        crate::shell_word(&info.env.name)
+                    ),
+                })),
+            }
+        }
+        Err(why) => Err(failed(db, info, cx, command, why)),
+    }
+}
+
+/// Runs the child; Err says how it failed (exit code and output tail).
+fn spawn(info: &RunInfo<'_>, command: &Command) -> Result<(), String> {
+    let mut options = Vec::new();
+    if let Some(t) = info.env.lock_timeout {
+        options.push(format!("-c lock_timeout={}ms", t.as_millis()));
+    }
+    if let Some(t) = info.env.statement_timeout {
+        options.push(format!("-c statement_timeout={}ms", t.as_millis()));
+    }
+    let mut child = Process::new("sh");
+    child
+        .arg("-c")
+        .arg(&command.line)
+        .current_dir(&command.cwd)
+        .env(&command.url_env, &info.env.url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if !options.is_empty() {
+        child.env("PGOPTIONS", options.join(" "));
+    }
+    let out = child
+        .output()
+        .map_err(|e| format!("`{}` could not be started: {e}", command.line))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    let text = text.trim();
+    let tail: String = {
+        let skip = text.chars().count().saturating_sub(TAIL);
+        text.chars().skip(skip).collect()
+    };
+    let how = match out.status.code() {
+        Some(c) => format!("exited with code {c}"),
+        None => "was killed by a signal".into(),
+    };
+    Err(crate::secrets::scrub(&format!(
+        "`{}` {how}{}",
+        command.line,
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(": {tail}")
+        }
+    )))
+}
+
+/// The child failed: the migration stays dirty, with why and an audit row.
+fn failed(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    cx: &StepCx<'_>,
+    command: &Command,
+    why: String,
+) -> Box<Stop> {
+    let step = cx.step;
+    let m = step.migration;
+    let mut row = info.row(
+        step,
+        Status::Dirty,
+        0,
+        Some(format!("{} failed: {why}", cx.verb)),
+    );
+    row.execution_ms = Some(cx.start.elapsed().as_millis() as i64);
+    let bookkeeping = [
+        db.upsert_sql(&row),
+        db.audit_sql(&info.audit(
+            sluice_db::AuditKind::Dirty,
+            Some(m),
+            sluice_db::AuditOutcome::Failed,
+            Some(format!("{} failed: {why}", cx.verb)),
+            cx.details(serde_json::json!({ "command": command.line })),
+        )),
+    ];
+    let recorded = db.run_in_transaction(&[], &bookkeeping);
+    let mut message = format!(
+        "migration {} ({}): {why}\n  another program ran it, so sluice cannot tell what it left behind: the migration is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
+        m.version,
+        m.display_path,
+        m.version,
+        crate::shell_word(&info.env.name)
+    );
+    if let Err(e) = recorded {
+        message.push_str(&format!(
+            "\n  recording the failure also failed: {}",
+            e.error
+        ));
+    }
+    Box::new(Stop {
+        at: None,
+        record: record(step, RecordResult::Dirty, 0, cx.start, Some(why)),
+        message,
+    })
+}
