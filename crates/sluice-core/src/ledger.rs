@@ -57,6 +57,31 @@ pub struct Ledger {
     pub total: String,
 }
 
+/// How the ledger file is written (`[migrations] ledger_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerFormat {
+    /// sluice's own: checksums, a chain and a total.
+    #[default]
+    Chain,
+    /// A JSON object mapping file name to SHA-256 hex, as some teams keep
+    /// (read and written as is).
+    Map,
+}
+
+/// A JSON object of file name → 64-hex checksum, in file order; None for
+/// anything else.
+fn as_map(text: &str) -> Option<Vec<(String, Checksum)>> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let obj = v.as_object()?;
+    if obj.contains_key("format") {
+        return None;
+    }
+    obj.iter()
+        .map(|(k, v)| Some((k.clone(), Checksum::from_hex(v.as_str()?)?)))
+        .collect()
+}
+
 /// Where a ledger's own chain does not verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
@@ -139,8 +164,14 @@ impl Ledger {
         Ok(Some((ledger, text)))
     }
 
-    /// Parses a ledger's text (read from `path`, named in errors).
+    /// Parses a ledger's text (read from `path`, named in errors): sluice's
+    /// chained ledger, or a team's own map of file name to SHA-256 hex
+    /// (`{"1700000000001_a.mjs": "<hex>", ...}`, [`LedgerFormat::Map`]),
+    /// whose chain sluice computes.
     fn parse(path: &Path, text: &str) -> Result<Ledger, CoreError> {
+        if let Some(entries) = as_map(text) {
+            return Ok(Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c))));
+        }
         let ledger: Ledger = serde_json::from_str(text).map_err(|e| CoreError::LedgerSyntax {
             path: path.into(),
             line: e.line().max(1),
@@ -171,6 +202,29 @@ impl Ledger {
             ));
         }
         Ok(ledger)
+    }
+
+    /// Writes the ledger in `format`, atomically.
+    pub fn save_as(&self, path: &Path, format: LedgerFormat) -> Result<(), CoreError> {
+        match format {
+            LedgerFormat::Chain => self.save(path),
+            LedgerFormat::Map => {
+                let map: serde_json::Map<String, serde_json::Value> = self
+                    .migrations
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.file.clone(),
+                            serde_json::Value::String(e.checksum.clone()),
+                        )
+                    })
+                    .collect();
+                let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
+                    .expect("serialises");
+                text.push('\n');
+                write_atomic(path, text.as_bytes())
+            }
+        }
     }
 
     /// Writes the ledger atomically (temporary file, then rename).

@@ -32,7 +32,7 @@ fn migration(table: &str, extra: &str) -> String {
 /// run by `node db/migrate.mjs up {path}`.
 fn mjs_project(db: &PgDb) -> Project {
     let p = Project::new(&format!(
-        "[migrations]\nlayout = \"files\"\nfilename = '^\\d{{13}}_[a-z0-9_]+\\.mjs$'\nrun = \"node db/migrate.mjs up {{path}}\"\nrun_down = \"node db/migrate.mjs down {{path}}\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"{}\"\nallow_down = true\nlock_timeout = \"5s\"\n",
+        "[migrations]\nlayout = \"files\"\nledger_format = \"map\"\nfilename = '^\\d{{13}}_[a-z0-9_]+\\.mjs$'\nrun = \"node db/migrate.mjs up {{path}}\"\nrun_down = \"node db/migrate.mjs down {{path}}\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"{}\"\nallow_down = true\nlock_timeout = \"5s\"\n",
         db.url()
     ));
     p.raw("db/migrate.mjs", RUNNER.as_bytes());
@@ -139,4 +139,47 @@ fn without_run_apply_says_what_to_set() {
     p.run(&["apply"])
         .code(2)
         .says("set [migrations] run = \"...\"");
+}
+
+/// The team's own ledger, a JSON object of file name to SHA-256 hex, is read
+/// as is (`check` passes on it), kept a map by `sluice hash`, and an edited
+/// file is `ledger-mismatch`.
+#[test]
+fn a_map_ledger_is_read_and_written_as_is() {
+    use sha2::Digest;
+    let db = PgDb::create();
+    let p = mjs_project(&db);
+    let dir = p.path().join("db/migrations");
+    let mut map = serde_json::Map::new();
+    for name in ["1700000000001_users.mjs", "1700000000002_posts.mjs"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        map.insert(name.into(), serde_json::Value::String(hex));
+    }
+    let team = serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap();
+    std::fs::write(dir.join("checksums.json"), &team).unwrap();
+    p.run(&["check"]).ok().says("2 migrations");
+    p.raw(
+        "db/migrations/1700000000003_later.mjs",
+        migration("later", "").as_bytes(),
+    );
+    p.run(&["hash"]).ok();
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("checksums.json")).unwrap())
+            .unwrap();
+    let obj = after.as_object().expect("still a map");
+    assert_eq!(obj.len(), 3);
+    assert!(obj.get("format").is_none());
+    assert_eq!(
+        obj["1700000000001_users.mjs"],
+        serde_json::from_str::<serde_json::Value>(&team).unwrap()["1700000000001_users.mjs"]
+    );
+    p.raw(
+        "db/migrations/1700000000001_users.mjs",
+        migration("users2", "").as_bytes(),
+    );
+    p.run(&["check"]).code(1).says("ledger-mismatch");
 }

@@ -51,7 +51,10 @@ pub fn run(project: &Project) -> Result<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
-    new.save(&project.config.ledger_path)?;
+    new.save_as(
+        &project.config.ledger_path,
+        project.config.file.migrations.ledger_format,
+    )?;
     if !project.global.quiet {
         for c in &changes {
             println!("  {c}");

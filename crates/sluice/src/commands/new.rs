@@ -148,8 +148,10 @@ pub fn create(
         .filter_map(|e| Checksum::from_hex(&e.checksum).map(|c| (e.file.clone(), c)))
         .collect();
     entries.push((file_name, Checksum::of_migration(body.as_bytes())));
-    Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c)))
-        .save(&project.config.ledger_path)?;
+    Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c))).save_as(
+        &project.config.ledger_path,
+        project.config.file.migrations.ledger_format,
+    )?;
     Ok((path, version))
 }
 
