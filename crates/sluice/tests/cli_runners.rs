@@ -183,3 +183,25 @@ fn a_map_ledger_is_read_and_written_as_is() {
     );
     p.run(&["check"]).code(1).says("ledger-mismatch");
 }
+
+/// A deploy workflow that downgrades outside dev is `downgrade-in-automation`;
+/// a container that runs `alembic upgrade` at start is `startup-migration`.
+#[test]
+fn runner_commands_in_automation_are_findings() {
+    let p = Project::sqlite();
+    p.raw(
+        ".github/workflows/deploy.yml",
+        b"jobs:\n  deploy:\n    steps:\n      - run: alembic downgrade -1\n      - run: alembic downgrade base --env dev\n",
+    );
+    p.raw(
+        "Dockerfile",
+        b"FROM python:3.12\nCMD alembic upgrade head && gunicorn app:app\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("error[downgrade-in-automation]")
+        .says("--> .github/workflows/deploy.yml:4:")
+        .says("error[startup-migration]")
+        .says("--> Dockerfile:2:");
+}

@@ -80,6 +80,7 @@ registry! {
         MultipleHeads: multiple_heads,
         DirectiveUnknown: directive_unknown,
         StartupMigration: startup_migration,
+        DowngradeInAutomation: downgrade_in_automation,
         SyntaxError: syntax_error,
         DropTable: drop_table,
         DropColumn: drop_column,

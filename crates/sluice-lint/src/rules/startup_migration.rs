@@ -44,14 +44,19 @@ pub const DEFAULT_PATHS: &[&str] = &[
     "**/*.env*",
     ".github/workflows/*.yml",
     ".github/workflows/*.yaml",
+    "**/Dockerfile",
+    "**/Dockerfile.*",
 ];
 
-/// Default patterns.
+/// Default patterns. A runner's apply command is `migrate deploy|up`
+/// (prisma, dbmate, goose, golang-migrate), `alembic [-c INI] upgrade`, or
+/// `node <…migrat…> up`.
 pub const DEFAULT_PATTERNS: &[&str] = &[
     r#"(?i)RUN_DB_MIGRATIONS_ON_STARTUP\s*[=:]\s*["']?(1|true)\b"#,
-    r#"release_command\s*=.*migrate\s+(deploy|up)\b"#,
-    r#"(?m)^\s*release\s*:.*migrate\s+(deploy|up)\b"#,
-    r#""(release|postdeploy|start|prestart)"\s*:\s*"[^"]*migrate\s+(deploy|up)\b"#,
+    r#"release_command\s*=.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
+    r#"(?m)^\s*(release|web)\s*:.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
+    r#""(release|postdeploy|start|prestart)"\s*:\s*"[^"]*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
+    r#"(?m)^\s*(CMD|ENTRYPOINT)\b.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
 ];
 
 /// Turns a glob (`**/`, `*`, `?`) into an anchored regex over `/` paths.
@@ -136,6 +141,24 @@ pub fn check(
             })
             .collect::<Result<_, _>>()?
     };
+    Ok(scan(root, &globs, &res, &mut |f, line, column, _, matched| {
+        Some(Diagnostic::new(
+            crate::RuleId::StartupMigration,
+            f,
+            line,
+            column,
+            format!("`{}` runs migrations when the application starts", matched.trim()),
+            "run `sluice apply --env ENV` as an explicit deploy step instead, and call `sluice::verify_current` at start-up to fail fast when the schema is behind",
+        ))
+    }))
+}
+
+/// A finding for a match: (file, line, column, the whole line, the match).
+pub(crate) type OnMatch<'a> = dyn FnMut(&str, usize, usize, &str, &str) -> Option<Diagnostic> + 'a;
+
+/// Every match of `patterns` in the project's files that `globs` name (build
+/// and dependency directories left out), in file order.
+pub(crate) fn scan(root: &Path, globs: &[Regex], patterns: &[Regex], on: &mut OnMatch<'_>) -> Vec<Diagnostic> {
     let mut files = Vec::new();
     walk(root, root, &mut files);
     files.sort();
@@ -144,23 +167,18 @@ pub fn check(
         let Ok(text) = std::fs::read_to_string(root.join(f)) else {
             continue;
         };
-        for re in &res {
+        for re in patterns {
             for m in re.find_iter(&text) {
                 let before = &text[..m.start()];
                 let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-                out.push(Diagnostic::new(
-                    crate::RuleId::StartupMigration,
-                    f.clone(),
-                    line,
-                    column,
-                    format!("`{}` runs migrations when the application starts", m.as_str().trim()),
-                    "run `sluice apply --env ENV` as an explicit deploy step instead, and call `sluice::verify_current` at start-up to fail fast when the schema is behind",
-                ));
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
+                let column = text[start..m.start()].chars().count() + 1;
+                let end = text[m.start()..].find('\n').map_or(text.len(), |i| m.start() + i);
+                out.extend(on(f, line, column, &text[start..end], m.as_str()));
             }
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -212,6 +230,8 @@ mod tests {
             "package.json",
             "{\"scripts\": {\"start\": \"prisma migrate deploy && node index.js\"}}\n",
         );
+        w("Dockerfile", "FROM python:3.12\nCMD alembic -c alembic.ini upgrade head && gunicorn app\n");
+        w("Procfile.dev", "web: node db/migrate.mjs up && node server.js\n");
         w(".env.local", "RUN_DB_MIGRATIONS_ON_STARTUP=0\n");
         w("src/.env.example", "RUN_DB_MIGRATIONS_ON_STARTUP=false\n");
         w(
@@ -225,6 +245,7 @@ mod tests {
             vec![
                 (".env.production", 2),
                 (".github/workflows/deploy.yml", 2),
+                ("Dockerfile", 2),
                 ("Procfile", 2),
                 ("app.json", 1),
                 ("deploy/staging.env", 1),

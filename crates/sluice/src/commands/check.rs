@@ -26,6 +26,9 @@ pub fn run(project: &Project) -> Result<Outcome> {
         )
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
     );
+    diags.extend(sluice_lint::rules::downgrade_in_automation::check(
+        &project.config.root,
+    ));
     let mut diags = apply_overrides(diags, &project.rule_overrides);
     diags.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
