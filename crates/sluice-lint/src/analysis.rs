@@ -92,6 +92,8 @@ pub struct Created {
     tables: Vec<ObjectName>,
     indexes: Vec<String>,
     objects: Vec<ObjectName>,
+    /// Columns and named constraints added to a table: (table, name).
+    parts: Vec<(ObjectName, String)>,
 }
 
 impl Created {
@@ -110,6 +112,13 @@ impl Created {
         self.objects.iter().any(|c| c.same_as(o))
     }
 
+    /// Whether column or constraint `name` was added to `table` earlier.
+    pub fn part(&self, table: &ObjectName, name: &str) -> bool {
+        self.parts
+            .iter()
+            .any(|(t, n)| n == name && t.same_as(table))
+    }
+
     /// Records what a statement creates.
     pub fn record(&mut self, facts: &Facts) {
         for a in &facts.actions {
@@ -117,6 +126,14 @@ impl Created {
                 Action::CreateTable { table, .. } => self.tables.push(table.clone()),
                 Action::CreateIndex { index: Some(i), .. } => self.indexes.push(i.clone()),
                 Action::CreateObject { object, .. } => self.objects.push(object.clone()),
+                Action::AddColumn { table, column, .. } => {
+                    self.parts.push((table.clone(), column.clone()))
+                }
+                Action::AddConstraint {
+                    table,
+                    name: Some(n),
+                    ..
+                } => self.parts.push((table.clone(), n.clone())),
                 Action::RenameTable { table, new_name } if self.table(table) => {
                     self.tables.push(ObjectName {
                         schema: table.schema.clone(),

@@ -13,6 +13,11 @@
 //!   no reason is `suppression-invalid`; one that suppresses nothing is
 //!   `suppression-unused`.
 //!
+//! A down section that drops what the up section creates (its tables,
+//! columns, named constraints, indexes, other objects) reverses the
+//! migration: those drops are not destructive findings. Dropping anything
+//! else in a down section is.
+//!
 //! The migration's computed risk is the highest risk of its up-section
 //! statements: each finding's risk (from the registry, or set by the rule), and
 //! at least Medium for a statement that is not purely additive and takes a lock
@@ -343,12 +348,15 @@ fn statement_rules(
 ) {
     // Statement rules, section by section.
     let mut created = Created::default();
+    // What the up section creates: a down section that drops it reverses the
+    // migration, which is not a destructive change.
+    let mut up_created = Created::default();
     let mut section_down = false;
     let mut lock_timeout_set = false;
     for (i, a) in analysis.statements.iter().enumerate() {
         if a.down != section_down {
             section_down = a.down;
-            created = Created::default();
+            up_created = std::mem::take(&mut created);
             lock_timeout_set = false;
         }
         let sql = a.stmt.text(m.text());
@@ -384,9 +392,11 @@ fn statement_rules(
         }
         // A rule's findings count only in the dialects its registry entry
         // names (Postgres lock rules say nothing about SQLite).
+        let reversal = a.down && reverses(facts, &up_created);
         let raised: Vec<Finding> = findings
             .drain(start..)
             .filter(|f| f.rule.info().applies_to(p.dialect))
+            .filter(|f| !(reversal && f.rule.info().group == Group::Destructive))
             .map(|f| Finding {
                 statement: Some(i),
                 ..f
@@ -415,6 +425,20 @@ fn statement_rules(
         }
         created.record(facts);
     }
+}
+
+/// Whether every action of a down-section statement drops what the up
+/// section creates (a table, or a column, index, constraint or trigger of
+/// such a table, an index or another object it creates).
+fn reverses(facts: &Facts, up: &Created) -> bool {
+    !facts.actions.is_empty()
+        && facts.actions.iter().all(|a| match a {
+            Action::DropIndex { index, .. } => up.index(index),
+            Action::DropObject { object, .. } => up.object(object),
+            Action::DropColumn { table, column } => up.table(table) || up.part(table, column),
+            Action::DropConstraint { table, name } => up.table(table) || up.part(table, name),
+            other => other.table().is_some_and(|t| up.table(t)),
+        })
 }
 
 /// Destructive findings with a valid `CI:DESTRUCTIVE_OK` bypass are allowed

@@ -195,3 +195,37 @@ fn alembic_layout_is_checked_in_place_and_never_applied() {
         .code(2)
         .says("applying stays Alembic's job");
 }
+
+/// An Alembic revision whose downgrade() drops what its upgrade() adds (a
+/// column, a table) is the reversal of that revision: `check` is clean on
+/// it, as on an untouched Alembic project. A downgrade that drops something
+/// else is still destructive.
+#[test]
+fn an_alembic_downgrade_reversing_its_upgrade_is_not_destructive() {
+    let p = Project::new(
+        "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n",
+    );
+    let rev = |down_body: &str| {
+        alembic_rev(
+            "a1",
+            "None",
+            "    op.create_table(\"notes\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.add_column(\"users\", sa.Column(\"bio\", sa.Text()))",
+        )
+        .replace("def downgrade():\n    pass\n", &format!("def downgrade():\n{down_body}\n"))
+    };
+    p.raw(
+        "alembic/versions/a1_notes.py",
+        rev("    op.drop_column(\"users\", \"bio\")\n    op.drop_table(\"notes\")").as_bytes(),
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .ok()
+        .never_says("drop-column")
+        .never_says("drop-table");
+    p.raw(
+        "alembic/versions/a1_notes.py",
+        rev("    op.drop_column(\"users\", \"email\")").as_bytes(),
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"]).code(1).says("error[drop-column]");
+}

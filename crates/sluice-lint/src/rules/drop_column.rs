@@ -56,4 +56,19 @@ mod tests {
             "ALTER TABLE users DROP COLUMN legacy; -- CI:DESTRUCTIVE_OK JIRA-12 unused since March",
         );
     }
+
+    /// Dropping in the down section the column the up section adds is the
+    /// reversal (an Alembic downgrade's `op.drop_column` of its upgrade's
+    /// `op.add_column`).
+    #[test]
+    fn dropping_the_column_the_up_section_adds_is_the_reversal() {
+        lint_ok(
+            "drop-column",
+            "ALTER TABLE users ADD COLUMN bio text;\n-- sluice:down\nALTER TABLE users DROP COLUMN bio;",
+        );
+        lint_err(
+            "drop-column",
+            "ALTER TABLE users ADD COLUMN bio text;\n-- sluice:down\nALTER TABLE users DROP COLUMN email;",
+        );
+    }
 }

@@ -71,4 +71,19 @@ mod tests {
     fn a_drop_inside_a_function_body_is_not_a_statement() {
         lint_ok("drop-table", "CREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE users; END $$;");
     }
+
+    /// A down section that drops what the up section creates reverses the
+    /// migration: not destructive. Dropping anything else in it still is.
+    #[test]
+    fn a_down_section_reversing_the_up_section_is_not_destructive() {
+        let d = lint_sql("CREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n-- sluice:down\nDROP INDEX a_id;\nDROP TABLE a;");
+        assert!(
+            d.iter().all(|d| d.rule != "drop-table" && d.rule != "drop-index"),
+            "{d:#?}"
+        );
+        lint_err(
+            "drop-table",
+            "CREATE TABLE a (id int);\n-- sluice:down\nDROP TABLE a;\nDROP TABLE users;",
+        );
+    }
 }
