@@ -107,6 +107,29 @@ fn other_dialect_branch(text: &str, offset: usize, dialect: Dialect) -> bool {
     false
 }
 
+/// Whether the call at `offset` sits inside
+/// `with op.get_context().autocommit_block():`, where Alembic runs it outside
+/// the migration's transaction (so `CREATE INDEX CONCURRENTLY` is allowed).
+fn in_autocommit_block(text: &str, offset: usize) -> bool {
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut want = indent(&text[line_start..offset]);
+    for l in text[..line_start].lines().rev() {
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') || indent(l) >= want {
+            continue;
+        }
+        want = indent(l);
+        if t.starts_with("with ") && t.contains("autocommit_block()") {
+            return true;
+        }
+        if t.starts_with("def ") {
+            return false;
+        }
+    }
+    false
+}
+
 fn line_at(text: &str, offset: usize) -> (usize, usize) {
     sluice_sql::line_col(text, offset)
 }
@@ -192,9 +215,9 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
                 }),
             };
             a.statements.push(AnalyzedStatement {
+                no_transaction: in_autocommit_block(m.text(), stmt.range.start),
                 stmt,
                 down,
-                no_transaction: false,
                 facts,
             });
         }
@@ -245,6 +268,25 @@ mod tests {
 
     fn rules(body: &str) -> Vec<&'static str> {
         lint(body).iter().map(|d| d.rule).collect()
+    }
+
+    /// Inside `autocommit_block()` Alembic runs the call outside the
+    /// transaction: CONCURRENTLY there is not `concurrently-in-transaction`;
+    /// outside it, it is.
+    #[test]
+    fn autocommit_block_runs_outside_the_transaction() {
+        let inside = rules("    with op.get_context().autocommit_block():\n        op.create_index(\"ix_a\", \"users\", [\"a\"], postgresql_concurrently=True)");
+        assert!(
+            !inside.contains(&"concurrently-in-transaction"),
+            "{inside:?}"
+        );
+        let outside = rules(
+            "    op.create_index(\"ix_a\", \"users\", [\"a\"], postgresql_concurrently=True)",
+        );
+        assert!(
+            outside.contains(&"concurrently-in-transaction"),
+            "{outside:?}"
+        );
     }
 
     #[test]
