@@ -165,6 +165,17 @@ impl Catalog {
         self.issues.extend(dups);
     }
 
+    /// The migration a user names on the command line: by its version as
+    /// written (`0002`, an Alembic revision id, `R__views`), else by the
+    /// version it parses to (`7` names `007`).
+    pub fn find(&self, id: &str) -> Option<&Migration> {
+        let mut exact = self.migrations.iter().filter(|m| m.version.as_str() == id);
+        if let (Some(m), None) = (exact.next(), exact.next()) {
+            return Some(m);
+        }
+        self.get(&Version::parse(id).unwrap_or_else(|| Version::revision(id)))
+    }
+
     /// The migration with this version, if exactly one has it.
     pub fn get(&self, version: &Version) -> Option<&Migration> {
         let mut it = self.migrations.iter().filter(|m| &m.version == version);

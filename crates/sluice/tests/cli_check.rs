@@ -229,3 +229,75 @@ fn an_alembic_downgrade_reversing_its_upgrade_is_not_destructive() {
     p.run(&["hash"]).ok();
     p.run(&["check"]).code(1).says("error[drop-column]");
 }
+
+/// Commands that name a migration accept the runner's own ids: an all-digit
+/// Alembic revision id (`0002`) names that revision, not the number 2.
+#[test]
+fn an_all_digit_alembic_revision_id_is_found_by_its_text() {
+    let p = Project::new(
+        "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n",
+    );
+    p.raw(
+        "alembic/versions/0001_init.py",
+        alembic_rev(
+            "0001",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+        )
+        .as_bytes(),
+    );
+    p.raw(
+        "alembic/versions/0002_bio.py",
+        alembic_rev(
+            "0002",
+            "\"0001\"",
+            "    op.add_column(\"users\", sa.Column(\"bio\", sa.Text()))",
+        )
+        .as_bytes(),
+    );
+    p.run(&["hash"]).ok();
+    let doc = p
+        .run(&["report", "--versions", "0002", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["migrations"][0]["version"], "0002");
+    p.run(&["report", "--versions", "2"])
+        .code(2)
+        .says("--versions 2: no such migration");
+}
+
+/// `[policy] migration_id`: an Alembic docstring's `MIGRATION_ID` may be the
+/// team's own id (`any`, or a pattern it must match); by default it must be
+/// the revision itself. An invalid pattern is a configuration error.
+#[test]
+fn migration_id_policy_accepts_the_teams_own_ids() {
+    let rev = alembic_rev(
+        "a1b2",
+        "None",
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+    )
+    .replace("MIGRATION_ID: a1b2", "MIGRATION_ID: TEAM-12");
+    let project = |policy: &str| {
+        let p = Project::new(&format!(
+            "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n\n[policy]\n{policy}\n"
+        ));
+        p.raw("alembic/versions/a1b2_t.py", rev.as_bytes());
+        // (exit 2 for the invalid pattern, checked below)
+        let _ = p.run(&["hash"]);
+        p
+    };
+    project("")
+        .run(&["check"])
+        .code(1)
+        .says("MIGRATION_ID TEAM-12 is not this file's version a1b2");
+    project("migration_id = \"any\"").run(&["check"]).ok();
+    project("migration_id = '^TEAM-\\d+$'").run(&["check"]).ok();
+    project("migration_id = '^OPS-\\d+$'")
+        .run(&["check"])
+        .code(1)
+        .says("does not match [policy] migration_id `^OPS-\\d+$`");
+    project("migration_id = '('")
+        .run(&["check"])
+        .code(2)
+        .says("migration_id must be \"revision\", \"any\" or a regular expression");
+}

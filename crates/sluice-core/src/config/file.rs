@@ -70,6 +70,10 @@ pub struct PolicySection {
     pub require_rls_in_schemas: Vec<String>,
     /// Indexes whose drop is High risk.
     pub protected_indexes: Vec<String>,
+    /// What `MIGRATION_ID` in a header must be: `revision` (the migration's
+    /// own version or revision id, the default), `any` (the team's own id),
+    /// or a regular expression it must match.
+    pub migration_id: String,
 }
 
 /// The header fields required by default.
@@ -94,6 +98,7 @@ impl Default for PolicySection {
             allowed_tables: vec![],
             require_rls_in_schemas: vec![],
             protected_indexes: vec![],
+            migration_id: "revision".into(),
         }
     }
 }

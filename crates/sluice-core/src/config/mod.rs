@@ -380,6 +380,13 @@ impl Config {
             ))
         })?;
         let dialect = file.migrations.dialect;
+        if !matches!(file.policy.migration_id.as_str(), "revision" | "any") {
+            Regex::new(&file.policy.migration_id).map_err(|e| {
+                cfg_err(format!(
+                    "[policy] migration_id must be \"revision\", \"any\" or a regular expression: {e}"
+                ))
+            })?;
+        }
         let bypass = Regex::new(&file.policy.bypass_reference).map_err(|e| {
             cfg_err(format!(
                 "[policy] bypass_reference is not a valid regular expression: {e}"

@@ -23,6 +23,17 @@ pub const RULE: Def = Def {
 };
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // `[policy] migration_id`: the version itself, any id, or a pattern
+    // (validated when the configuration is read).
+    let pattern = match ctx.migration_id {
+        "revision" | "any" => None,
+        p => regex::Regex::new(p).ok(),
+    };
+    let id_ok = |value: &str, version: &str| match ctx.migration_id {
+        "revision" => value == version,
+        "any" => true,
+        _ => pattern.as_ref().is_none_or(|re| re.is_match(value)),
+    };
     for m in &ctx.catalog.migrations {
         let mut seen = std::collections::HashSet::new();
         for f in &m.header.fields {
@@ -61,13 +72,19 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             match f.key.as_str() {
-                "MIGRATION_ID" if f.value != m.version.as_str() => bad(
+                "MIGRATION_ID" if !id_ok(&f.value, m.version.as_str()) => bad(
+                    match ctx.migration_id {
+                        "revision" => format!(
+                            "MIGRATION_ID {} is not this file's version {}",
+                            f.value, m.version
+                        ),
+                        p => format!(
+                            "MIGRATION_ID {} does not match [policy] migration_id `{p}`",
+                            f.value
+                        ),
+                    },
                     format!(
-                        "MIGRATION_ID {} is not this file's version {}",
-                        f.value, m.version
-                    ),
-                    format!(
-                        "write `-- MIGRATION_ID: {}` (the version in the file name)",
+                        "write `-- MIGRATION_ID: {}` (the version in the file name), or set [policy] migration_id to \"any\" or the pattern of your own ids",
                         m.version
                     ),
                 ),

@@ -26,6 +26,8 @@ pub struct Context<'a> {
     pub ledger_display: &'a str,
     /// Header fields every migration must carry.
     pub require_header: &'a [String],
+    /// `[policy] migration_id`: `revision`, `any` or a pattern.
+    pub migration_id: &'a str,
 }
 
 /// Generates, from one table, the rule modules, the [`RuleId`] enum (one
@@ -357,6 +359,7 @@ pub(crate) mod testing {
             ledger_text: text.as_deref(),
             ledger_display: "checksums.json",
             require_header: &req,
+            migration_id: "revision",
         };
         lint_contract(&ctx)
             .into_iter()

@@ -29,9 +29,12 @@ pub fn target_version(
     to: &Option<String>,
 ) -> Result<Option<Version>> {
     let Some(t) = to else { return Ok(None) };
+    if let Some(m) = catalog.find(t) {
+        return Ok(Some(m.version.clone()));
+    }
     let v = Version::parse(t)
         .ok_or_else(|| anyhow!("--to {t:?} is not a version (digits, like 1732190000000)"))?;
-    if catalog.get(&v).is_none() && v != Version::parse("0").expect("valid") {
+    if v != Version::parse("0").expect("valid") {
         bail!("--to {t}: no migration in the directory has that version");
     }
     Ok(Some(v))

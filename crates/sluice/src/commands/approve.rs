@@ -9,7 +9,6 @@ use crate::cli::Outcome;
 use crate::project::Project;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use sluice_core::Version;
 use std::path::PathBuf;
 
 /// Options for `approve`.
@@ -46,8 +45,7 @@ pub fn run(project: &Project, a: &ApproveArgs) -> Result<Outcome> {
         }
     }
     let catalog = project.catalog_with_text()?;
-    let version = Version::parse(&a.version).unwrap_or_else(|| Version::revision(&a.version));
-    let m = catalog.get(&version).ok_or_else(|| {
+    let m = catalog.find(&a.version).ok_or_else(|| {
         anyhow!(
             "no migration with version {} in {}",
             a.version,

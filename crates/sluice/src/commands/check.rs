@@ -56,6 +56,7 @@ pub fn contract(
         ledger_text: ledger.as_ref().map(|(_, t)| t.as_str()),
         ledger_display: &display,
         require_header: &project.config.file.policy.require_header,
+        migration_id: &project.config.file.policy.migration_id,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::cli::{Format, Outcome};
 use crate::project::Project;
 use anyhow::{anyhow, Result};
 use clap::Args;
-use sluice_core::{Migration, Version};
+use sluice_core::Migration;
 use sluice_db::HistoryStore as _;
 use sluice_report::pack::{Approvals, Change, Lock, MigrationPack, Pack, Rollback, Upgrade};
 use sluice_sql::facts::Facts;
@@ -147,9 +147,8 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         a.versions
             .iter()
             .map(|v| {
-                let ver = Version::parse(v).unwrap_or_else(|| Version::revision(v));
                 catalog
-                    .get(&ver)
+                    .find(v)
                     .ok_or_else(|| anyhow!("--versions {v}: no such migration"))
             })
             .collect::<Result<_>>()?
