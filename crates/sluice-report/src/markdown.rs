@@ -130,8 +130,15 @@ fn pack_migration(s: &mut String, env: &str, m: &MigrationPack) {
         ));
     }
     s.push_str(&format!(
-        "\n#### Upgrade path\n\n`{}`\n\n```sql\n{}\n```\n\n",
-        m.upgrade.command, m.upgrade.sql
+        "\n#### Upgrade path\n\n`{}`{}\n\n```{}\n{}\n```\n\n",
+        m.upgrade.command,
+        m.upgrade
+            .runner
+            .as_ref()
+            .map(|r| format!(", which runs `{r}`"))
+            .unwrap_or_default(),
+        m.upgrade.language,
+        m.upgrade.sql
     ));
     let env = if env.is_empty() { "ENV" } else { env };
     s.push_str("#### Rollback path\n\n");
@@ -203,6 +210,8 @@ mod tests {
             upgrade: Upgrade {
                 command: "sluice apply --env production".into(),
                 sql: "CREATE INDEX CONCURRENTLY i ON orders (a);".into(),
+                language: "sql".into(),
+                runner: None,
                 changes: vec![Change {
                     line: 7,
                     statement: "CREATE INDEX orders".into(),

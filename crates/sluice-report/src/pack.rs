@@ -58,8 +58,14 @@ pub struct MigrationPack {
 pub struct Upgrade {
     /// The command that applies it.
     pub command: String,
-    /// Its SQL, header lines left out.
+    /// Its SQL, header lines left out; for a migration another program runs,
+    /// its own text.
     pub sql: String,
+    /// The language of `sql` (`sql`, `python`, `javascript`, …).
+    pub language: String,
+    /// The program that runs it, when it is not sluice (`alembic -c
+    /// alembic.ini upgrade 0002`, `node db/migrate.mjs up …`).
+    pub runner: Option<String>,
     /// One entry per statement.
     pub changes: Vec<Change>,
 }

@@ -205,3 +205,16 @@ fn runner_commands_in_automation_are_findings() {
         .says("error[startup-migration]")
         .says("--> Dockerfile:2:");
 }
+
+/// `report` on migrations another program runs shows the runner's command
+/// and the migration's own text in its language's fence.
+#[test]
+fn report_shows_the_runner_and_the_migrations_own_text() {
+    let db = PgDb::create();
+    let p = mjs_project(&db);
+    p.run(&["hash"]).ok();
+    p.run(&["report", "--versions", "1700000000001"])
+        .ok()
+        .says("which runs `node db/migrate.mjs up db/migrations/1700000000001_users.mjs`")
+        .says("```javascript\nexport async function up(db) {");
+}

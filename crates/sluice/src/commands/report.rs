@@ -39,6 +39,18 @@ fn describe(f: &Facts) -> String {
     }
 }
 
+/// The language of a migration's text, for its code fence.
+fn language(m: &Migration) -> &'static str {
+    match m.header_path().rsplit('.').next().unwrap_or("") {
+        "py" => "python",
+        "js" | "mjs" | "cjs" => "javascript",
+        "ts" | "mts" => "typescript",
+        "rb" => "ruby",
+        "sh" => "sh",
+        _ => "sql",
+    }
+}
+
 fn migration_report(
     project: &Project,
     env: Option<&sluice_core::Environment>,
@@ -107,14 +119,24 @@ fn migration_report(
                 "sluice apply --env {}",
                 env.map(|e| e.name.as_str()).unwrap_or("ENV")
             ),
-            sql: m
-                .up_sql()
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("-- ") || !l.contains(':'))
-                .collect::<Vec<_>>()
-                .join("\n")
-                .trim()
-                .to_string(),
+            sql: match m.body {
+                sluice_core::layout::BodyKind::Sql => m
+                    .up_sql()
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("-- ") || !l.contains(':'))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim()
+                    .to_string(),
+                // Another program's migration: its own text.
+                _ => m.text().trim().to_string(),
+            },
+            language: language(m).into(),
+            runner: project
+                .runner()
+                .filter(|_| m.body != sluice_core::layout::BodyKind::Sql)
+                .and_then(|r| r.command_for(m, crate::runner::Direction::Up).ok())
+                .map(|c| c.line),
             changes,
         },
         rollback,
