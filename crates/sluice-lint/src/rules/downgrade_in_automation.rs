@@ -13,10 +13,9 @@
 //! `development` or `test` name), which this rule accepts.
 
 use super::define::*;
-use super::startup_migration::{glob_regex, scan};
+use super::startup_migration::{glob_regex, scan, ProjectFiles};
 use crate::Diagnostic;
 use regex::Regex;
-use std::path::Path;
 
 /// This rule's registry entry.
 pub const RULE: Def = Def {
@@ -49,11 +48,11 @@ const DOWNGRADE: &str = r"(alembic\s+(-c\s+\S+\s+)?downgrade|migrate\s+(down|rol
 const DEV: &str = r"(?i)\b(dev|development|test|testing|local|ci)\b";
 
 /// Scans the project's automation for downgrades outside dev.
-pub fn check(root: &Path) -> Vec<Diagnostic> {
+pub fn check(files: &ProjectFiles) -> Vec<Diagnostic> {
     let globs: Vec<Regex> = PATHS.iter().map(|g| glob_regex(g)).collect();
     let pattern = [Regex::new(DOWNGRADE).expect("valid")];
     let dev = Regex::new(DEV).expect("valid");
-    scan(root, &globs, &pattern, &mut |file, line, column, text, matched| {
+    scan(files, &globs, &pattern, &mut |file, line, column, text, matched| {
         (!dev.is_match(text)).then(|| {
             Diagnostic::new(
                 crate::RuleId::DowngradeInAutomation,
@@ -86,7 +85,7 @@ mod tests {
         w("package.json", "{\"scripts\": {\"rollback\": \"node db/migrate.mjs down\"}}\n");
         w("Procfile", "release: sluice down --env production\n");
         w("docs/runbook.md", "alembic downgrade -1\n");
-        let found: Vec<(String, usize)> = check(d.path())
+        let found: Vec<(String, usize)> = check(&ProjectFiles::walk(d.path()))
             .into_iter()
             .map(|x| (x.path, x.line))
             .collect();

@@ -117,7 +117,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 /// Scans the project for start-up migrations. `paths`/`patterns` empty means
 /// the defaults. Invalid patterns are returned as errors naming them.
 pub fn check(
-    root: &Path,
+    files: &ProjectFiles,
     paths: &[String],
     patterns: &[String],
 ) -> Result<Vec<Diagnostic>, String> {
@@ -141,7 +141,7 @@ pub fn check(
             })
             .collect::<Result<_, _>>()?
     };
-    Ok(scan(root, &globs, &res, &mut |f, line, column, _, matched| {
+    Ok(scan(files, &globs, &res, &mut |f, line, column, _, matched| {
         Some(Diagnostic::new(
             crate::RuleId::StartupMigration,
             f,
@@ -156,15 +156,41 @@ pub fn check(
 /// A finding for a match: (file, line, column, the whole line, the match).
 pub(crate) type OnMatch<'a> = dyn FnMut(&str, usize, usize, &str, &str) -> Option<Diagnostic> + 'a;
 
-/// Every match of `patterns` in the project's files that `globs` name (build
-/// and dependency directories left out), in file order.
-pub(crate) fn scan(root: &Path, globs: &[Regex], patterns: &[Regex], on: &mut OnMatch<'_>) -> Vec<Diagnostic> {
-    let mut files = Vec::new();
-    walk(root, root, &mut files);
-    files.sort();
+/// The project's files (build and dependency directories left out), listed
+/// once for every check that scans deploy and automation files.
+#[derive(Debug, Clone)]
+pub struct ProjectFiles {
+    root: std::path::PathBuf,
+    files: Vec<String>,
+}
+
+impl ProjectFiles {
+    /// Lists the files under `root`, sorted.
+    pub fn walk(root: &Path) -> ProjectFiles {
+        let mut files = Vec::new();
+        walk(root, root, &mut files);
+        files.sort();
+        ProjectFiles {
+            root: root.to_path_buf(),
+            files,
+        }
+    }
+}
+
+/// Every match of `patterns` in the project's files that `globs` name, in
+/// file order.
+pub(crate) fn scan(
+    project: &ProjectFiles,
+    globs: &[Regex],
+    patterns: &[Regex],
+    on: &mut OnMatch<'_>,
+) -> Vec<Diagnostic> {
+    // One automaton for every glob: each of the project's files (thousands of
+    // migrations among them) is matched once.
+    let set = regex::RegexSet::new(globs.iter().map(Regex::as_str)).expect("globs compile");
     let mut out = Vec::new();
-    for f in files.iter().filter(|f| globs.iter().any(|g| g.is_match(f))) {
-        let Ok(text) = std::fs::read_to_string(root.join(f)) else {
+    for f in project.files.iter().filter(|f| set.is_match(f)) {
+        let Ok(text) = std::fs::read_to_string(project.root.join(f)) else {
             continue;
         };
         for re in patterns {
@@ -238,7 +264,7 @@ mod tests {
             "docs/notes.md",
             "RUN_DB_MIGRATIONS_ON_STARTUP=1 (a file that is not configured)\n",
         );
-        let found = check(d.path(), &[], &[]).unwrap();
+        let found = check(&ProjectFiles::walk(d.path()), &[], &[]).unwrap();
         let files: Vec<(&str, usize)> = found.iter().map(|d| (d.path.as_str(), d.line)).collect();
         assert_eq!(
             files,
@@ -253,6 +279,6 @@ mod tests {
                 ("package.json", 1),
             ]
         );
-        assert!(check(d.path(), &[], &["(".into()]).is_err());
+        assert!(check(&ProjectFiles::walk(d.path()), &[], &["(".into()]).is_err());
     }
 }

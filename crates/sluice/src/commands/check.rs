@@ -18,17 +18,13 @@ pub fn run(project: &Project) -> Result<Outcome> {
     let mut diags = contract(project, &catalog, project.ledger()?);
     diags.extend(lint_statements(project, &catalog.migrations)?);
     let startup = &project.config.file.startup;
+    // One listing of the project for both automation scans.
+    let files = sluice_lint::rules::startup_migration::ProjectFiles::walk(&project.config.root);
     diags.extend(
-        sluice_lint::rules::startup_migration::check(
-            &project.config.root,
-            &startup.paths,
-            &startup.patterns,
-        )
-        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
+        sluice_lint::rules::startup_migration::check(&files, &startup.paths, &startup.patterns)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
     );
-    diags.extend(sluice_lint::rules::downgrade_in_automation::check(
-        &project.config.root,
-    ));
+    diags.extend(sluice_lint::rules::downgrade_in_automation::check(&files));
     let mut diags = apply_overrides(diags, &project.rule_overrides);
     diags.sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
