@@ -448,12 +448,7 @@ pub fn read_native(
     version: Version,
     name: String,
 ) -> Result<Migration, CoreError> {
-    let bytes = tree.read(path)?.ok_or_else(|| {
-        CoreError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "the file is gone"),
-        )
-    })?;
+    let bytes = tree.read_listed(path)?;
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())

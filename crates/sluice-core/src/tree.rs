@@ -32,6 +32,21 @@ pub trait SourceTree: Send + Sync {
     /// The bytes of the file at `path`; None when it does not exist.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, CoreError>;
 
+    /// The bytes of a file the listing named: gone since is an error naming
+    /// it (the directory changed while sluice was reading it), never an empty
+    /// file.
+    fn read_listed(&self, path: &Path) -> Result<Vec<u8>, CoreError> {
+        self.read(path)?.ok_or_else(|| {
+            CoreError::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the file was listed but is gone (it changed while sluice was reading the directory); run the command again",
+                ),
+            )
+        })
+    }
+
     /// Whether files are on disk, so the stat cache may stand in for reading
     /// them.
     fn on_disk(&self) -> bool {

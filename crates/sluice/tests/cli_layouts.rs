@@ -553,6 +553,16 @@ fn a_flyway_project_runs_in_place() {
     assert_eq!(sqlite_column(&db, "SELECT * FROM v"), ["2"]);
     // down reverses the newest versioned migration, never a repeatable.
     p.run(&["down"]).ok().says("1.10_users  reverted");
+    // A repeatable's unknown script directive is reported like a versioned one's.
+    p.raw(
+        "migrations/R__views.sql",
+        b"-- flyway:placeholderReplacement=false\nCREATE VIEW v2 AS SELECT 1;\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .code(1)
+        .says("directive-unknown")
+        .says("migrations/R__views.sql:1:1");
 }
 
 /// Every SQL layout's lifecycle on a real Postgres: hash, check, apply, a

@@ -64,7 +64,7 @@ fn load_alembic(
                 .push(CatalogIssue::filename_contract(opts, display));
             continue;
         }
-        let bytes = tree.read(&path)?.unwrap_or_default();
+        let bytes = tree.read_listed(&path)?;
         revisions.push(crate::alembic::parse_revision(path, display, &bytes)?);
     }
     let known: std::collections::HashSet<String> =

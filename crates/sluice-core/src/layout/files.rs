@@ -48,7 +48,7 @@ impl MigrationLayout for Files {
                     .push(CatalogIssue::filename_contract(opts, display));
                 continue;
             };
-            let bytes = tree.read(&e.path)?.unwrap_or_default();
+            let bytes = tree.read_listed(&e.path)?;
             let (checksum, text) = decode(&e.path, &bytes)?;
             let mut m = Migration::unread(
                 version,

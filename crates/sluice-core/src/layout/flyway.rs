@@ -69,8 +69,8 @@ impl MigrationLayout for Flyway {
             .map(|e| e.name.trim_end_matches(".conf").to_string())
             .collect();
         for e in entries.into_iter().filter(|e| !e.is_dir) {
-            if confs.contains(e.name.trim_end_matches(".conf")) && e.name.ends_with(".sql.conf") {
-                continue;
+            if e.name.ends_with(".sql.conf") {
+                continue; // a script's configuration, read with its script
             }
             let display = display_path(opts.root, &e.path);
             let caps = opts.filename.captures(&e.name);
@@ -88,9 +88,8 @@ impl MigrationLayout for Flyway {
                 .map(|n| n.as_str().to_string());
             match (kind, version, name) {
                 (Some("R"), None, Some(n)) => {
-                    catalog
-                        .migrations
-                        .push(repeatable(opts, tree, e.path, display, n)?);
+                    let up = script(tree, Role::Up, e.path, display, &confs, &mut catalog.issues)?;
+                    catalog.migrations.push(repeatable(opts, up, n)?);
                 }
                 (Some(k @ ("V" | "U")), Some(v), Some(n)) if Version::parse(&v).is_some() => {
                     let slot = by_version
@@ -122,26 +121,14 @@ impl MigrationLayout for Flyway {
             for (role, (path, display)) in
                 std::iter::once((Role::Up, up)).chain(undo.map(|u| (Role::Down, u)))
             {
-                let bytes = tree.read(&path)?.unwrap_or_default();
-                let conf = tree
-                    .read(&PathBuf::from(format!("{}.conf", path.display())))?
-                    .map(|b| String::from_utf8_lossy(&b).into_owned());
-                let (no_transaction, unknown) = script_config(&bytes, conf.as_deref());
-                for (line, directive) in unknown {
-                    catalog.issues.push(CatalogIssue::UnknownDirective {
-                        display_path: display.clone(),
-                        line,
-                        directive,
-                    });
-                }
-                files.push(PartFile {
+                files.push(script(
+                    tree,
                     role,
                     path,
-                    display_path: display,
-                    bytes,
-                    no_transaction,
-                    alone_if_single: false,
-                });
+                    display,
+                    &confs,
+                    &mut catalog.issues,
+                )?);
             }
             let identity = opts.dir.join(format!("V{v}__{name}"));
             let identity_display = display_path(opts.root, &identity);
@@ -163,35 +150,63 @@ impl MigrationLayout for Flyway {
 /// checksum changes.
 fn repeatable(
     opts: &CatalogOptions<'_>,
-    tree: &dyn SourceTree,
-    path: PathBuf,
-    display: String,
+    up: PartFile,
     name: String,
 ) -> Result<Migration, CoreError> {
-    let bytes = tree.read(&path)?.unwrap_or_default();
-    let conf = tree
-        .read(&PathBuf::from(format!("{}.conf", path.display())))?
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let (no_transaction, _) = script_config(&bytes, conf.as_deref());
     let key = format!("R__{name}");
     let identity = opts.dir.join(&key);
+    let display = up.display_path.clone();
     // Shown as `R__<description>_repeatable` where a version and a name are.
     let mut m = Migration::from_parts(
         Version::revision(&key),
         "repeatable".into(),
-        (identity, display.clone()),
-        vec![PartFile {
-            role: Role::Up,
-            path,
-            display_path: display,
-            bytes,
-            no_transaction,
-            alone_if_single: false,
-        }],
+        (identity, display),
+        vec![up],
         super::BodyKind::Sql,
     )?;
     m.repeatable = true;
     Ok(m)
+}
+
+/// One script with its configuration: the `.sql.conf` beside it is read only
+/// when the listing has one (`confs`: script names that have one); the
+/// `-- flyway:` lines sluice does not know become `directive-unknown` issues.
+fn script(
+    tree: &dyn SourceTree,
+    role: Role,
+    path: PathBuf,
+    display: String,
+    confs: &std::collections::HashSet<String>,
+    issues: &mut Vec<CatalogIssue>,
+) -> Result<PartFile, CoreError> {
+    let bytes = tree.read_listed(&path)?;
+    let listed = path
+        .file_name()
+        .is_some_and(|n| confs.contains(n.to_string_lossy().as_ref()));
+    let conf = if listed {
+        let conf_path = PathBuf::from(format!("{}.conf", path.display()));
+        Some(String::from_utf8_lossy(&tree.read_listed(&conf_path)?).into_owned())
+    } else {
+        None
+    };
+    let (no_transaction, unknown) = script_config(&bytes, conf.as_deref());
+    issues.extend(
+        unknown
+            .into_iter()
+            .map(|(line, directive)| CatalogIssue::UnknownDirective {
+                display_path: display.clone(),
+                line,
+                directive,
+            }),
+    );
+    Ok(PartFile {
+        role,
+        path,
+        display_path: display,
+        bytes,
+        no_transaction,
+        alone_if_single: false,
+    })
 }
 
 /// `executeInTransaction=false` from the `.sql.conf` beside a script or a
@@ -251,7 +266,10 @@ mod tests {
         );
         w("V10__ten.sql", "SELECT 10;\n");
         w("V10__ten.sql.conf", "executeInTransaction=false\n");
-        w("R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
+        w(
+            "R__views.sql",
+            "-- flyway:placeholderReplacement=false\nCREATE OR REPLACE VIEW v AS SELECT 1;\n",
+        );
         let re = Regex::new(DEFAULT_FILENAME).unwrap();
         let c = Catalog::load(&CatalogOptions {
             dir: &dir,
@@ -269,7 +287,10 @@ mod tests {
         assert_eq!(c.migrations[1].down_sql(), Some("DROP INDEX i;\n"));
         assert!(c.migrations[3].up.no_transaction, "the .sql.conf");
         assert!(!c.migrations[0].up.no_transaction);
-        assert_eq!(c.issues.len(), 1, "{:?}", c.issues);
+        // One unknown directive in V2.1.3, one in the repeatable (it used to
+        // be dropped in silence there).
+        assert_eq!(c.issues.len(), 2, "{:?}", c.issues);
+        assert!(c.issues.iter().any(|i| matches!(i, CatalogIssue::UnknownDirective { display_path, .. } if display_path == "sql/R__views.sql")));
         assert!(c
             .issues
             .iter()

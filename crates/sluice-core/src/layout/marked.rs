@@ -89,7 +89,7 @@ fn scan_marked(
                 .push(CatalogIssue::filename_contract(opts, display));
             continue;
         };
-        let bytes = tree.read(&e.path)?.unwrap_or_default();
+        let bytes = tree.read_listed(&e.path)?;
         let (checksum, text) = decode(&e.path, &bytes)?;
         let parsed = parse(tool, &text);
         for (line, directive) in &parsed.unknown {

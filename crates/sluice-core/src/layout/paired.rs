@@ -161,19 +161,11 @@ fn read_pair(
     down: Option<(PathBuf, String)>,
 ) -> Result<Migration, CoreError> {
     let stem = format!("{}_{name}", version.as_str());
-    let read = |path: &PathBuf| -> Result<Vec<u8>, CoreError> {
-        tree.read(path)?.ok_or_else(|| {
-            CoreError::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "the file is gone"),
-            )
-        })
-    };
     let mut files = Vec::new();
     for (role, (path, display)) in
         std::iter::once((Role::Up, up)).chain(down.map(|d| (Role::Down, d)))
     {
-        let bytes = read(&path)?;
+        let bytes = tree.read_listed(&path)?;
         let (no_transaction, alone_if_single) = match tool {
             Tool::GolangMigrate => (false, true),
             Tool::Sqlx => (sqlx_no_transaction(&bytes), false),
