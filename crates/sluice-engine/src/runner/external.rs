@@ -189,24 +189,14 @@ fn failed(
 ) -> Box<Stop> {
     let step = cx.step;
     let m = step.migration;
-    let mut row = info.row(
-        step,
-        Status::Dirty,
+    let recorded = record_dirty(
+        db,
+        info,
+        cx,
         0,
-        Some(format!("{} failed: {why}", cx.verb)),
+        &format!("{} failed: {why}", cx.verb),
+        serde_json::json!({ "command": command.line }),
     );
-    row.execution_ms = Some(cx.start.elapsed().as_millis() as i64);
-    let bookkeeping = [
-        db.upsert_sql(&row),
-        db.audit_sql(&info.audit(
-            sluice_db::AuditKind::Dirty,
-            Some(m),
-            sluice_db::AuditOutcome::Failed,
-            Some(format!("{} failed: {why}", cx.verb)),
-            cx.details(serde_json::json!({ "command": command.line })),
-        )),
-    ];
-    let recorded = db.run_in_transaction(&[], &bookkeeping);
     let mut message = format!(
         "migration {} ({}): {why}\n  another program ran it, so sluice cannot tell what it left behind: the migration is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
         m.version,
@@ -214,12 +204,7 @@ fn failed(
         m.version,
         crate::shell_word(&info.env.name)
     );
-    if let Err(e) = recorded {
-        message.push_str(&format!(
-            "\n  recording the failure also failed: {}",
-            e.error
-        ));
-    }
+    message.push_str(&recorded);
     Box::new(Stop {
         at: None,
         record: record(step, RecordResult::Dirty, 0, cx.start, Some(why)),

@@ -296,6 +296,37 @@ pub(super) fn done_bookkeeping(
     [history, audit]
 }
 
+/// Records a step that stopped part-way as dirty: its history row (with
+/// `applied` statements done and `why`) and a `dirty` audit row, in one
+/// transaction. Returns what to add to the operator's message when recording
+/// itself failed (empty when it worked).
+pub(super) fn record_dirty(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    cx: &StepCx<'_>,
+    applied: usize,
+    why: &str,
+    extra: serde_json::Value,
+) -> String {
+    let step = cx.step;
+    let mut row = info.row(step, Status::Dirty, applied, Some(why.to_string()));
+    row.execution_ms = Some(cx.start.elapsed().as_millis() as i64);
+    let bookkeeping = [
+        db.upsert_sql(&row),
+        db.audit_sql(&info.audit(
+            sluice_db::AuditKind::Dirty,
+            Some(step.migration),
+            sluice_db::AuditOutcome::Failed,
+            Some(why.to_string()),
+            cx.details(extra),
+        )),
+    ];
+    match db.run_in_transaction(&[], &bookkeeping) {
+        Ok(()) => String::new(),
+        Err(e) => format!("\n  recording the failure also failed: {}", e.error),
+    }
+}
+
 /// The failing statement and the line of the error in the file (the
 /// statement's line plus the lines before the server's error position).
 pub(super) fn failing_at(

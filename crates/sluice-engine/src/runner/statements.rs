@@ -157,24 +157,14 @@ fn dirty_stop(
     let m = step.migration;
     let where_ = locate(step, Some(i), e.position);
     let msg = db_message(&e);
-    let mut row = info.row(
-        step,
-        Status::Dirty,
+    let recorded = record_dirty(
+        db,
+        info,
+        cx,
         i,
-        Some(format!("{verb} failed at {where_}: {msg}")),
+        &format!("{verb} failed at {where_}: {msg}"),
+        serde_json::json!({ "statements_applied": i }),
     );
-    row.execution_ms = Some(cx.start.elapsed().as_millis() as i64);
-    let bookkeeping = [
-        db.upsert_sql(&row),
-        db.audit_sql(&info.audit(
-            sluice_db::AuditKind::Dirty,
-            Some(m),
-            sluice_db::AuditOutcome::Failed,
-            Some(format!("{verb} failed at {where_}: {msg}")),
-            cx.details(serde_json::json!({ "statements_applied": i })),
-        )),
-    ];
-    let recorded = db.run_in_transaction(&[], &bookkeeping);
     let mut message = format!(
         "migration {} ({}) failed at {where_}: {msg}\n  it runs outside a transaction (sluice:no-transaction): {i} of {n} statements ran and stay committed, so it is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
         m.version,
@@ -182,12 +172,7 @@ fn dirty_stop(
         m.version,
         crate::shell_word(&info.env.name)
     );
-    if let Err(e) = recorded {
-        message.push_str(&format!(
-            "\n  recording the failure also failed: {}",
-            e.error
-        ));
-    }
+    message.push_str(&recorded);
     Box::new(Stop {
         at: failing_at(step, Some(i), e.position),
         record: record(
