@@ -171,7 +171,13 @@ pub fn parse_revision(
     let (up_range, up_line) =
         function_body(&text, "upgrade").unwrap_or((text.len()..text.len(), 1));
     let down = function_body(&text, "downgrade").filter(|(r, _)| !is_empty_body(&text[r.clone()]));
-    let name = file_name.trim_end_matches(".py").to_string();
+    // `0002_add_users.py` for revision `0002` is named `add_users`.
+    let stem = file_name.trim_end_matches(".py");
+    let name = stem
+        .strip_prefix(&format!("{revision}_"))
+        .filter(|n| !n.is_empty())
+        .unwrap_or(stem)
+        .to_string();
     let down_marker_line = down.as_ref().map(|(_, l)| l.saturating_sub(1));
     let migration = Migration::unread(
         Version::revision(&revision),

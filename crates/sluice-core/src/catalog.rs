@@ -100,6 +100,10 @@ pub struct Catalog {
     pub migrations: Vec<Migration>,
     /// Contract problems found while reading.
     pub issues: Vec<CatalogIssue>,
+    /// The migrations form a revision graph (Alembic): their order is the
+    /// catalog's (parents first), not their ids', and the tool's own table
+    /// (`alembic_version`) records which are applied.
+    pub revision_graph: bool,
 }
 
 /// Path of `path` relative to `root`, with `/` separators, for output.
@@ -174,6 +178,26 @@ impl Catalog {
             return Some(m);
         }
         self.get(&Version::parse(id).unwrap_or_else(|| Version::revision(id)))
+    }
+
+    /// In a revision graph, the ids of `heads` and of every revision they
+    /// descend from (what Alembic counts as applied when `alembic_version`
+    /// holds `heads`). Ids the graph does not know are kept as they are.
+    pub fn with_ancestors(&self, heads: &[String]) -> std::collections::HashSet<String> {
+        let parents: std::collections::HashMap<&str, &[String]> = self
+            .migrations
+            .iter()
+            .map(|m| (m.version.as_str(), m.parents.as_slice()))
+            .collect();
+        let mut out = std::collections::HashSet::new();
+        let mut todo: Vec<String> = heads.to_vec();
+        while let Some(id) = todo.pop() {
+            if let Some(ps) = parents.get(id.as_str()) {
+                todo.extend(ps.iter().filter(|p| !out.contains(*p)).cloned());
+            }
+            out.insert(id);
+        }
+        out
     }
 
     /// The migration with this version, if exactly one has it.

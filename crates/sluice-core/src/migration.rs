@@ -109,6 +109,14 @@ pub struct Migration {
     /// Run again whenever its checksum changes (a Flyway `R__` migration),
     /// after every versioned one; never reversed.
     pub repeatable: bool,
+    /// In a revision graph (Alembic), what its tool names as the state just
+    /// before it: the target that reverses this revision alone (its parent,
+    /// `base` for a lone root, or `<revision>@-1` where a plain parent would
+    /// also reverse a sibling branch). None in other layouts.
+    pub previous: Option<String>,
+    /// In a revision graph, the revisions it follows (Alembic's
+    /// `down_revision`; several for a merge). Empty elsewhere.
+    pub parents: Vec<String>,
 }
 
 impl Migration {
@@ -195,6 +203,8 @@ impl Migration {
             parts: Vec::new(),
             body: BodyKind::Sql,
             repeatable: false,
+            previous: None,
+            parents: Vec::new(),
         }
     }
 

@@ -37,11 +37,15 @@ pub enum Tool {
     /// `refinery_schema_history (version int4, name, applied_on, checksum)`,
     /// a row per applied version (its SipHash checksum is not compared).
     Refinery,
+    /// Alembic: `alembic_version (version_num varchar(32) PRIMARY KEY)`, a
+    /// row per head; each head and every revision it descends from are
+    /// applied.
+    Alembic,
 }
 
 impl Tool {
     /// Every tool, for messages.
-    pub const ALL: [Tool; 8] = [
+    pub const ALL: [Tool; 9] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Sqlx,
@@ -50,6 +54,7 @@ impl Tool {
         Tool::Prisma,
         Tool::Flyway,
         Tool::Refinery,
+        Tool::Alembic,
     ];
 
     /// Its name on the command line (the layout's name).
@@ -63,6 +68,7 @@ impl Tool {
             Tool::Prisma => "prisma",
             Tool::Flyway => "flyway",
             Tool::Refinery => "refinery",
+            Tool::Alembic => "alembic",
         }
     }
 
@@ -81,6 +87,7 @@ impl Tool {
             Tool::Prisma => "_prisma_migrations",
             Tool::Flyway => "flyway_schema_history",
             Tool::Refinery => "refinery_schema_history",
+            Tool::Alembic => "alembic_version",
         }
     }
 
@@ -124,6 +131,8 @@ pub enum History {
     },
     /// One record per migration.
     Records(Vec<Record>),
+    /// Alembic: the heads; each and its ancestors are applied.
+    Heads(Vec<String>),
 }
 
 fn truthy(v: &Option<String>) -> bool {
@@ -160,6 +169,10 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
         Tool::Flyway => (
             "SELECT version, type, checksum, success, description FROM flyway_schema_history ORDER BY installed_rank",
             "version, type, checksum, success, description",
+        ),
+        Tool::Alembic => (
+            "SELECT version_num FROM alembic_version ORDER BY version_num",
+            "version_num",
         ),
     };
     let rows = match ex.query_rows(sql) {
@@ -207,6 +220,7 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                 .collect(),
         ),
         Tool::Goose => History::Records(goose(&rows)),
+        Tool::Alembic => History::Heads(rows.iter().filter_map(|r| get(r, 0)).collect()),
         Tool::Flyway => History::Records(flyway(&rows)),
         Tool::Prisma => History::Records(
             rows.iter()
@@ -220,6 +234,28 @@ pub fn read(tool: Tool, ex: &mut dyn Executor) -> Result<Option<History>, DbErro
                 .collect(),
         ),
     }))
+}
+
+/// The statements that record `revision` in `alembic_version` in place of
+/// its parents (what `alembic stamp` would write after it), for a revision
+/// sluice records as already live (`adopt`).
+pub fn alembic_stamp_sql(parents: &[String], revision: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if !parents.is_empty() {
+        out.push(format!(
+            "DELETE FROM alembic_version WHERE version_num IN ({})",
+            parents
+                .iter()
+                .map(|p| crate::quote_literal(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push(format!(
+        "INSERT INTO alembic_version (version_num) VALUES ({})",
+        crate::quote_literal(revision)
+    ));
+    out
 }
 
 type Rows = [Vec<Option<String>>];

@@ -21,6 +21,10 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// Where sluice keeps `sluice_history` / `sluice_audit` (left out).
     pub history_schema: String,
+    /// Tables in which the program that runs the migrations keeps its own
+    /// record (`alembic_version`), left out like sluice's: they are
+    /// bookkeeping, not the schema the migrations build.
+    pub tool_tables: Vec<String>,
 }
 
 impl Options {
@@ -30,7 +34,9 @@ impl Options {
     }
 
     pub(crate) fn wants_relation(&self, schema: &str, name: &str) -> bool {
-        self.wants(schema) && !(schema == self.history_schema && name.starts_with("sluice_"))
+        self.wants(schema)
+            && !(schema == self.history_schema && name.starts_with("sluice_"))
+            && !self.tool_tables.iter().any(|t| t == name)
     }
 }
 

@@ -31,6 +31,7 @@ enum Kind {
     Postgres {
         admin: Box<postgres::Config>,
         name: String,
+        server_url: String,
     },
     Sqlite {
         dir: PathBuf,
@@ -144,7 +145,7 @@ fn unregister(id: u64) {
 
 fn cleanup(kind: &Kind) -> Result<(), DbError> {
     match kind {
-        Kind::Postgres { admin, name } => crate::postgres::scratch::drop_database(admin, name),
+        Kind::Postgres { admin, name, .. } => crate::postgres::scratch::drop_database(admin, name),
         Kind::Sqlite { dir, .. } => match std::fs::remove_dir_all(dir) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -195,7 +196,7 @@ pub fn cleanup_all() -> Cleanup {
 /// Drops a scratch database; Ok(false) when it did not exist.
 fn cleanup_existing(kind: &Kind) -> Result<bool, DbError> {
     match kind {
-        Kind::Postgres { admin, name } => {
+        Kind::Postgres { admin, name, .. } => {
             let exists = crate::postgres::scratch::database_exists(admin, name)?;
             if exists {
                 crate::postgres::scratch::drop_database(admin, name)?;
@@ -254,6 +255,7 @@ impl Scratch {
         let kind = Kind::Postgres {
             admin: Box::new(admin.clone()),
             name: name.clone(),
+            server_url: server_url.to_string(),
         };
         // Registered before it exists, as being created: a signal handler
         // cancels the create and waits for its outcome before dropping.
@@ -310,10 +312,30 @@ impl Scratch {
         }
     }
 
+    /// A URL of it, for another program that migrates it (the server's URL
+    /// with the scratch database's name; SQLite: `sqlite://` and the file's
+    /// absolute path).
+    pub fn url(&self) -> Result<String, DbError> {
+        match &self.kind {
+            Kind::Postgres {
+                name, server_url, ..
+            } => {
+                let mut u = url::Url::parse(server_url).map_err(|e| {
+                    DbError::msg(format!(
+                        "the scratch server's address is not a URL ({e}): another program cannot be pointed at the scratch database; write scratch_url as postgres://..."
+                    ))
+                })?;
+                u.set_path(&format!("/{name}"));
+                Ok(u.to_string())
+            }
+            Kind::Sqlite { path, .. } => Ok(format!("sqlite://{}", path.display())),
+        }
+    }
+
     /// Opens a connection to it.
     pub fn connect(&self, history_schema: &str) -> Result<Box<dyn Database>, DbError> {
         match &self.kind {
-            Kind::Postgres { admin, name } => {
+            Kind::Postgres { admin, name, .. } => {
                 let mut cfg = (**admin).clone();
                 cfg.dbname(name);
                 Ok(Box::new(PostgresDb::connect_config(cfg, history_schema)?))

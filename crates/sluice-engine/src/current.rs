@@ -19,7 +19,6 @@
 use sluice_core::catalog::CatalogOptions;
 use sluice_core::config::{Layout, DEFAULT_FILENAME};
 use sluice_core::Catalog;
-use sluice_db::HistoryStore as _;
 use std::fmt;
 use std::path::Path;
 
@@ -140,7 +139,8 @@ pub fn verify_current_with(
         },
     )
     .map_err(|e| fail(e.to_string()))?;
-    let history = db.load_history().map_err(|e| fail(e.to_string()))?;
+    let history =
+        crate::state::load_history(&mut *db, &catalog).map_err(|e| fail(e.to_string()))?;
     drop(db);
     let mut out = NotCurrent::default();
     for e in crate::state::join(&catalog, &history) {

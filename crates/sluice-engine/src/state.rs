@@ -65,52 +65,141 @@ impl Entry<'_> {
     }
 }
 
-/// Joins catalog and history, ordered by version.
-pub fn join<'a>(catalog: &'a Catalog, history: &'a [HistoryRow]) -> Vec<Entry<'a>> {
-    let mut by_version: BTreeMap<Version, (Option<&Migration>, Option<&HistoryRow>)> =
-        BTreeMap::new();
+/// `sluice_history`, joined with the record of the tool that runs the
+/// migrations where that tool keeps one (a revision graph: Alembic's
+/// `alembic_version`). That record decides what is applied: a revision it
+/// holds (or descends from) that sluice never recorded counts as applied by
+/// the tool, with today's checksum; a revision sluice recorded as applied
+/// that it no longer holds (an `alembic downgrade` run by hand) is pending
+/// again; a head it holds that no file has is `applied-missing`. Dirty and
+/// failed rows stay as sluice recorded them. Without that table, sluice's own
+/// record stands.
+pub fn load_history(
+    db: &mut dyn sluice_db::Database,
+    catalog: &Catalog,
+) -> Result<Vec<HistoryRow>, sluice_db::DbError> {
+    use sluice_db::foreign::{self, History, Tool};
+    use sluice_db::HistoryStore as _;
+    let mut rows = db.load_history()?;
+    if !catalog.revision_graph {
+        return Ok(rows);
+    }
+    let Some(History::Heads(heads)) = foreign::read(Tool::Alembic, db.executor())? else {
+        return Ok(rows);
+    };
+    let applied = catalog.with_ancestors(&heads);
+    rows.retain(|r| !r.status.is_applied() || applied.contains(&r.version));
+    let known: std::collections::HashSet<String> = rows.iter().map(|r| r.version.clone()).collect();
+    let by_tool = |version: &str, name: &str, checksum: String| HistoryRow {
+        version: version.to_string(),
+        name: name.to_string(),
+        checksum,
+        status: Status::Applied,
+        applied_at: String::new(),
+        applied_by: "alembic_version".into(),
+        environment: String::new(),
+        approvals: "[]".into(),
+        statements_total: 0,
+        statements_applied: 0,
+        execution_ms: None,
+        tool_version: String::new(),
+        run_id: String::new(),
+        error: None,
+    };
     for m in &catalog.migrations {
+        if applied.contains(m.version.as_str()) && !known.contains(m.version.as_str()) {
+            rows.push(by_tool(m.version.as_str(), &m.name, m.checksum.to_hex()));
+        }
+    }
+    for head in heads
+        .iter()
+        .filter(|h| catalog.find(h).is_none() && !known.contains(*h))
+    {
+        rows.push(by_tool(head, "", String::new()));
+    }
+    Ok(rows)
+}
+
+/// What `--to VERSION` lets run: versions up to it, or in a revision graph
+/// the revision and its ancestors (revision ids have no order).
+pub fn up_to<'c>(catalog: &'c Catalog, to: Option<&'c Version>) -> impl Fn(&Version) -> bool + 'c {
+    let graph = to
+        .filter(|_| catalog.revision_graph)
+        .map(|t| catalog.with_ancestors(&[t.as_str().to_string()]));
+    move |v: &Version| match (to, &graph) {
+        (None, _) => true,
+        (Some(_), Some(allowed)) => allowed.contains(v.as_str()),
+        (Some(t), None) => v <= t,
+    }
+}
+
+/// Joins catalog and history, ordered by version (for a revision graph, in
+/// the catalog's order, parents first, then history rows without a file).
+pub fn join<'a>(catalog: &'a Catalog, history: &'a [HistoryRow]) -> Vec<Entry<'a>> {
+    let pairs: Vec<(Version, Option<&Migration>, Option<&HistoryRow>)> = if catalog.revision_graph {
+        // Revision ids are matched as written (`0002` is not `2`).
+        let mut rows: BTreeMap<&str, &HistoryRow> =
+            history.iter().map(|h| (h.version.as_str(), h)).collect();
+        let mut out: Vec<_> = catalog
+            .migrations
+            .iter()
+            .map(|m| (m.version.clone(), Some(m), rows.remove(m.version.as_str())))
+            .collect();
+        out.extend(
+            rows.into_values()
+                .map(|h| (Version::revision(&h.version), None, Some(h))),
+        );
+        out
+    } else {
+        let mut by_version: BTreeMap<Version, (Option<&Migration>, Option<&HistoryRow>)> =
+            BTreeMap::new();
+        for m in &catalog.migrations {
+            by_version
+                .entry(m.version.clone())
+                .or_default()
+                .0
+                .get_or_insert(m);
+        }
+        for h in history {
+            // A version that is not a number names a repeatable (`R__views`).
+            let v = Version::parse(&h.version).unwrap_or_else(|| Version::revision(&h.version));
+            by_version.entry(v).or_default().1 = Some(h);
+        }
         by_version
-            .entry(m.version.clone())
-            .or_default()
-            .0
-            .get_or_insert(m);
-    }
-    for h in history {
-        // A version that is not a number names a repeatable (`R__views`).
-        let v = Version::parse(&h.version).unwrap_or_else(|| Version::revision(&h.version));
-        by_version.entry(v).or_default().1 = Some(h);
-    }
-    by_version
+            .into_iter()
+            .map(|(v, (m, h))| (v, m, h))
+            .collect()
+    };
+    pairs
         .into_iter()
-        .map(|(version, (migration, history))| {
-            let state = match (migration, history) {
-                (_, Some(h)) if h.status == Status::Dirty => State::Dirty,
-                (Some(_), Some(h)) if h.status == Status::Failed => State::Failed,
-                (None, Some(h)) if h.status == Status::Failed => State::Pending,
-                (None, Some(_)) => State::Missing,
-                // A repeatable whose file changed runs again.
-                (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum && m.repeatable => {
-                    State::Pending
-                }
-                (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum => State::Modified,
-                (Some(_), Some(h)) => match h.status {
-                    Status::Adopted => State::Adopted,
-                    Status::Baseline => State::Baseline,
-                    _ => State::Applied,
-                },
-                (Some(_), None) => State::Pending,
-                (None, None) => unreachable!("every key came from one side"),
-            };
-            Entry {
-                version,
-                migration,
-                history,
-                state,
-            }
+        .map(|(version, migration, history)| Entry {
+            state: entry_state(migration, history),
+            version,
+            migration,
+            history,
         })
         .filter(|e| !(e.migration.is_none() && e.state == State::Pending))
         .collect()
+}
+
+/// One migration's state from its file and its history row.
+fn entry_state(migration: Option<&Migration>, history: Option<&HistoryRow>) -> State {
+    match (migration, history) {
+        (_, Some(h)) if h.status == Status::Dirty => State::Dirty,
+        (Some(_), Some(h)) if h.status == Status::Failed => State::Failed,
+        (None, Some(h)) if h.status == Status::Failed => State::Pending,
+        (None, Some(_)) => State::Missing,
+        // A repeatable whose file changed runs again.
+        (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum && m.repeatable => State::Pending,
+        (Some(m), Some(h)) if m.checksum.to_hex() != h.checksum => State::Modified,
+        (Some(_), Some(h)) => match h.status {
+            Status::Adopted => State::Adopted,
+            Status::Baseline => State::Baseline,
+            _ => State::Applied,
+        },
+        (Some(_), None) => State::Pending,
+        (None, None) => unreachable!("every key came from one side"),
+    }
 }
 
 /// Where a gate finding points: the file when there is one.
@@ -129,7 +218,8 @@ pub fn apply_gates(
     env: &str,
     allow_out_of_order: bool,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    // A graph with several heads or a gap has no order to apply in.
+    let mut out = sluice_lint::rules::multiple_heads::findings(catalog);
     for issue in &catalog.issues {
         if let sluice_core::CatalogIssue::DuplicateVersion {
             version,

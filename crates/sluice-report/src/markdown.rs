@@ -140,12 +140,21 @@ fn pack_migration(s: &mut String, env: &str, m: &MigrationPack) {
         m.upgrade.language,
         m.upgrade.sql
     ));
+    if let Some(p) = &m.upgrade.previous {
+        s.push_str(&format!("Previous revision: `{p}`.\n\n"));
+    }
     let env = if env.is_empty() { "ENV" } else { env };
     s.push_str("#### Rollback path\n\n");
     match &m.rollback {
-        Rollback::DownSection { sql } => s.push_str(&format!(
-            "`sluice down --env {env}` runs the down section (where the environment allows down):\n\n```sql\n{sql}\n```\n\n"
-        )),
+        Rollback::DownSection { sql } => match &m.upgrade.runner_down {
+            Some(r) => s.push_str(&format!(
+                "`sluice down --env {env}` runs `{r}` (where the environment allows down):\n\n```{}\n{sql}\n```\n\n",
+                m.upgrade.language
+            )),
+            None => s.push_str(&format!(
+                "`sluice down --env {env}` runs the down section (where the environment allows down):\n\n```sql\n{sql}\n```\n\n"
+            )),
+        },
         Rollback::Irreversible { strategy } => s.push_str(&format!(
             "Irreversible by sluice. Rollback strategy: {strategy}\n\n"
         )),
@@ -212,6 +221,8 @@ mod tests {
                 sql: "CREATE INDEX CONCURRENTLY i ON orders (a);".into(),
                 language: "sql".into(),
                 runner: None,
+                runner_down: None,
+                previous: None,
                 changes: vec![Change {
                     line: 7,
                     statement: "CREATE INDEX orders".into(),

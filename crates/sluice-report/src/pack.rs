@@ -66,6 +66,11 @@ pub struct Upgrade {
     /// The program that runs it, when it is not sluice (`alembic -c
     /// alembic.ini upgrade 0002`, `node db/migrate.mjs up …`).
     pub runner: Option<String>,
+    /// The program's command that reverses it (`alembic -c alembic.ini
+    /// downgrade 0001`), when it is not sluice and there is one.
+    pub runner_down: Option<String>,
+    /// In a revision graph, the revisions it follows (`base` for a root).
+    pub previous: Option<String>,
     /// One entry per statement.
     pub changes: Vec<Change>,
 }

@@ -73,13 +73,42 @@ impl Project {
     }
 
     /// Reads the migrations directory.
+    /// Tables the layout's own tool keeps its record in (`alembic_version`).
+    pub fn tool_tables(&self) -> Vec<String> {
+        match self.config.layout {
+            sluice_core::config::Layout::Alembic => vec!["alembic_version".into()],
+            _ => vec![],
+        }
+    }
+
     /// The runner for migrations another program runs (`[migrations] run`),
-    /// when one is configured.
+    /// when one is configured or the layout has a default (Alembic:
+    /// `alembic -c {ini} upgrade {revision}` and `alembic -c {ini} downgrade
+    /// {previous}`, `{ini}` being `[migrations] alembic_ini`).
     pub fn runner(&self) -> Option<sluice_engine::runner::external::Runner> {
         let m = &self.config.file.migrations;
+        let (run, run_down) = match self.config.layout {
+            sluice_core::config::Layout::Alembic => {
+                let ini =
+                    sluice_engine::shell_word(m.alembic_ini.as_deref().unwrap_or("alembic.ini"));
+                (
+                    Some(
+                        m.run
+                            .clone()
+                            .unwrap_or_else(|| format!("alembic -c {ini} upgrade {{revision}}")),
+                    ),
+                    Some(
+                        m.run_down
+                            .clone()
+                            .unwrap_or_else(|| format!("alembic -c {ini} downgrade {{previous}}")),
+                    ),
+                )
+            }
+            _ => (m.run.clone(), m.run_down.clone()),
+        };
         Some(sluice_engine::runner::external::Runner {
-            run: m.run.clone()?,
-            run_down: m.run_down.clone(),
+            run: run?,
+            run_down,
             url_env: m.url_env.clone().unwrap_or_else(|| "DATABASE_URL".into()),
             cwd: self.config.root.clone(),
         })

@@ -78,6 +78,14 @@ impl sluice_engine::plan::Host for Session<'_> {
     fn before_scratch(&self) {
         crate::interrupt::install();
     }
+
+    fn runner(&self) -> Option<sluice_engine::runner::external::Runner> {
+        self.project.runner()
+    }
+
+    fn tool_tables(&self) -> Vec<String> {
+        self.project.tool_tables()
+    }
 }
 
 impl<'p> Session<'p> {

@@ -156,7 +156,7 @@ fn alembic_rev(id: &str, down: &str, body: &str) -> String {
 }
 
 #[test]
-fn alembic_layout_is_checked_in_place_and_never_applied() {
+fn alembic_layout_is_checked_in_place_and_two_heads_are_never_applied() {
     let p = Project::new(
         "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n",
     );
@@ -191,9 +191,12 @@ fn alembic_layout_is_checked_in_place_and_never_applied() {
     p.run(&["check"])
         .code(1)
         .says("error[multiple-heads]: revision b2 is one of 2 heads (b2, c3)");
+    // Two heads have no order to apply in: refused before Alembic starts.
     p.run(&["apply"])
-        .code(2)
-        .says("applying stays Alembic's job");
+        .code(1)
+        .says("error[multiple-heads]")
+        .says("apply refused");
+    p.run(&["status", "--exit-code"]).code(1).says("3 pending");
 }
 
 /// An Alembic revision whose downgrade() drops what its upgrade() adds (a

@@ -31,6 +31,9 @@ pub struct MigrationsSection {
     /// The variable the runner reads the database URL from (default
     /// `DATABASE_URL`).
     pub url_env: Option<String>,
+    /// The Alembic configuration file, relative to the project root (default
+    /// `alembic.ini`): `{ini}` in the alembic layout's default commands.
+    pub alembic_ini: Option<String>,
     /// How the ledger is written: `chain` (sluice's) or `map` (a JSON object
     /// of file name to SHA-256 hex).
     pub ledger_format: crate::ledger::LedgerFormat,
@@ -49,6 +52,7 @@ impl Default for MigrationsSection {
             run: None,
             run_down: None,
             url_env: None,
+            alembic_ini: None,
             ledger_format: Default::default(),
         }
     }

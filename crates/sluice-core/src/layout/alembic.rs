@@ -4,6 +4,7 @@
 use super::MigrationLayout;
 use crate::catalog::{display_path, Catalog, CatalogIssue, CatalogOptions};
 use crate::error::CoreError;
+use crate::migration::Migration;
 use crate::tree::{Entry, SourceTree};
 use std::collections::BTreeMap;
 
@@ -39,6 +40,37 @@ impl MigrationLayout for Alembic {
     }
 }
 
+/// Each revision's downgrade target that reverses it alone: a merge goes
+/// back to one of its parents (Alembic then unmerges: both stay applied); a
+/// revision whose parent has other children goes back one step on its own
+/// branch (`<revision>@-1`, since downgrading to the parent would also
+/// reverse its siblings); otherwise its parent, or `base` for a lone root.
+fn set_previous(revisions: &mut [(Migration, crate::alembic::RevisionInfo)]) {
+    let mut children: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut roots = 0;
+    for (_, r) in revisions.iter() {
+        if r.down_revisions.is_empty() {
+            roots += 1;
+        }
+        for p in &r.down_revisions {
+            *children.entry(p.as_str()).or_default() += 1;
+        }
+    }
+    let previous: Vec<String> = revisions
+        .iter()
+        .map(|(_, r)| match r.down_revisions.as_slice() {
+            [] if roots == 1 => "base".to_string(),
+            [p] if children.get(p.as_str()) == Some(&1) => p.clone(),
+            [first, _, ..] => first.clone(),
+            _ => format!("{}@-1", r.revision),
+        })
+        .collect();
+    for ((m, r), p) in revisions.iter_mut().zip(previous) {
+        m.previous = Some(p);
+        m.parents = r.down_revisions.clone();
+    }
+}
+
 /// Alembic: every `*.py` matching the contract (but `__init__.py`) is a
 /// revision; the order is the revision graph's (parents first, ties by file).
 fn load_alembic(
@@ -46,7 +78,10 @@ fn load_alembic(
     tree: &dyn SourceTree,
     entries: Vec<Entry>,
 ) -> Result<Catalog, CoreError> {
-    let mut catalog = Catalog::default();
+    let mut catalog = Catalog {
+        revision_graph: true,
+        ..Catalog::default()
+    };
     let mut revisions = Vec::new();
     for Entry {
         name: file_name,
@@ -104,6 +139,7 @@ fn load_alembic(
             display_paths: paths,
         });
     }
+    set_previous(&mut revisions);
     // Topological order: a revision comes after all its (known) parents.
     let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut remaining = revisions;

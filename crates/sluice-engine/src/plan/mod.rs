@@ -50,7 +50,6 @@ use sluice_core::config::Dialect;
 use sluice_core::{Catalog, Environment, Migration, Version};
 use sluice_db::inspect::{self, HeldLock};
 use sluice_db::scratch::Scratch;
-use sluice_db::HistoryStore as _;
 use sluice_db::{Backend, Database, LockGuard, SessionSettings};
 use sluice_lint::analysis::Analysis;
 use sluice_lint::Policy;
@@ -86,6 +85,16 @@ pub trait Host {
     /// Called before a scratch database is created: the caller installs
     /// whatever drops scratch databases on an interrupt.
     fn before_scratch(&self) {}
+    /// The program that runs migrations whose body is not SQL (an Alembic
+    /// revision, a script), when the project has one.
+    fn runner(&self) -> Option<runner::external::Runner> {
+        None
+    }
+    /// Tables in which that program keeps its own record (left out of
+    /// schema comparisons).
+    fn tool_tables(&self) -> Vec<String> {
+        vec![]
+    }
 }
 
 pub use crate::approvals::ApprovalCheck;
@@ -207,8 +216,7 @@ fn pending_entry(
 pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
     let env = host.env();
     let mut target = host.connect()?;
-    let history = target
-        .load_history()
+    let history = state::load_history(&mut *target, catalog)
         .map_err(|e| anyhow!("reading sluice_history on `{}`: {e}", env.name))?;
     let entries = state::join(catalog, &history);
     let dir = host.migrations_dir();
@@ -219,9 +227,10 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
         &env.name,
         host.allow_out_of_order(),
     );
+    let within = state::up_to(catalog, opts.to.as_ref());
     let pending: Vec<&Migration> = entries
         .iter()
-        .filter(|e| e.is_pending() && opts.to.as_ref().is_none_or(|t| e.version <= *t))
+        .filter(|e| e.is_pending() && within(&e.version))
         .filter_map(|e| e.migration)
         .collect();
     let applied: Vec<&Migration> = entries
@@ -229,7 +238,12 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
         .filter(|e| e.state.is_clean())
         .filter_map(|e| e.migration)
         .collect();
-    let steps = runner::prepare(&pending, Direction::Up, host.dialect())?;
+    let steps = runner::prepare_with(
+        &pending,
+        Direction::Up,
+        host.dialect(),
+        host.runner().as_ref(),
+    )?;
     // apply refuses these before running anything; so does the replay.
     let transaction_control = runner::transaction_control(&steps);
     let refuses_transaction_control = !transaction_control.is_empty();

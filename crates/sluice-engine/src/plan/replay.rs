@@ -44,6 +44,52 @@ pub(super) struct ScratchRun<'s> {
     /// Where sluice keeps its own tables.
     pub(super) history_schema: String,
     dialect: Dialect,
+    /// The program that runs migrations whose body is not SQL.
+    runner: Option<runner::external::Runner>,
+    /// The tables that program keeps its record in.
+    tool_tables: Vec<String>,
+}
+
+/// The environment as a program that migrates the scratch database sees it:
+/// the target's settings with the scratch database's URL (the runner must
+/// never be handed the target's).
+pub(super) fn scratch_env(host: &dyn Host, scratch: &Scratch) -> Result<Environment> {
+    let mut env = host.env().clone();
+    if host.runner().is_some() {
+        env.url = scratch
+            .url()
+            .map_err(|e| anyhow!("the scratch database: {e}"))?;
+        crate::secrets::register_url(&env.url);
+    }
+    Ok(env)
+}
+
+impl<'s> ScratchRun<'s> {
+    /// Runs on the scratch database as `env` (see [`scratch_env`]).
+    fn new(host: &'s dyn Host, scratch: &Scratch, env: &'s Environment) -> Result<ScratchRun<'s>> {
+        let info = host.info();
+        Ok(ScratchRun {
+            db: open_scratch(host, scratch)?,
+            info: RunInfo {
+                env,
+                run_id: info.run_id,
+                actor: info.actor,
+            },
+            history_schema: host.history_schema().to_string(),
+            dialect: host.dialect(),
+            runner: host.runner(),
+            tool_tables: host.tool_tables(),
+        })
+    }
+
+    /// The steps for `migrations`, through the runner where it runs them.
+    pub(super) fn prepare<'a>(
+        &self,
+        migrations: &[&'a Migration],
+        direction: Direction,
+    ) -> Result<Vec<Step<'a>>> {
+        runner::prepare_with(migrations, direction, self.dialect, self.runner.as_ref())
+    }
 }
 
 impl ScratchRun<'_> {
@@ -51,6 +97,7 @@ impl ScratchRun<'_> {
     fn schema(&mut self) -> Result<sluice_schema::Schema> {
         let opts = sluice_db::introspect::Options {
             history_schema: self.history_schema.clone(),
+            tool_tables: self.tool_tables.clone(),
             ..Default::default()
         };
         sluice_db::introspect::introspect(&mut *self.db, &opts)
@@ -147,12 +194,8 @@ pub(super) fn replay(
         r.scratch.as_deref().unwrap_or("")
     ));
     let result = (|| -> Result<()> {
-        let mut run = ScratchRun {
-            db: open_scratch(host, &scratch)?,
-            info: host.info(),
-            history_schema: host.history_schema().to_string(),
-            dialect: host.dialect(),
-        };
+        let env = scratch_env(host, &scratch)?;
+        let mut run = ScratchRun::new(host, &scratch, &env)?;
         replay_on(&mut run, catalog, applied, steps, analyses, opts, report)
     })();
     let dropped = scratch.drop_now();
@@ -177,7 +220,7 @@ pub(super) fn replay_on(
     report: &mut PlanReport,
 ) -> Result<()> {
     // What the target has, from empty.
-    let base = runner::prepare(applied, Direction::Up, run.dialect)?;
+    let base = run.prepare(applied, Direction::Up)?;
     if let Some(f) = run.run(&base, Phase::Applied) {
         report.blocking.push(Diagnostic::new(
             sluice_lint::RuleId::ReplayFailed,
@@ -236,14 +279,13 @@ pub(super) fn replay_on(
     }
 
     // A second apply must find nothing to do, and status must be clean.
-    let history = run
-        .db
-        .load_history()
+    let history = state::load_history(&mut *run.db, catalog)
         .map_err(|e| anyhow!("reading the scratch database's history: {e}"))?;
     let entries = state::join(catalog, &history);
+    let within = state::up_to(catalog, opts.to.as_ref());
     let again: Vec<String> = entries
         .iter()
-        .filter(|e| e.is_pending() && opts.to.as_ref().is_none_or(|t| e.version <= *t))
+        .filter(|e| e.is_pending() && within(&e.version))
         .map(|e| e.version.to_string())
         .collect();
     let noop = again.is_empty();
@@ -290,7 +332,7 @@ pub(super) fn down_check(
     report: &mut PlanReport,
 ) -> Result<bool> {
     let after_up = run.schema()?;
-    let down = runner::prepare(&[m], Direction::Down, run.dialect)?;
+    let down = run.prepare(&[m], Direction::Down)?;
     let mut check = DownCheck {
         version: m.version.to_string(),
         down_ran: false,
@@ -339,7 +381,7 @@ pub(super) fn down_check(
             ),
         );
     }
-    let up = runner::prepare(&[m], Direction::Up, run.dialect)?;
+    let up = run.prepare(&[m], Direction::Up)?;
     if let Some(f) = run.run(&up, Phase::Reapply) {
         mismatch(
             report,
@@ -381,7 +423,6 @@ pub fn expected_schema(
     scratch_url: Option<String>,
     opts: &sluice_db::introspect::Options,
 ) -> Result<sluice_schema::Schema> {
-    let env = host.env();
     let server = scratch_server(
         host,
         &PlanOptions {
@@ -398,9 +439,11 @@ pub fn expected_schema(
         scratch.name()
     ));
     let result = (|| -> Result<sluice_schema::Schema> {
-        let mut db = open_scratch(host, &scratch)?;
-        let steps = runner::prepare(applied, Direction::Up, host.dialect())?;
-        let (_, stop) = runner::run(&mut db, &host.info(), &steps, &mut |_| {});
+        let env = scratch_env(host, &scratch)?;
+        let mut run = ScratchRun::new(host, &scratch, &env)?;
+        let steps = run.prepare(applied, Direction::Up)?;
+        let (_, stop) = runner::run(&mut run.db, &run.info, &steps, &mut |_| {});
+        let db = &mut run.db;
         if let Some(s) = stop {
             let path = steps
                 .iter()
@@ -415,7 +458,7 @@ pub fn expected_schema(
                 s.record.error.unwrap_or(s.message)
             );
         }
-        sluice_db::introspect::introspect(&mut *db, opts)
+        sluice_db::introspect::introspect(&mut **db, opts)
             .map_err(|e| anyhow!("reading the scratch database's schema: {e}"))
     })();
     let _ = scratch.drop_now();

@@ -26,11 +26,16 @@ pub struct Command {
     pub url_env: String,
     /// Where the child runs (the project root).
     pub cwd: PathBuf,
+    /// The tool's own record of what is applied, read before and after the
+    /// child (Alembic's `alembic_version`), when the migration has one.
+    pub record: Option<sluice_db::foreign::Tool>,
 }
 
 /// The project's runner: `[migrations] run` and `run_down`, with `{path}`
 /// (the migration's file, relative to the project root and shell-quoted),
-/// `{version}` and `{name}` filled per migration.
+/// `{version}` (also `{revision}`), `{name}` and, in a revision graph,
+/// `{previous}` (the downgrade target that reverses this revision alone)
+/// filled per migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runner {
     /// Applies one migration.
@@ -58,11 +63,20 @@ impl Runner {
         let line = template
             .replace("{path}", &crate::shell_word(m.header_path()))
             .replace("{version}", &crate::shell_word(m.version.as_str()))
+            .replace("{revision}", &crate::shell_word(m.version.as_str()))
+            .replace(
+                "{previous}",
+                &crate::shell_word(m.previous.as_deref().unwrap_or("base")),
+            )
             .replace("{name}", &crate::shell_word(&m.name));
         Ok(Command {
             line,
             url_env: self.url_env.clone(),
             cwd: self.cwd.clone(),
+            record: m
+                .previous
+                .is_some()
+                .then_some(sluice_db::foreign::Tool::Alembic),
         })
     }
 }
@@ -79,6 +93,18 @@ pub(super) fn run(
 ) -> Result<MigrationRecord, Box<Stop>> {
     let step = cx.step;
     let m = step.migration;
+    if let Some(program) = missing_program(command) {
+        return Err(Box::new(Stop {
+            at: None,
+            record: record(step, RecordResult::Failed, 0, cx.start, Some(format!("`{program}` not found"))),
+            message: format!(
+                "migration {}: `{program}` (the program in `{}`) was not found on PATH or under {}: nothing ran and nothing was recorded; install it, or set [migrations] run (and run_down) to the command that applies one migration",
+                m.version,
+                command.line,
+                command.cwd.display()
+            ),
+        }));
+    }
     let mut row = info.row(
         step,
         Status::Dirty,
@@ -106,7 +132,8 @@ pub(super) fn run(
             ),
         }));
     }
-    let outcome = spawn(info, command);
+    let before = heads(db, command);
+    let outcome = spawn(info, command).and_then(|()| recorded_by_tool(db, cx, command));
     match outcome {
         Ok(()) => {
             let book = done_bookkeeping(db, info, cx, Some(cx.start.elapsed().as_millis() as i64));
@@ -126,8 +153,132 @@ pub(super) fn run(
                 })),
             }
         }
+        // The tool's record is as before and its transaction covers DDL:
+        // nothing of the migration remains.
+        Err(why) if before.is_some() && before == heads(db, command) && rolls_back(db, command) => {
+            Err(rolled_back(db, info, cx, command, why))
+        }
         Err(why) => Err(failed(db, info, cx, command, why)),
     }
+}
+
+/// The heads the tool records (None: it keeps no record, or it cannot be
+/// read).
+fn heads(db: &mut LockGuard, command: &Command) -> Option<Vec<String>> {
+    let tool = command.record?;
+    match sluice_db::foreign::read(tool, db.executor()) {
+        Ok(Some(sluice_db::foreign::History::Heads(h))) => Some(h),
+        Ok(None) => Some(vec![]),
+        _ => None,
+    }
+}
+
+/// Whether the tool runs a migration in one transaction that DDL takes part
+/// in, so that a failure leaves nothing (Alembic: on Postgres, not on
+/// SQLite, where it assumes non-transactional DDL).
+fn rolls_back(db: &LockGuard, command: &Command) -> bool {
+    command.record.is_some() && db.backend() == sluice_db::Backend::Postgres
+}
+
+/// A child that exited 0 must have left the tool's record saying so: after
+/// an upgrade the revision is a head, after a downgrade it is not.
+fn recorded_by_tool(db: &mut LockGuard, cx: &StepCx<'_>, command: &Command) -> Result<(), String> {
+    let (Some(tool), Some(now)) = (command.record, heads(db, command)) else {
+        return Ok(());
+    };
+    let id = cx.step.migration.version.as_str();
+    let holds = now.iter().any(|h| h == id);
+    let up = cx.step.direction == Direction::Up;
+    if holds == up {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` exited 0, but {} {} revision {id} (it holds: {})",
+        command.line,
+        tool.table(),
+        if up {
+            "does not record"
+        } else {
+            "still records"
+        },
+        if now.is_empty() {
+            "nothing".to_string()
+        } else {
+            now.join(", ")
+        }
+    ))
+}
+
+/// The child failed and the tool's record shows its transaction rolled
+/// back: an up is `failed` (the next apply runs it again), a down leaves the
+/// migration applied; an audit row either way.
+fn rolled_back(
+    db: &mut LockGuard,
+    info: &RunInfo<'_>,
+    cx: &StepCx<'_>,
+    command: &Command,
+    why: String,
+) -> Box<Stop> {
+    let step = cx.step;
+    let m = step.migration;
+    let up = step.direction == Direction::Up;
+    let mut row = if up {
+        info.row(step, Status::Failed, 0, Some(why.clone()))
+    } else {
+        info.row(step, Status::Applied, 0, None)
+    };
+    row.execution_ms = Some(cx.start.elapsed().as_millis() as i64);
+    let book = [
+        db.upsert_sql(&row),
+        db.audit_sql(&info.audit(
+            sluice_db::AuditKind::Failure,
+            Some(m),
+            sluice_db::AuditOutcome::Failed,
+            Some(format!("{} failed: {why}", cx.verb)),
+            cx.details(serde_json::json!({ "command": command.line })),
+        )),
+    ];
+    let mut message = format!(
+        "migration {} ({}): {why}\n  its runner rolled its transaction back (its record is unchanged): nothing of it was {}, and nothing after it ran",
+        m.version,
+        m.display_path,
+        if up { "applied" } else { "reverted" }
+    );
+    if let Err(e) = db.run_in_transaction(&[], &book) {
+        message.push_str(&format!(
+            "\n  recording the failure also failed: {}",
+            e.error
+        ));
+    }
+    Box::new(Stop {
+        at: None,
+        record: record(step, RecordResult::Failed, 0, cx.start, Some(why)),
+        message,
+    })
+}
+
+/// The program a command line starts, when it can be told and is not there
+/// (so that a missing tool fails before the migration is marked dirty).
+/// Shell syntax and builtins are left to the shell.
+fn missing_program(command: &Command) -> Option<String> {
+    let words = shlex::split(&command.line)?;
+    let program = words
+        .iter()
+        .find(|w| !(w.contains('=') && !w.starts_with('=') && !w.contains('/')))?;
+    const SHELL: &[&str] = &[
+        "cd", "exec", "env", "set", "export", ".", "source", "if", "for", "while", "case", "!",
+        "(", "{", "test", "[", "true", "false", "echo", "printf", "command", "eval",
+    ];
+    if SHELL.contains(&program.as_str()) || program.contains(['$', '`', '(', ';', '|', '&']) {
+        return None;
+    }
+    let found = if program.contains('/') {
+        command.cwd.join(program).exists()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+    };
+    (!found).then(|| program.clone())
 }
 
 /// Runs the child; Err says how it failed (exit code and output tail).
@@ -165,6 +316,10 @@ fn spawn(info: &RunInfo<'_>, command: &Command) -> Result<(), String> {
         text.chars().skip(skip).collect()
     };
     let how = match out.status.code() {
+        // The shell reports a command killed by signal N as 128 + N.
+        Some(c) if (129..=192).contains(&c) => {
+            format!("was killed by a signal ({}; its shell exited {c})", c - 128)
+        }
         Some(c) => format!("exited with code {c}"),
         None => "was killed by a signal".into(),
     };

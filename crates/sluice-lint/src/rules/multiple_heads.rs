@@ -30,7 +30,14 @@ pub const RULE: Def = Def {
 };
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for issue in &ctx.catalog.issues {
+    out.extend(findings(ctx.catalog));
+}
+
+/// The graph's heads and gaps as findings (`check`, and the gate that
+/// refuses to apply an ambiguous graph).
+pub fn findings(catalog: &sluice_core::Catalog) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for issue in &catalog.issues {
         match issue {
             CatalogIssue::MultipleHeads { heads } => {
                 let ids: Vec<&str> = heads.iter().map(|h| h.0.as_str()).collect();
@@ -56,4 +63,5 @@ pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+    out
 }

@@ -70,9 +70,10 @@ fn plan<'a>(
     if !gates.is_empty() {
         return Ok(Plan::Blocked(gates));
     }
+    let within = state::up_to(catalog, to);
     let pending: Vec<&'a Migration> = entries
         .iter()
-        .filter(|e| e.is_pending() && to.is_none_or(|t| e.version <= *t))
+        .filter(|e| e.is_pending() && within(&e.version))
         .filter_map(|e| e.migration)
         .collect();
     let mut steps = runner::prepare_with(
@@ -153,8 +154,7 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
     let catalog = project.catalog()?;
     let to = target_version(&catalog, &a.to)?;
     let read_history = |db: &mut dyn sluice_db::Database| {
-        db.load_history()
-            .map_err(|e| anyhow!("reading sluice_history: {e}"))
+        state::load_history(db, &catalog).map_err(|e| anyhow!("reading sluice_history: {e}"))
     };
 
     if a.dry_run {

@@ -32,7 +32,7 @@ use sluice_db::{AuditKind, AuditOutcome, Status};
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
     /// Take over this tool's history table: golang-migrate, dbmate, sqlx,
-    /// goose, diesel, prisma, flyway or refinery.
+    /// goose, diesel, prisma, flyway, refinery or alembic.
     #[arg(long, value_name = "TOOL", conflicts_with = "to")]
     pub from: Option<String>,
     /// Mark every migration up to this version as applied (a database
@@ -174,6 +174,22 @@ fn from_tool<'c>(tool: Tool, h: &foreign::History, catalog: &'c Catalog) -> Plan
         }
     };
     match h {
+        foreign::History::Heads(heads) => {
+            for head in heads.iter().filter(|h| catalog.find(h).is_none()) {
+                plan.problems.push(format!(
+                    "{} records revision {head} as applied, but no revision file has it (renamed or deleted?)",
+                    tool.table()
+                ));
+            }
+            let applied = catalog.with_ancestors(heads);
+            plan.rows.extend(
+                catalog
+                    .migrations
+                    .iter()
+                    .filter(|m| applied.contains(m.version.as_str()))
+                    .map(|m| (m, None)),
+            );
+        }
         foreign::History::UpTo { version, dirty } => {
             let Some(last) = Version::parse(version) else {
                 plan.problems.push(format!(
@@ -282,7 +298,12 @@ fn record(
         .map_err(|e| anyhow!("creating sluice's tables: {e}"))?;
     let info = session.info();
     let migrations: Vec<&Migration> = rows.iter().map(|(m, _)| *m).collect();
-    let steps = runner::prepare(&migrations, Direction::Up, session.project.config.dialect)?;
+    let steps = runner::prepare_with(
+        &migrations,
+        Direction::Up,
+        session.project.config.dialect,
+        session.project.runner().as_ref(),
+    )?;
     let mut sqls = Vec::new();
     for ((_, dirty), step) in rows.iter().zip(&steps) {
         let (status, applied) = match dirty {

@@ -13,7 +13,6 @@ use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use serde_json::json;
 use sluice_core::{Migration, Version};
-use sluice_db::HistoryStore as _;
 use sluice_lint::Diagnostic;
 
 /// Options for `down`.
@@ -76,8 +75,7 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
         );
         return session.refuse(&mut db, vec![f]);
     }
-    let history = db
-        .load_history()
+    let history = state::load_history(&mut *db, &catalog)
         .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
     let entries = state::join(&catalog, &history);
     let to = match &a.to {

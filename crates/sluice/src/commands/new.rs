@@ -93,18 +93,9 @@ pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Creates `<version>_<name>.sql` with the text `body(version)` returns, and
-/// extends the ledger with it (`new`, and `adopt`'s retroactive migration).
-pub fn create(
-    project: &Project,
-    raw_name: &str,
-    body: impl FnOnce(&Version) -> String,
-) -> Result<(std::path::PathBuf, Version)> {
-    let name = snake(raw_name);
-    if name.is_empty() {
-        bail!("the migration name {raw_name:?} has no letters or digits; use something like `add_users_table`");
-    }
-    let catalog = project.catalog()?;
+/// The ledger a new migration is added to: it must exist (unless the
+/// directory is empty) and verify.
+pub fn ledger_to_extend(project: &Project, catalog: &sluice_core::Catalog) -> Result<Ledger> {
     let ledger = match project.ledger()? {
         Some((l, _)) => l,
         None if catalog.migrations.is_empty() => Ledger::build([]),
@@ -120,6 +111,22 @@ pub fn create(
             b.reason
         );
     }
+    Ok(ledger)
+}
+
+/// Creates `<version>_<name>.sql` with the text `body(version)` returns, and
+/// extends the ledger with it (`new`, and `adopt`'s retroactive migration).
+pub fn create(
+    project: &Project,
+    raw_name: &str,
+    body: impl FnOnce(&Version) -> String,
+) -> Result<(std::path::PathBuf, Version)> {
+    let name = snake(raw_name);
+    if name.is_empty() {
+        bail!("the migration name {raw_name:?} has no letters or digits; use something like `add_users_table`");
+    }
+    let catalog = project.catalog()?;
+    let ledger = ledger_to_extend(project, &catalog)?;
     let now = sluice_core::clock::now_millis();
     let newest = catalog
         .migrations
@@ -133,26 +140,40 @@ pub fn create(
     };
     let version = Version::parse(&version_num.to_string()).expect("digits");
     let file_name = format!("{version}_{name}.sql");
-    if !project.config.filename.is_match(&file_name) {
+    let path = write_new(project, &ledger, &file_name, &body(&version))?;
+    Ok((path, version))
+}
+
+/// Writes a new migration file `file_name` in the migrations directory and
+/// adds it to the ledger (`ledger`, as read before); its path.
+pub fn write_new(
+    project: &Project,
+    ledger: &Ledger,
+    file_name: &str,
+    body: &str,
+) -> Result<std::path::PathBuf> {
+    if !project.config.filename.is_match(file_name) {
         bail!(
             "`{file_name}` would not match the filename pattern `{}`; choose a name of lower-case letters, digits and underscores",
             project.config.filename.as_str()
         );
     }
-    let path = project.config.migrations_dir.join(&file_name);
-    let body = body(&version);
+    let path = project.config.migrations_dir.join(file_name);
     sluice_core::ledger::write_atomic(&path, body.as_bytes())?;
     let mut entries: Vec<(String, Checksum)> = ledger
         .migrations
         .iter()
         .filter_map(|e| Checksum::from_hex(&e.checksum).map(|c| (e.file.clone(), c)))
         .collect();
-    entries.push((file_name, Checksum::of_migration(body.as_bytes())));
+    entries.push((
+        file_name.to_string(),
+        Checksum::of_migration(body.as_bytes()),
+    ));
     Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c))).save_as(
         &project.config.ledger_path,
         project.config.file.migrations.ledger_format,
     )?;
-    Ok((path, version))
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use crate::project::Project;
 use anyhow::{anyhow, Result};
 use clap::Args;
 use sluice_core::Migration;
-use sluice_db::HistoryStore as _;
 use sluice_report::pack::{Approvals, Change, Lock, MigrationPack, Pack, Rollback, Upgrade};
 use sluice_sql::facts::Facts;
 
@@ -137,6 +136,18 @@ fn migration_report(
                 .filter(|_| m.body != sluice_core::layout::BodyKind::Sql)
                 .and_then(|r| r.command_for(m, crate::runner::Direction::Up).ok())
                 .map(|c| c.line),
+            runner_down: project
+                .runner()
+                .filter(|_| m.body != sluice_core::layout::BodyKind::Sql && m.down.is_some())
+                .and_then(|r| r.command_for(m, crate::runner::Direction::Down).ok())
+                .map(|c| c.line),
+            previous: m.previous.as_ref().map(|_| {
+                if m.parents.is_empty() {
+                    "base".to_string()
+                } else {
+                    m.parents.join(", ")
+                }
+            }),
             changes,
         },
         rollback,
@@ -152,9 +163,9 @@ fn migration_report(
 /// Runs `report`.
 pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
     let layout = project.config.layout.imp();
-    if a.versions.is_empty() && layout.external_runner().is_some() {
+    if a.versions.is_empty() && layout.external_runner().is_some() && project.runner().is_none() {
         anyhow::bail!(
-            "with the {} layout, sluice keeps no history to tell what is pending: name the revisions with `--versions REV,...`",
+            "with the {} layout and no [migrations] run, sluice keeps no history to tell what is pending: name the migrations with `--versions V,...`",
             layout.name()
         );
     }
@@ -177,8 +188,7 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
     } else {
         let env = env.as_ref().expect("set above");
         let mut db = project.connect(env)?;
-        history = db
-            .load_history()
+        history = crate::state::load_history(&mut *db, &catalog)
             .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
         crate::state::join(&catalog, &history)
             .into_iter()

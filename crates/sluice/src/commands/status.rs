@@ -8,7 +8,6 @@ use crate::state::{self, State};
 use anyhow::{anyhow, Result};
 use clap::Args;
 use serde_json::json;
-use sluice_db::HistoryStore as _;
 
 /// Options for `status`.
 #[derive(Debug, Args)]
@@ -23,8 +22,7 @@ pub fn run(project: &Project, a: &StatusArgs) -> Result<Outcome> {
     let session = Session::start(project, "status")?;
     let catalog = project.catalog()?;
     let mut db = session.connect()?;
-    let history = db
-        .load_history()
+    let history = state::load_history(&mut *db, &catalog)
         .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
     drop(db);
     let entries = state::join(&catalog, &history);

@@ -85,7 +85,7 @@ fn adopted_body(
     out
 }
 
-fn change_type(diffs: &[Difference]) -> &'static str {
+pub(super) fn change_type(diffs: &[Difference]) -> &'static str {
     let kinds: std::collections::BTreeSet<&str> = diffs.iter().map(|d| d.kind.as_str()).collect();
     match kinds.iter().next() {
         Some(&"index") if kinds.len() == 1 => "Index",
@@ -114,8 +114,7 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     }
     let catalog = project.catalog_with_text()?;
     let mut db = session.lock()?;
-    let history = db
-        .load_history()
+    let history = crate::state::load_history(&mut *db, &catalog)
         .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
     let (applied, gates, pending) = applied_migrations(&catalog, &history, &session);
     if !gates.is_empty() {
@@ -141,18 +140,31 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let ddl = sluice_schema::diff(&expected, &actual);
-    let bypass = format!("-- CI:DESTRUCTIVE_OK {}", a.incident);
-    let script = sluice_schema::render(&ddl, Some(&bypass));
     let env_name = session.env.name.clone();
-    let (path, version) = crate::commands::new::create(project, &a.name, |v| {
-        let name = crate::commands::new::snake(&a.name);
-        adopted_body(project, v, &name, &env_name, &a.incident, &diffs, &script)
-    })?;
+    let (path, version, stamp) = if catalog.revision_graph {
+        let (path, id, parents) =
+            super::adopt_alembic::write(project, &catalog, a, &env_name, &diffs, &ddl)?;
+        let stamp = sluice_db::foreign::alembic_stamp_sql(&parents, &id);
+        (path, sluice_core::Version::revision(&id), stamp)
+    } else {
+        let bypass = format!("-- CI:DESTRUCTIVE_OK {}", a.incident);
+        let script = sluice_schema::render(&ddl, Some(&bypass));
+        let (path, version) = crate::commands::new::create(project, &a.name, |v| {
+            let name = crate::commands::new::snake(&a.name);
+            adopted_body(project, v, &name, &env_name, &a.incident, &diffs, &script)
+        })?;
+        (path, version, vec![])
+    };
     let catalog = project.catalog_with_text()?;
     let m = catalog
-        .get(&version)
+        .find(version.as_str())
         .ok_or_else(|| anyhow!("the new migration {} is not in the catalog", version))?;
-    let steps = crate::runner::prepare(&[m], crate::runner::Direction::Up, project.config.dialect)?;
+    let steps = crate::runner::prepare_with(
+        &[m],
+        crate::runner::Direction::Up,
+        project.config.dialect,
+        project.runner().as_ref(),
+    )?;
     let info = session.info();
     let mut row = info.row(
         &steps[0],
@@ -177,7 +189,8 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     );
     db.ensure_history()
         .map_err(|e| anyhow!("creating sluice's tables: {e}"))?;
-    let sqls = [db.upsert_sql(&row), db.audit_sql(&audit)];
+    let mut sqls = stamp;
+    sqls.extend([db.upsert_sql(&row), db.audit_sql(&audit)]);
     db.run_in_transaction(&[], &sqls)
         .map_err(|f| anyhow!("recording the adopted migration on `{}` failed: {}; the file {} was written: remove it (and run `sluice hash`) or run adopt again", session.env.name, f.error, m.display_path))?;
     drop(db);

@@ -11,6 +11,7 @@
 //!   migration recorded as `adopted` on E, and appends to EXCEPTIONS.md.
 
 mod adopt;
+mod adopt_alembic;
 mod diff;
 mod snapshot;
 mod verify;
@@ -38,6 +39,7 @@ pub(crate) fn options(project: &Project) -> sluice_db::introspect::Options {
         include: s.include.clone(),
         exclude: s.exclude.clone(),
         history_schema: project.config.file.history.schema.clone(),
+        tool_tables: project.tool_tables(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! `sluice verify`: the live schema against the replayed migrations or a snapshot.
 
 use super::*;
-use sluice_db::HistoryStore as _;
 
 /// Options for `verify`.
 #[derive(Debug, Args)]
@@ -122,9 +121,7 @@ fn expected(
         }
         _ => {
             let catalog = project.catalog_with_text()?;
-            let history = session
-                .connect()?
-                .load_history()
+            let history = crate::state::load_history(&mut *session.connect()?, &catalog)
                 .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
             let (applied, gates, _) = applied_migrations(&catalog, &history, session);
             if !gates.is_empty() {
