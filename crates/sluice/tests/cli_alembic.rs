@@ -201,7 +201,23 @@ fn alembic_revisions_apply_through_alembic_under_sluice() {
         .ok()
         .says("applied 2 migrations");
     p.run_env(&["status", "--exit-code"], &env).ok();
-    let _ = alembic(&p, &["current"], &db.url());
+    // The report: Alembic's commands, the revision's text, the previous one.
+    let r = p.run(&["report", "--versions", "0002b,0003"]);
+    r.ok()
+        .says("which runs `alembic -c alembic.ini upgrade 0002b`")
+        .says("runs `alembic -c alembic.ini downgrade 0002b@-1`")
+        .says("runs `alembic -c alembic.ini downgrade 0002a`")
+        .says("```python\n\"\"\"0003.")
+        .says("Previous revision: `0001`.")
+        .says("Previous revision: `0002a, 0002b`.");
+    let doc = p
+        .run(&["report", "--versions", "0003", "--format", "json"])
+        .json();
+    assert_eq!(doc["migrations"][0]["upgrade"]["previous"], "0002a, 0002b");
+    assert_eq!(
+        doc["migrations"][0]["upgrade"]["runner_down"],
+        "alembic -c alembic.ini downgrade 0002a"
+    );
 }
 
 /// Production needs an approval bound to the revision's checksum: apply is

@@ -632,6 +632,37 @@ fn every_sql_layout_runs_its_lifecycle_on_postgres() {
         assert_eq!(index(), "0", "{layout}");
         p.run(&["apply"]).ok().says("applied 1 migration");
         assert_eq!(index(), "1", "{layout}");
+        // The emergency flow writes the retroactive migration in the
+        // layout's own shape; `new` does too.
+        db.client()
+            .batch_execute("CREATE INDEX accounts_id_email ON accounts (id, email)")
+            .unwrap();
+        p.run(&["verify"]).code(1).says("accounts_id_email");
+        let r = p.run(&["adopt", "--name", "hotfix", "--incident", "INC-3"]);
+        r.ok().says("adopted 1 change");
+        // (sqlx: one file when there is no down, a pair when there is.)
+        let shape = match layout {
+            "golang-migrate" => "_hotfix.up.sql",
+            "diesel" => "_hotfix/up.sql",
+            "flyway" => "__hotfix.sql",
+            _ => "_hotfix.sql",
+        };
+        r.says(shape);
+        p.run(&["check"]).ok().never_says("error[");
+        p.run(&["verify"]).ok().says("no drift");
+        p.run(&["status", "--exit-code"]).ok();
+        p.run(&["new", "next step", "--no-transaction"]).ok().says(
+            &shape.replace("hotfix", "next_step").replace(
+                "_next_step.sql",
+                if layout == "sqlx" {
+                    "_next_step.up.sql"
+                } else {
+                    "_next_step.sql"
+                },
+            ),
+        );
+        p.run(&["status"]).code(0).says("1 pending");
+        p.run(&["check"]).never_says("error[");
     }
 }
 
@@ -705,4 +736,53 @@ fn guard_judges_golang_migrate_pairs_as_one_migration() {
         .says("migrations/10_a exists on the base and is modified here")
         .says("out-of-order")
         .says("migration 5 is added here");
+}
+
+/// Prisma in place under `guard` and `new`: a new migration directory is one
+/// added migration, an edit to a merged `migration.sql` is
+/// `migration-modified` naming its directory, `migration_lock.toml` is never
+/// a migration, and `sluice new` writes `<version>_<name>/migration.sql`.
+#[test]
+fn guard_and_new_follow_prismas_directories() {
+    let p = in_layout(
+        "prisma",
+        &[
+            ("migration_lock.toml", "provider = \"sqlite\"\n"),
+            (
+                "20240101000000_init/migration.sql",
+                "CREATE TABLE accounts (id integer PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    p.raw(".gitignore", b".artifacts/\n*.db\n");
+    p.run(&["hash"]).ok();
+    git(&p, &["init", "-q", "-b", "main"]);
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "base"]);
+    git(&p, &["checkout", "-qb", "feature"]);
+    p.raw(
+        "migrations/migration_lock.toml",
+        b"provider = \"postgresql\"\n",
+    );
+    p.run(&["new", "add posts"])
+        .ok()
+        .says("_add_posts/migration.sql");
+    p.run(&["check"])
+        .never_says("error[")
+        .says("in 2 migrations");
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-qm", "add posts"]);
+    p.run(&["guard", "--base", "main"])
+        .ok()
+        .says("1 migration added");
+    p.raw(
+        "migrations/20240101000000_init/migration.sql",
+        b"CREATE TABLE accounts (id integer PRIMARY KEY, email text);\n",
+    );
+    p.run(&["hash"]).ok();
+    git(&p, &["commit", "-qam", "edit a merged migration"]);
+    p.run(&["guard", "--base", "main"])
+        .code(1)
+        .says("migration-modified")
+        .says("migrations/20240101000000_init exists on the base and is modified here");
 }

@@ -218,3 +218,22 @@ fn report_shows_the_runner_and_the_migrations_own_text() {
         .says("which runs `node db/migrate.mjs up db/migrations/1700000000001_users.mjs`")
         .says("```javascript\nexport async function up(db) {");
 }
+
+/// `plan` replays `.mjs` migrations through Node on a scratch database
+/// (up → down → up, a second apply, status), handing Node the scratch
+/// database's URL, never the target's; `verify` builds its expected schema
+/// the same way.
+#[test]
+fn plan_and_verify_replay_mjs_migrations_through_node() {
+    let db = PgDb::create();
+    let p = mjs_project(&db);
+    p.run(&["hash"]).ok();
+    p.run(&["plan"]).ok().says("second apply is a no-op: yes");
+    assert_eq!(db.scalar("SELECT to_regclass('users') IS NULL"), "t");
+    p.run(&["apply"]).ok();
+    p.run(&["verify"]).ok().says("no drift");
+    db.client()
+        .batch_execute("ALTER TABLE posts ADD COLUMN body text")
+        .unwrap();
+    p.run(&["verify"]).code(1).says("body");
+}

@@ -27,6 +27,24 @@ impl MigrationLayout for Diesel {
         "diesel"
     }
 
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let dir = format!("{}_{}", new.version, new.name);
+        let mut out = vec![(format!("{dir}/up.sql"), new.up_file(""))];
+        out.push((
+            format!("{dir}/down.sql"),
+            new.down
+                .clone()
+                .unwrap_or_else(|| "-- This migration is forward only.\n".into()),
+        ));
+        if new.no_transaction {
+            out.push((
+                format!("{dir}/metadata.toml"),
+                "run_in_transaction = false\n".into(),
+            ));
+        }
+        out
+    }
+
     fn default_filename(&self) -> &'static str {
         DEFAULT_FILENAME
     }

@@ -33,6 +33,12 @@ impl MigrationLayout for Files {
         Some("the job of the program that runs these files")
     }
 
+    fn authoring_refusal(&self, name: &str) -> Option<String> {
+        Some(format!(
+            "the files layout's migrations are written in the language of the program that runs them: create `<version>_{name}.<ext>` by hand, then run `sluice hash`"
+        ))
+    }
+
     fn scan(
         &self,
         opts: &CatalogOptions<'_>,

@@ -34,6 +34,22 @@ impl MigrationLayout for Flyway {
         "flyway"
     }
 
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let first = if new.no_transaction {
+            "-- flyway:executeInTransaction=false\n"
+        } else {
+            ""
+        };
+        let mut out = vec![(
+            format!("V{}__{}.sql", new.version, new.name),
+            new.up_file(first),
+        )];
+        if let Some(d) = &new.down {
+            out.push((format!("U{}__{}.sql", new.version, new.name), d.clone()));
+        }
+        out
+    }
+
     fn default_filename(&self) -> &'static str {
         DEFAULT_FILENAME
     }

@@ -35,6 +35,19 @@ impl MigrationLayout for Dbmate {
         "dbmate"
     }
 
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let tx = if new.no_transaction {
+            " transaction:false"
+        } else {
+            ""
+        };
+        let mut text = format!("{}-- migrate:up{tx}\n{}", new.header, new.up);
+        if let Some(d) = &new.down {
+            text.push_str(&format!("\n-- migrate:down{tx}\n{d}"));
+        }
+        vec![(format!("{}_{}.sql", new.version, new.name), text)]
+    }
+
     fn default_filename(&self) -> &'static str {
         MARKED_FILENAME
     }
@@ -52,6 +65,18 @@ impl MigrationLayout for Dbmate {
 impl MigrationLayout for Goose {
     fn name(&self) -> &'static str {
         "goose"
+    }
+
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let mut text = new.header.clone();
+        if new.no_transaction {
+            text.push_str("-- +goose NO TRANSACTION\n");
+        }
+        text.push_str(&format!("-- +goose Up\n{}", new.up));
+        if let Some(d) = &new.down {
+            text.push_str(&format!("\n-- +goose Down\n{d}"));
+        }
+        vec![(format!("{}_{}.sql", new.version, new.name), text)]
     }
 
     fn default_filename(&self) -> &'static str {

@@ -81,4 +81,47 @@ pub trait MigrationLayout: Send + Sync {
     fn authoring_refusal(&self, _name: &str) -> Option<String> {
         None
     }
+
+    /// The files of a new migration (`sluice new`, `adopt`'s retroactive
+    /// one) in this layout's own shape: each a path relative to the
+    /// migrations directory and its text. Layouts that sluice does not write
+    /// say so in [`MigrationLayout::authoring_refusal`].
+    fn author(&self, new: &NewMigration) -> Vec<(String, String)> {
+        let mut text = new.header.clone();
+        if new.no_transaction {
+            text.push_str("-- sluice:no-transaction\n");
+        }
+        text.push('\n');
+        text.push_str(&new.up);
+        if let Some(down) = &new.down {
+            text.push_str("\n-- sluice:down\n");
+            text.push_str(down);
+        }
+        vec![(format!("{}_{}.sql", new.version, new.name), text)]
+    }
+}
+
+/// A migration sluice writes: its version and name, sluice's header (SQL
+/// comment lines), and its SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMigration {
+    /// Its version (digits).
+    pub version: String,
+    /// Its name (`add_users`).
+    pub name: String,
+    /// `-- KEY: value` lines, each ending in a newline.
+    pub header: String,
+    /// The forward SQL.
+    pub up: String,
+    /// The reverse SQL, when there is one.
+    pub down: Option<String>,
+    /// It must run outside a transaction.
+    pub no_transaction: bool,
+}
+
+impl NewMigration {
+    /// The header, then the `up` SQL (after a blank line).
+    fn up_file(&self, first: &str) -> String {
+        format!("{first}{}\n{}", self.header, self.up)
+    }
 }

@@ -48,6 +48,20 @@ impl MigrationLayout for GolangMigrate {
         "golang-migrate"
     }
 
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let stem = format!("{}_{}", new.version, new.name);
+        let first = if new.no_transaction {
+            "-- sluice:no-transaction\n"
+        } else {
+            ""
+        };
+        let mut out = vec![(format!("{stem}.up.sql"), new.up_file(first))];
+        if let Some(d) = &new.down {
+            out.push((format!("{stem}.down.sql"), d.clone()));
+        }
+        out
+    }
+
     fn default_filename(&self) -> &'static str {
         GOLANG_MIGRATE_FILENAME
     }
@@ -69,6 +83,23 @@ impl MigrationLayout for Sqlx {
 
     fn name(&self) -> &'static str {
         "sqlx"
+    }
+
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let stem = format!("{}_{}", new.version, new.name);
+        // sqlx reads `-- no-transaction` on the first line only.
+        let first = if new.no_transaction {
+            "-- no-transaction\n"
+        } else {
+            ""
+        };
+        match &new.down {
+            Some(d) => vec![
+                (format!("{stem}.up.sql"), new.up_file(first)),
+                (format!("{stem}.down.sql"), d.clone()),
+            ],
+            None => vec![(format!("{stem}.sql"), new.up_file(first))],
+        }
     }
 
     fn default_filename(&self) -> &'static str {

@@ -27,6 +27,19 @@ impl MigrationLayout for Prisma {
         "prisma"
     }
 
+    /// Prisma has no downs: a down is left out.
+    fn author(&self, new: &super::NewMigration) -> Vec<(String, String)> {
+        let first = if new.no_transaction {
+            "-- sluice:no-transaction\n"
+        } else {
+            ""
+        };
+        vec![(
+            format!("{}_{}/migration.sql", new.version, new.name),
+            new.up_file(first),
+        )]
+    }
+
     fn default_filename(&self) -> &'static str {
         DEFAULT_FILENAME
     }

@@ -1,5 +1,7 @@
-//! `sluice new NAME`: creates `<version>_<name>.sql` with a header that is valid
-//! as written, and adds it to the ledger.
+//! `sluice new NAME`: creates a migration in the project's layout
+//! (`<version>_<name>.sql` in sluice's own; an `.up.sql`/`.down.sql` pair,
+//! marked sections, a directory, as the layout has them) with a header that is
+//! valid as written, and adds it to the ledger.
 //!
 //! The version is the current Unix time in milliseconds (13 digits), or one more
 //! than the newest existing version when the clock is behind it. The ledger is
@@ -10,6 +12,7 @@ use crate::cli::Outcome;
 use crate::project::Project;
 use anyhow::{bail, Result};
 use clap::Args;
+use sluice_core::layout::NewMigration;
 use sluice_core::{Checksum, Ledger, Version};
 
 /// Options for `new`.
@@ -65,21 +68,19 @@ fn change_type(name: &str) -> &'static str {
 
 /// Runs `new`.
 pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
-    if let Some(why) = project.config.layout.imp().authoring_refusal(&a.name) {
-        bail!("{why}");
+    let (path, version) = create(project, &a.name, |version, name| {
+        NewMigration {
+        version: version.to_string(),
+        name: name.to_string(),
+        header: format!(
+            "-- MIGRATION_ID: {version}\n-- TITLE: {}\n-- CHANGE_TYPE: {}\n-- RISK_LEVEL: Low\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: down section below\n",
+            title(name),
+            change_type(name),
+        ),
+        up: "-- Write the forward change here.\n".into(),
+        down: Some("-- Write the statements that reverse it here.\n".into()),
+        no_transaction: a.no_transaction,
     }
-    let name = snake(&a.name);
-    let directive = if a.no_transaction {
-        "-- sluice:no-transaction\n"
-    } else {
-        ""
-    };
-    let (path, version) = create(project, &a.name, |version| {
-        format!(
-            "-- MIGRATION_ID: {version}\n-- TITLE: {}\n-- CHANGE_TYPE: {}\n-- RISK_LEVEL: Low\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: down section below\n{directive}\n-- Write the forward change here.\n\n-- sluice:down\n-- Write the statements that reverse it here.\n",
-            title(&name),
-            change_type(&name),
-        )
     })?;
     if project.json() {
         crate::output::print_json(&serde_json::json!({
@@ -114,16 +115,21 @@ pub fn ledger_to_extend(project: &Project, catalog: &sluice_core::Catalog) -> Re
     Ok(ledger)
 }
 
-/// Creates `<version>_<name>.sql` with the text `body(version)` returns, and
-/// extends the ledger with it (`new`, and `adopt`'s retroactive migration).
+/// Creates a migration in the project's layout (`<version>_<name>.sql` in
+/// sluice's own) from what `build(version, name)` returns, and extends the
+/// ledger with it (`new`, and `adopt`'s retroactive migration).
 pub fn create(
     project: &Project,
     raw_name: &str,
-    body: impl FnOnce(&Version) -> String,
+    build: impl FnOnce(&Version, &str) -> NewMigration,
 ) -> Result<(std::path::PathBuf, Version)> {
     let name = snake(raw_name);
     if name.is_empty() {
         bail!("the migration name {raw_name:?} has no letters or digits; use something like `add_users_table`");
+    }
+    let layout = project.config.layout.imp();
+    if let Some(why) = layout.authoring_refusal(&name) {
+        bail!("{why}");
     }
     let catalog = project.catalog()?;
     let ledger = ledger_to_extend(project, &catalog)?;
@@ -139,41 +145,69 @@ pub fn create(
         _ => now,
     };
     let version = Version::parse(&version_num.to_string()).expect("digits");
-    let file_name = format!("{version}_{name}.sql");
-    let path = write_new(project, &ledger, &file_name, &body(&version))?;
+    let files = layout.author(&build(&version, &name));
+    let path = write_new(project, &ledger, version.as_str(), &files)?;
     Ok((path, version))
 }
 
-/// Writes a new migration file `file_name` in the migrations directory and
-/// adds it to the ledger (`ledger`, as read before); its path.
+/// Writes a new migration's files (paths relative to the migrations
+/// directory) and adds it to the ledger (`ledger`, as read before), with the
+/// key and checksum the catalog gives it; the path of its first file. Files
+/// that do not make a migration `id` under the filename contract are removed
+/// again, and nothing is added to the ledger.
 pub fn write_new(
     project: &Project,
     ledger: &Ledger,
-    file_name: &str,
-    body: &str,
+    id: &str,
+    files: &[(String, String)],
 ) -> Result<std::path::PathBuf> {
-    if !project.config.filename.is_match(file_name) {
+    let dir = &project.config.migrations_dir;
+    let mut written: Vec<std::path::PathBuf> = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if path.exists() {
+            bail!("{} already exists", project.rel(&path));
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        sluice_core::ledger::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    let undo = |written: &[std::path::PathBuf]| {
+        for p in written {
+            let _ = std::fs::remove_file(p);
+            if let Some(parent) = p.parent().filter(|d| *d != dir.as_path()) {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+    };
+    let catalog = match project.catalog() {
+        Ok(c) => c,
+        Err(e) => {
+            undo(&written);
+            return Err(e);
+        }
+    };
+    let Some(m) = catalog.find(id) else {
+        undo(&written);
         bail!(
-            "`{file_name}` would not match the filename pattern `{}`; choose a name of lower-case letters, digits and underscores",
+            "{} would not be a migration under the filename pattern `{}`; choose a name of lower-case letters, digits and underscores",
+            files.first().map(|f| f.0.as_str()).unwrap_or(id),
             project.config.filename.as_str()
         );
-    }
-    let path = project.config.migrations_dir.join(file_name);
-    sluice_core::ledger::write_atomic(&path, body.as_bytes())?;
+    };
     let mut entries: Vec<(String, Checksum)> = ledger
         .migrations
         .iter()
         .filter_map(|e| Checksum::from_hex(&e.checksum).map(|c| (e.file.clone(), c)))
         .collect();
-    entries.push((
-        file_name.to_string(),
-        Checksum::of_migration(body.as_bytes()),
-    ));
+    entries.push((m.file_name.clone(), m.checksum));
     Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c))).save_as(
         &project.config.ledger_path,
         project.config.file.migrations.ledger_format,
     )?;
-    Ok(path)
+    Ok(written.swap_remove(0))
 }
 
 #[cfg(test)]

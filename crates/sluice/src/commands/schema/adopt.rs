@@ -113,6 +113,12 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
         );
     }
     let catalog = project.catalog_with_text()?;
+    if let (false, Some(why)) = (
+        catalog.revision_graph,
+        project.config.layout.imp().authoring_refusal(&a.name),
+    ) {
+        bail!("adopt writes the retroactive migration in the project's layout, and {why}");
+    }
     let mut db = session.lock()?;
     let history = crate::state::load_history(&mut *db, &catalog)
         .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
@@ -149,9 +155,18 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
     } else {
         let bypass = format!("-- CI:DESTRUCTIVE_OK {}", a.incident);
         let script = sluice_schema::render(&ddl, Some(&bypass));
-        let (path, version) = crate::commands::new::create(project, &a.name, |v| {
-            let name = crate::commands::new::snake(&a.name);
-            adopted_body(project, v, &name, &env_name, &a.incident, &diffs, &script)
+        let (path, version) = crate::commands::new::create(project, &a.name, |v, name| {
+            let text = adopted_body(project, v, name, &env_name, &a.incident, &diffs, &script);
+            // The header is the leading block of `-- KEY: value` lines.
+            let (header, up) = text.split_once("\n\n").unwrap_or(("", &text));
+            sluice_core::layout::NewMigration {
+                version: v.to_string(),
+                name: name.to_string(),
+                header: format!("{header}\n"),
+                up: up.to_string(),
+                down: None,
+                no_transaction: false,
+            }
         })?;
         (path, version, vec![])
     };

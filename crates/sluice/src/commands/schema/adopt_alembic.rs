@@ -165,6 +165,6 @@ pub(super) fn write(
         text = lines.join("\n");
         text.push('\n');
     }
-    let path = crate::commands::new::write_new(project, &ledger, &file_name, &text)?;
+    let path = crate::commands::new::write_new(project, &ledger, &id, &[(file_name, text)])?;
     Ok((path, id, parents))
 }
