@@ -786,3 +786,42 @@ fn guard_and_new_follow_prismas_directories() {
         .says("migration-modified")
         .says("migrations/20240101000000_init exists on the base and is modified here");
 }
+
+/// A Flyway version written two ways (`V1_2__` and `V1.2__` are both 1.2)
+/// is a `duplicate-version` naming both files, and apply refuses rather than
+/// pick an order; nothing is written.
+#[test]
+fn a_flyway_version_written_two_ways_is_a_duplicate() {
+    let p = in_layout(
+        "flyway",
+        &[
+            (
+                "V1__accounts.sql",
+                "CREATE TABLE accounts (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "V1_2__users.sql",
+                "CREATE TABLE users (id integer PRIMARY KEY);\n",
+            ),
+            (
+                "V1.2__logs.sql",
+                "CREATE TABLE logs (id integer PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    p.run(&["hash"])
+        .code(2)
+        .says("migrations share a version (version 1.2: migrations/V1.2__logs.sql, migrations/V1_2__users.sql)");
+    assert!(!p.path().join("migrations/checksums.json").exists());
+    p.run(&["check"])
+        .code(1)
+        .says("duplicate-version")
+        .says("migrations/V1.2__logs.sql")
+        .says("migrations/V1_2__users.sql");
+    p.run(&["apply"]).code(1).says("duplicate-version");
+    assert!(
+        tables(&p).iter().all(|t| t != "accounts"),
+        "{:?}",
+        tables(&p)
+    );
+}

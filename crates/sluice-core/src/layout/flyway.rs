@@ -109,13 +109,23 @@ impl MigrationLayout for Flyway {
                 }
                 (Some(k @ ("V" | "U")), Some(v), Some(n)) if Version::parse(&v).is_some() => {
                     let slot = by_version
-                        .entry(v)
+                        .entry(v.clone())
                         .or_insert_with(|| (n.clone(), None, None));
+                    let taken = if k == "V" { &mut slot.1 } else { &mut slot.2 };
+                    // `V1_2__a` and `V1.2__b` are both 1.2: neither is
+                    // dropped, the version is a duplicate naming both.
+                    if let Some((_, first)) = taken {
+                        let mut display_paths = vec![first.clone(), display];
+                        display_paths.sort();
+                        catalog.issues.push(CatalogIssue::DuplicateVersion {
+                            version: v,
+                            display_paths,
+                        });
+                        continue;
+                    }
+                    *taken = Some((e.path, display));
                     if k == "V" {
                         slot.0 = n;
-                        slot.1 = Some((e.path, display));
-                    } else {
-                        slot.2 = Some((e.path, display));
                     }
                 }
                 _ => catalog

@@ -9,8 +9,22 @@ use sluice_core::Ledger;
 /// Runs `hash`.
 pub fn run(project: &Project) -> Result<Outcome> {
     let catalog = project.catalog()?;
-    if catalog.has_duplicates() {
-        bail!("two migrations share a version; run `sluice check` and fix that before hashing");
+    let dups: Vec<String> = catalog
+        .issues
+        .iter()
+        .filter_map(|i| match i {
+            sluice_core::CatalogIssue::DuplicateVersion {
+                version,
+                display_paths,
+            } => Some(format!("version {version}: {}", display_paths.join(", "))),
+            _ => None,
+        })
+        .collect();
+    if !dups.is_empty() {
+        bail!(
+            "migrations share a version ({}): give one of each a new version, then run `sluice hash` (nothing was written)",
+            dups.join("; ")
+        );
     }
     let old = match Ledger::load(&project.config.ledger_path) {
         Ok(l) => l,
