@@ -637,6 +637,16 @@ fn alembic_on_sqlite_applies_and_a_failure_is_dirty() {
         ["dirty"]
     );
     p.run_env(&["apply"], &env).code(1).says("dirty-state");
+    // Settled by hand by its revision id, then fixed: it applies.
+    p.run(&[
+        "resolve",
+        "0004",
+        "--rolled-back",
+        "--reason",
+        "half table dropped by hand",
+    ])
+    .ok();
+    p.run_env(&["status"], &env).says("0004").says("pending");
 }
 
 /// Airflow's real history (124 revisions): `check` reads it in place, and

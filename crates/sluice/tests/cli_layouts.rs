@@ -825,3 +825,72 @@ fn a_flyway_version_written_two_ways_is_a_duplicate() {
         tables(&p)
     );
 }
+
+/// `guard` over a git diff in every layout not covered above (sqlx, dbmate,
+/// goose, flyway): a migration added on the branch is one added migration,
+/// and an edit to a migration merged on the base is `migration-modified`
+/// naming the team's own file.
+#[test]
+fn guard_works_in_every_sql_layout() {
+    // (layout, base file, edited base text, added file)
+    let cases = [
+        (
+            "sqlx",
+            "1_a.sql",
+            "CREATE TABLE a (id integer, x text);\n",
+            "2_b.sql",
+        ),
+        (
+            "dbmate",
+            "1_a.sql",
+            "-- migrate:up\nCREATE TABLE a (id integer, x text);\n",
+            "2_b.sql",
+        ),
+        (
+            "goose",
+            "1_a.sql",
+            "-- +goose Up\nCREATE TABLE a (id integer, x text);\n",
+            "2_b.sql",
+        ),
+        (
+            "flyway",
+            "V1__a.sql",
+            "CREATE TABLE a (id integer, x text);\n",
+            "V2__b.sql",
+        ),
+    ];
+    for (layout, base, edited, added) in cases {
+        let marker = match layout {
+            "dbmate" => "-- migrate:up\n",
+            "goose" => "-- +goose Up\n",
+            _ => "",
+        };
+        let p = in_layout(
+            layout,
+            &[(base, &format!("{marker}CREATE TABLE a (id integer);\n"))],
+        );
+        p.raw(".gitignore", b".artifacts/\n*.db\n");
+        p.run(&["hash"]).ok();
+        git(&p, &["init", "-q", "-b", "main"]);
+        git(&p, &["add", "-A"]);
+        git(&p, &["commit", "-qm", "base"]);
+        git(&p, &["checkout", "-qb", "feature"]);
+        p.raw(
+            &format!("migrations/{added}"),
+            format!("{marker}CREATE TABLE b (id integer);\n").as_bytes(),
+        );
+        p.run(&["hash"]).ok();
+        git(&p, &["add", "-A"]);
+        git(&p, &["commit", "-qm", "add b"]);
+        p.run(&["guard", "--base", "main"])
+            .ok()
+            .says("1 migration added");
+        p.raw(&format!("migrations/{base}"), edited.as_bytes());
+        p.run(&["hash"]).ok();
+        git(&p, &["commit", "-qam", "edit a merged migration"]);
+        p.run(&["guard", "--base", "main"])
+            .code(1)
+            .says("migration-modified")
+            .says(&format!("migrations/{base}"));
+    }
+}

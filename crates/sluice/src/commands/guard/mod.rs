@@ -302,23 +302,43 @@ fn unit_changes(
             at_head.contains(unit)
         })
     };
-    let mut touched: Vec<String> = all
+    // Each touched migration, with the files of it that changed.
+    let mut touched: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for path in all
         .iter()
         .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
         .flatten()
-        .filter_map(unit_of)
-        .collect();
-    touched.sort();
-    touched.dedup();
+    {
+        if let Some(unit) = unit_of(path) {
+            let files = touched.entry(unit).or_default();
+            if !files.contains(&path) {
+                files.push(path);
+            }
+        }
+    }
     let mut diags = Vec::new();
     let mut added = Vec::new();
-    for unit in touched {
-        match (exists_at(mb, &unit)?, exists_at(head, &unit)?) {
-            (true, true) => diags.push(immutability(repo, &unit, "modified", None)),
-            (true, false) => diags.push(immutability(repo, &unit, "deleted", None)),
-            (false, true) => added.push(unit),
-            (false, false) => {}
-        }
+    for (unit, files) in touched {
+        let how = match (exists_at(mb, &unit)?, exists_at(head, &unit)?) {
+            (true, true) => "modified",
+            (true, false) => "deleted",
+            (false, true) => {
+                added.push(unit);
+                continue;
+            }
+            (false, false) => continue,
+        };
+        // Reported at the team's own file that changed, naming the migration.
+        let mut d = immutability(repo, &unit, how, None);
+        let shown: Vec<&str> = files
+            .iter()
+            .map(|f| repo.project_path(f).unwrap_or(f))
+            .collect();
+        d.path = shown[0].to_string();
+        d.message =
+            d.message
+                .replacen(" here", &format!(" here ({} changed)", shown.join(", ")), 1);
+        diags.push(d);
     }
     Ok((diags, added))
 }
