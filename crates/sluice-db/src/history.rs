@@ -177,8 +177,6 @@ pub struct AuditEvent {
     pub tool_version: String,
 }
 
-use crate::quote_literal;
-
 /// The columns of `sluice_history`, in the order [`row_values`] renders them.
 pub(crate) const HISTORY_COLUMNS: &str = "version, name, checksum, status, applied_at, applied_by, environment, approvals, statements_total, statements_applied, execution_ms, tool_version, run_id, error";
 
@@ -187,55 +185,62 @@ pub(crate) const HISTORY_COLUMNS: &str = "version, name, checksum, status, appli
 pub(crate) const AUDIT_COLUMNS: &str =
     "event, version, checksum, environment, actor, run_id, outcome, reason, details, tool_version";
 
-fn opt(s: &Option<String>) -> String {
-    s.as_deref()
-        .map(quote_literal)
-        .unwrap_or_else(|| "NULL".into())
+fn opt(q: Quote<'_>, s: &Option<String>) -> String {
+    s.as_deref().map(q).unwrap_or_else(|| "NULL".into())
 }
 
-/// `(…)` values for a history row. `ts` and `json` wrap the timestamp and the
-/// approvals for the backend (casts in Postgres, nothing in SQLite).
+/// How a backend quotes a string literal.
+pub(crate) type Quote<'a> = &'a dyn Fn(&str) -> String;
+
+/// `(…)` values for a history row, quoted with `q`. `ts` and `json` wrap the
+/// timestamp and the approvals for the backend (casts in Postgres, nothing in
+/// SQLite).
 pub(crate) fn row_values(
     row: &HistoryRow,
+    q: Quote<'_>,
     ts: &dyn Fn(String) -> String,
     json: &dyn Fn(String) -> String,
     elapsed: &dyn Fn(&HistoryRow) -> String,
 ) -> String {
     format!(
         "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        quote_literal(&row.version),
-        quote_literal(&row.name),
-        quote_literal(&row.checksum),
-        quote_literal(row.status.as_str()),
-        ts(quote_literal(&row.applied_at)),
-        quote_literal(&row.applied_by),
-        quote_literal(&row.environment),
-        json(quote_literal(&row.approvals)),
+        q(&row.version),
+        q(&row.name),
+        q(&row.checksum),
+        q(row.status.as_str()),
+        ts(q(&row.applied_at)),
+        q(&row.applied_by),
+        q(&row.environment),
+        json(q(&row.approvals)),
         row.statements_total,
         row.statements_applied,
         row.execution_ms
             .map(|n| n.to_string())
             .unwrap_or_else(|| elapsed(row)),
-        quote_literal(&row.tool_version),
-        quote_literal(&row.run_id),
-        opt(&row.error),
+        q(&row.tool_version),
+        q(&row.run_id),
+        opt(q, &row.error),
     )
 }
 
-/// `(…)` values for an audit event.
-pub(crate) fn audit_values(ev: &AuditEvent, json: &dyn Fn(String) -> String) -> String {
+/// `(…)` values for an audit event, quoted with `q`.
+pub(crate) fn audit_values(
+    ev: &AuditEvent,
+    q: Quote<'_>,
+    json: &dyn Fn(String) -> String,
+) -> String {
     format!(
         "({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        quote_literal(&ev.event),
-        opt(&ev.version),
-        opt(&ev.checksum),
-        quote_literal(&ev.environment),
-        quote_literal(&ev.actor),
-        quote_literal(&ev.run_id),
-        quote_literal(&ev.outcome),
-        opt(&ev.reason),
-        json(quote_literal(&ev.details)),
-        quote_literal(&ev.tool_version),
+        q(&ev.event),
+        opt(q, &ev.version),
+        opt(q, &ev.checksum),
+        q(&ev.environment),
+        q(&ev.actor),
+        q(&ev.run_id),
+        q(&ev.outcome),
+        opt(q, &ev.reason),
+        json(q(&ev.details)),
+        q(&ev.tool_version),
     )
 }
 

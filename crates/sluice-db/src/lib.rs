@@ -26,6 +26,7 @@ pub mod history;
 pub mod inspect;
 pub mod introspect;
 pub mod lock;
+pub mod mysql;
 pub mod postgres;
 pub mod scratch;
 pub mod sqlite;
@@ -43,6 +44,8 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
 }
 
 impl Backend {
@@ -51,6 +54,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
         }
     }
 }
@@ -101,6 +105,9 @@ pub struct SessionSettings {
     pub lock_timeout: Option<Duration>,
     /// Postgres `statement_timeout` (SQLite: not supported, ignored).
     pub statement_timeout: Option<Duration>,
+    /// Session variables (`[environments.X] session`), set after the
+    /// timeouts.
+    pub variables: Vec<sluice_core::config::SessionVariable>,
 }
 
 /// What went wrong, in the terms the run loop acts on. Each driver maps its
@@ -392,6 +399,9 @@ pub fn backend_of(url: &str) -> Result<Backend, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Backend::Postgres);
     }
+    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        return Ok(Backend::Mysql);
+    }
     if !url.contains("://") && looks_keyed(url) {
         // A key=value string: the driver's own parser says what is wrong.
         return match url.parse::<::postgres::Config>() {
@@ -403,8 +413,7 @@ pub fn backend_of(url: &str) -> Result<Backend, DbError> {
     }
     let shown = sluice_core::redact::redact_url(url);
     let msg = match url.find("://").map(|i| &url[..i]) {
-        Some(scheme @ ("mysql" | "mariadb")) => format!("{scheme}:// URLs are not supported by this version of sluice yet (supported: sqlite://, postgres://, libpq key=value strings)"),
-        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string"),
+        Some(scheme) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH, postgres://USER@HOST/DB, mysql://USER@HOST/DB or a libpq key=value string"),
         _ => format!("not a database URL ({shown}): use sqlite://PATH, postgres://USER@HOST/DB or a libpq key=value string (host=… dbname=…)"),
     };
     Err(DbError::msg(msg))
@@ -436,6 +445,7 @@ pub fn connect(url: &str, opts: &ConnectOptions<'_>) -> Result<Box<dyn Database>
             url,
             opts.history_schema,
         )?)),
+        Backend::Mysql => Ok(Box::new(mysql::MysqlDb::connect(url)?)),
     }
 }
 

@@ -242,6 +242,9 @@ impl Scratch {
         match crate::backend_of(server_url)? {
             crate::Backend::Postgres => Scratch::postgres(server_url),
             crate::Backend::Sqlite => Scratch::sqlite(),
+            crate::Backend::Mysql => Err(DbError::msg(
+                "scratch databases on MySQL/MariaDB are not supported by this version of sluice yet: `plan --no-replay` plans without one",
+            )),
         }
     }
 

@@ -141,6 +141,7 @@ impl<'p> Session<'p> {
             .configure(&SessionSettings {
                 lock_timeout: self.env.lock_timeout,
                 statement_timeout: self.env.statement_timeout,
+                variables: self.env.session.clone(),
             })
             .map_err(|e| anyhow!("setting session timeouts on {target}: {e}"))?;
         Ok(guard)

@@ -273,3 +273,27 @@ fn passwords_never_reach_output_or_evidence() {
         .says("url from DATABASE_URL")
         .never_says(secret);
 }
+
+/// `[environments.X] session` on Postgres: `search_path` (a list) is set
+/// on the migration session, so unqualified tables land in the first schema.
+#[test]
+fn session_settings_set_search_path_on_postgres() {
+    let db = PgDb::create();
+    let p = Project::new(&format!(
+        "[migrations]\ndialect = \"postgres\"\n\n[environments.dev]\nurl = \"{}\"\nsession = {{ search_path = \"app, public\" }}\n",
+        db.url()
+    ));
+    p.migration("1000000000001", "schema", "CREATE SCHEMA app;\n");
+    p.migration(
+        "1000000000002",
+        "t",
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok().says("applied 2 migrations");
+    assert_eq!(
+        db.scalar("SELECT table_schema FROM information_schema.tables WHERE table_name = 't'"),
+        "app"
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM public.sluice_history"), "2");
+}

@@ -149,6 +149,9 @@ pub struct EnvironmentSection {
     pub scratch_url: Option<String>,
     /// Treat as production-like even if the name does not say so.
     pub production: Option<bool>,
+    /// Session variables set on the migration session (`sql_mode` on MySQL,
+    /// `search_path` on Postgres): name → string, number or boolean.
+    pub session: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// One `[[guard.signals]]` entry.

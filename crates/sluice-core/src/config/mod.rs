@@ -230,6 +230,8 @@ impl Layout {
 /// A resolved environment.
 #[derive(Debug, Clone)]
 pub struct Environment {
+    /// Session variables set on the migration session, in name order.
+    pub session: Vec<SessionVariable>,
     /// Its name.
     pub name: String,
     /// The database URL (secret: print [`Environment::redacted_url`] instead).
@@ -534,7 +536,9 @@ impl Config {
         } else {
             ApprovalCounts::default()
         });
+        let session = session_variables(&name, &section.session).map_err(cfg_err)?;
         Ok(Environment {
+            session,
             name,
             url,
             url_source,
@@ -551,6 +555,58 @@ impl Config {
             section,
         })
     }
+}
+
+/// One `[environments.X] session` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionVariable {
+    /// The variable (`sql_mode`, `search_path`): letters, digits, `_` and
+    /// `.`, checked when the configuration is read.
+    pub name: String,
+    /// Its value as text.
+    pub value: String,
+    /// Written as a string in the configuration (else a number or boolean).
+    pub quoted: bool,
+}
+
+/// The session variables of `[environments.NAME] session`, checked.
+fn session_variables(
+    env: &str,
+    table: &std::collections::BTreeMap<String, toml::Value>,
+) -> Result<Vec<SessionVariable>, String> {
+    let name_ok = |n: &str| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    table
+        .iter()
+        .map(|(name, v)| {
+            if !name_ok(name) {
+                return Err(format!(
+                    "[environments.{env}] session: {name:?} is not a variable name (letters, digits, `_` and `.`)"
+                ));
+            }
+            let (value, quoted) = match v {
+                toml::Value::String(s) => (s.clone(), true),
+                toml::Value::Integer(n) => (n.to_string(), false),
+                toml::Value::Float(f) => (f.to_string(), false),
+                toml::Value::Boolean(b) => (if *b { "1" } else { "0" }.to_string(), false),
+                other => {
+                    return Err(format!(
+                        "[environments.{env}] session.{name} = {other}: give a string, a number or a boolean"
+                    ))
+                }
+            };
+            Ok(SessionVariable {
+                name: name.clone(),
+                value,
+                quoted,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

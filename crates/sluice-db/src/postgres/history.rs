@@ -104,6 +104,7 @@ impl History for SluiceHistory {
             self.table("sluice_history"),
             row_values(
                 row,
+                &crate::quote_literal,
                 &|s| format!("{s}::timestamptz"),
                 &|s| format!("{s}::jsonb"),
                 // now() is the transaction's start: the migration's own time.
@@ -124,7 +125,7 @@ impl History for SluiceHistory {
         format!(
             "INSERT INTO {} ({AUDIT_COLUMNS}) VALUES {}",
             self.table("sluice_audit"),
-            audit_values(ev, &|s| format!("{s}::jsonb"))
+            audit_values(ev, &crate::quote_literal, &|s| format!("{s}::jsonb"))
         )
     }
 

@@ -178,7 +178,20 @@ impl Executor for PostgresDb {
                 sluice_core::duration::to_postgres(t)
             ));
         }
-        self.client.batch_execute(&sql).map_err(err)?;
+        for v in &s.variables {
+            // set_config parses the value as the setting does (a list for
+            // search_path), which `SET x = 'a, b'` would not.
+            sql.push_str(&format!(
+                "SELECT set_config({}, {}, false);",
+                quote_literal(&v.name),
+                quote_literal(&v.value)
+            ));
+        }
+        self.client.batch_execute(&sql).map_err(|e| {
+            let mut d = err(e);
+            d.message = format!("setting the session: {}", d.message);
+            d
+        })?;
         // Postgres 14+: notice a vanished client (a killed sluice) while a long
         // statement runs, so its transaction and lock end promptly. Older servers
         // lack the setting; that only makes the cleanup slower.

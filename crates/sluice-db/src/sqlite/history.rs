@@ -72,7 +72,7 @@ impl History for SluiceHistory {
     fn upsert_sql(&self, row: &HistoryRow) -> String {
         format!(
             "INSERT OR REPLACE INTO sluice_history ({HISTORY_COLUMNS}) VALUES {}",
-            row_values(row, &|s| s, &|s| s, &|r| {
+            row_values(row, &crate::quote_literal, &|s| s, &|s| s, &|r| {
                 format!(
                     "CAST(ROUND((julianday('now') - julianday({})) * 86400000) AS INTEGER)",
                     crate::quote_literal(&r.applied_at)
@@ -91,7 +91,7 @@ impl History for SluiceHistory {
     fn audit_sql(&self, ev: &AuditEvent) -> String {
         format!(
             "INSERT INTO sluice_audit ({AUDIT_COLUMNS}) VALUES {}",
-            audit_values(ev, &|s| s)
+            audit_values(ev, &crate::quote_literal, &|s| s)
         )
     }
 

@@ -125,6 +125,12 @@ impl Executor for SqliteDb {
         if let Some(t) = s.lock_timeout {
             self.conn.busy_timeout(t).map_err(err)?;
         }
+        if let Some(v) = s.variables.first() {
+            return Err(DbError::msg(format!(
+                "SQLite has no session variables (`session.{}` is set for this environment): remove [environments.X] session",
+                v.name
+            )));
+        }
         Ok(())
     }
 

@@ -152,6 +152,7 @@ pub(super) fn open_scratch(host: &dyn Host, scratch: &Scratch) -> Result<LockGua
     db.configure(&SessionSettings {
         lock_timeout: env.lock_timeout,
         statement_timeout: env.statement_timeout,
+        variables: env.session.clone(),
     })
     .map_err(|e| anyhow!("configuring the scratch database: {e}"))?;
     db.ensure_history()
@@ -182,7 +183,7 @@ pub(super) fn replay(
             sluice_core::redact::redact_url(server),
             scratch.name()
         ),
-        Backend::Sqlite => scratch.name(),
+        Backend::Sqlite | Backend::Mysql => scratch.name(),
     });
     if backend == Backend::Sqlite {
         r.notes.push(

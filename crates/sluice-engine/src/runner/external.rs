@@ -290,6 +290,11 @@ fn spawn(info: &RunInfo<'_>, command: &Command) -> Result<(), String> {
     if let Some(t) = info.env.statement_timeout {
         options.push(format!("-c statement_timeout={}ms", t.as_millis()));
     }
+    for v in &info.env.session {
+        // libpq splits PGOPTIONS at spaces; a backslash keeps one.
+        let value = v.value.replace('\\', "\\\\").replace(' ', "\\ ");
+        options.push(format!("-c {}={value}", v.name));
+    }
     let mut child = Process::new("sh");
     child
         .arg("-c")

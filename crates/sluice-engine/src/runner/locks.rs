@@ -57,10 +57,12 @@ pub(super) fn is_lock_timeout(db: &LockGuard, e: &sluice_db::DbError) -> bool {
 
 /// Sessions that hold granted locks on the relations `sql` needs (from its
 /// facts), as the driver sees them. Asked right after the timeout, while they
-/// still hold them.
+/// still hold them. A driver that cannot tell locks per relation (MySQL)
+/// names the sessions that could hold them; one that cannot tell at all
+/// names none.
 pub(super) fn blockers(db: &mut LockGuard, sql: &str) -> Vec<Blocker> {
     if !db.capabilities().observable_locks {
-        return vec![];
+        return db.blockers(&[]);
     }
     let rels: Vec<sluice_sql::facts::ObjectName> =
         sluice_sql::split(sql, sluice_core::config::Dialect::Postgres)

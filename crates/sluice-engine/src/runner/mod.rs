@@ -428,7 +428,9 @@ pub fn run_step_observed<'a>(
     };
     if let Some(command) = &step.command {
         external::run(db, info, &cx, command)
-    } else if step.no_transaction {
+    } else if step.no_transaction || !db.capabilities().transactional_ddl {
+        // A database whose DDL commits itself (MySQL) runs every migration
+        // statement by statement, recording progress after each.
         statements::statement_by_statement(db, info, &cx)
     } else {
         transactional::transactional(db, info, &cx, observe)

@@ -287,3 +287,83 @@ pub fn sqlite_column(db: &Path, sql: &str) -> Vec<String> {
         .unwrap();
     rows.map(|r| r.unwrap()).collect()
 }
+
+/// Where tests find the MariaDB/MySQL server (root, no password, on this
+/// machine and in CI).
+pub fn mysql_admin_url() -> String {
+    std::env::var("SLUICE_TEST_MYSQL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())
+}
+
+/// A MariaDB database created for one test and dropped afterwards.
+pub struct MyDb {
+    pub name: String,
+}
+
+fn my_admin() -> mysql::Conn {
+    mysql::Conn::new(mysql::Opts::from_url(&mysql_admin_url()).unwrap()).unwrap_or_else(|e| {
+        panic!(
+            "MariaDB is required for this test and is not reachable at {}: {e}\nstart it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
+            mysql_admin_url()
+        )
+    })
+}
+
+impl MyDb {
+    pub fn create() -> MyDb {
+        use mysql::prelude::Queryable;
+        let name = format!(
+            "sluice_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        my_admin()
+            .query_drop(format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        MyDb { name }
+    }
+
+    /// URL of this database.
+    pub fn url(&self) -> String {
+        format!("mysql://root@127.0.0.1:3306/{}", self.name)
+    }
+
+    pub fn conn(&self) -> mysql::Conn {
+        mysql::Conn::new(mysql::Opts::from_url(&self.url()).unwrap())
+            .expect("connect to test database")
+    }
+
+    /// First column of every row, as text.
+    pub fn column(&self, sql: &str) -> Vec<String> {
+        use mysql::prelude::Queryable;
+        let rows: Vec<mysql::Row> = self.conn().query(sql).unwrap();
+        rows.into_iter()
+            .map(|r| match r.as_ref(0) {
+                Some(mysql::Value::NULL) | None => "NULL".to_string(),
+                Some(mysql::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                Some(v) => v.as_sql(true).trim_matches('\'').to_string(),
+            })
+            .collect()
+    }
+
+    /// The single value of a query.
+    pub fn scalar(&self, sql: &str) -> String {
+        self.column(sql).into_iter().next().expect("a row")
+    }
+
+    pub fn exec(&self, sql: &str) {
+        use mysql::prelude::Queryable;
+        self.conn().query_drop(sql).unwrap();
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        let _ = my_admin().query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
+    }
+}

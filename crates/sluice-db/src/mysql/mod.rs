@@ -1,0 +1,322 @@
+//! MySQL 8 and MariaDB 10.11 (the `mysql` crate, no TLS in this build).
+//!
+//! - **No transactional DDL.** Every DDL statement commits on its own; the
+//!   driver says so in its [`Capabilities`](crate::Capabilities) and the run
+//!   loop runs each migration statement by statement, recording progress
+//!   after each, so a failure leaves it `dirty` at the failing statement.
+//! - **Lock.** `GET_LOCK(name, 0)`, polled by the caller until `lock_wait`,
+//!   released with `RELEASE_LOCK` and by the session ending (a killed run
+//!   leaves no stale lock). The name is derived from the database, so two
+//!   databases on one server do not block each other.
+//! - **Timeouts.** `lock_timeout` sets `lock_wait_timeout` (metadata locks)
+//!   and `innodb_lock_wait_timeout` (row locks), in whole seconds (at least
+//!   1); `statement_timeout` sets `max_statement_time` on MariaDB and
+//!   `max_execution_time` on MySQL (which limits SELECT statements only).
+//! - **Strings.** sluice's own statements quote with both `'` and `\`
+//!   escaped, so they are right whatever the session's `sql_mode`.
+
+pub mod history;
+
+use crate::{Backend, Database, DbError, Executor, Locker, SessionSettings, StatementFailure};
+use mysql::prelude::Queryable;
+
+/// A MySQL or MariaDB connection.
+pub struct MysqlDb {
+    conn: mysql::Conn,
+    lock_name: String,
+    mariadb: bool,
+}
+
+/// A string literal that means the same whatever `sql_mode` says about
+/// backslashes.
+pub fn quote_literal(s: &str) -> String {
+    format!(
+        "'{}'",
+        s.replace('\0', "")
+            .replace('\\', "\\\\")
+            .replace('\'', "''")
+    )
+}
+
+fn err(e: mysql::Error) -> DbError {
+    match e {
+        mysql::Error::MySqlError(m) => DbError {
+            message: m.message,
+            code: Some(m.code.to_string()),
+            position: None,
+            detail: None,
+            hint: None,
+        },
+        mysql::Error::IoError(io) => DbError {
+            message: format!("connection lost: {io}"),
+            code: Some("io".into()),
+            position: None,
+            detail: None,
+            hint: None,
+        },
+        other => DbError::msg(other.to_string()),
+    }
+}
+
+/// The lock name for a database: short (MySQL allows 64 characters) and
+/// distinct per database.
+fn lock_name(database: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("sluice-migration-lock:{database}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("sluice:{h:016x}")
+}
+
+fn text(v: mysql::Value) -> Option<String> {
+    use mysql::Value as V;
+    match v {
+        V::NULL => None,
+        V::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        V::Int(n) => Some(n.to_string()),
+        V::UInt(n) => Some(n.to_string()),
+        V::Float(f) => Some(f.to_string()),
+        V::Double(f) => Some(f.to_string()),
+        V::Date(y, mo, d, h, mi, s, us) => Some(format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+            us / 1000
+        )),
+        V::Time(neg, d, h, m, s, _) => Some(format!(
+            "{}{}:{m:02}:{s:02}",
+            if neg { "-" } else { "" },
+            u32::from(h) + d * 24
+        )),
+    }
+}
+
+impl MysqlDb {
+    /// Connects to a `mysql://` or `mariadb://` URL, which must name a
+    /// database. TLS is not supported by this build: `ssl-mode=REQUIRED`
+    /// (or `require_ssl=true`) fails rather than connecting in clear text.
+    pub fn connect(url: &str) -> Result<MysqlDb, DbError> {
+        let url = match url.strip_prefix("mariadb://") {
+            Some(rest) => format!("mysql://{rest}"),
+            None => url.to_string(),
+        };
+        let lower = url.to_ascii_lowercase();
+        if lower.contains("require_ssl=true")
+            || lower.contains("ssl-mode=required")
+            || lower.contains("sslmode=require")
+        {
+            return Err(DbError::msg(
+                "TLS is not supported by this build of sluice for MySQL; connect through a local TLS proxy, or leave TLS off",
+            ));
+        }
+        let opts = mysql::Opts::from_url(&url).map_err(|e| {
+            DbError::msg(format!(
+                "invalid MySQL URL ({e}): write mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+            ))
+        })?;
+        let database = opts.get_db_name().map(str::to_string).ok_or_else(|| {
+            DbError::msg("the MySQL URL names no database: write mysql://USER@HOST[:PORT]/DATABASE (sluice keeps its tables in that database)")
+        })?;
+        let conn = mysql::Conn::new(opts).map_err(|e| {
+            let mut d = err(e);
+            d.message = format!("cannot connect: {}", d.message);
+            d
+        })?;
+        let mut db = MysqlDb {
+            conn,
+            lock_name: lock_name(&database),
+            mariadb: false,
+        };
+        let version = db
+            .query_rows("SELECT VERSION()")?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .unwrap_or_default();
+        db.mariadb = version.contains("MariaDB");
+        Ok(db)
+    }
+
+    /// Whether the server is MariaDB (else MySQL).
+    pub fn is_mariadb(&self) -> bool {
+        self.mariadb
+    }
+}
+
+impl Executor for MysqlDb {
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities {
+            transactional_ddl: false,
+            advisory_locks: true,
+            ..Default::default()
+        }
+    }
+
+    fn classify(&self, e: &DbError) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match e.code.as_deref() {
+            // Lock wait timeout (InnoDB or metadata), NOWAIT.
+            Some("1205" | "3572") => K::LockTimeout,
+            Some("1213") => K::Serialization,
+            // Table, key, column exists.
+            Some("1050" | "1061" | "1060") => K::AlreadyExists,
+            Some("1064") => K::Syntax,
+            Some("1146") => K::UndefinedTable,
+            Some("io" | "2006" | "2013") => K::ConnectionLost,
+            _ => K::Other,
+        }
+    }
+
+    fn blockers(&mut self, _relations: &[sluice_sql::facts::ObjectName]) -> Vec<crate::Blocker> {
+        // Sessions with an open transaction (which hold the metadata locks a
+        // waiting ALTER needs), oldest first.
+        let q = "SELECT p.ID, COALESCE(p.USER, ''), COALESCE(DATE_FORMAT(t.trx_started, '%Y-%m-%dT%H:%i:%sZ'), ''), COALESCE(p.COMMAND, ''), LEFT(REPLACE(COALESCE(p.INFO, ''), '\\n', ' '), 120)
+                 FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+                 WHERE p.ID <> CONNECTION_ID() ORDER BY t.trx_started LIMIT 5";
+        self.query_rows(q)
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| {
+                        let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                        crate::Blocker {
+                            pid: g(0),
+                            application: g(1),
+                            query_start: g(2),
+                            state: g(3),
+                            query: g(4),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn end_session_hint(&self) -> &'static str {
+        "end it with KILL PID"
+    }
+
+    fn configure(&mut self, s: &SessionSettings) -> Result<(), DbError> {
+        let mut sets = Vec::new();
+        if let Some(t) = s.lock_timeout {
+            let secs = t.as_secs_f64().ceil().max(1.0) as u64;
+            sets.push(format!("lock_wait_timeout = {secs}"));
+            sets.push(format!("innodb_lock_wait_timeout = {secs}"));
+        }
+        if let Some(t) = s.statement_timeout {
+            if self.mariadb {
+                sets.push(format!("max_statement_time = {}", t.as_secs_f64()));
+            } else {
+                sets.push(format!("max_execution_time = {}", t.as_millis()));
+            }
+        }
+        for v in &s.variables {
+            sets.push(format!(
+                "{} = {}",
+                v.name,
+                if v.quoted {
+                    quote_literal(&v.value)
+                } else {
+                    v.value.clone()
+                }
+            ));
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        self.run_alone(&format!("SET SESSION {}", sets.join(", ")))
+    }
+
+    fn run_in_transaction(
+        &mut self,
+        statements: &[&str],
+        bookkeeping: &[String],
+    ) -> Result<(), StatementFailure> {
+        let fail = |index, error| StatementFailure {
+            index,
+            error: Box::new(error),
+        };
+        self.conn
+            .query_drop("START TRANSACTION")
+            .map_err(|e| fail(None, err(e)))?;
+        let result = (|| {
+            for (i, s) in statements.iter().enumerate() {
+                self.conn
+                    .query_drop(*s)
+                    .map_err(|e| fail(Some(i), err(e)))?;
+            }
+            for b in bookkeeping {
+                self.conn.query_drop(b).map_err(|e| fail(None, err(e)))?;
+            }
+            self.conn
+                .query_drop("COMMIT")
+                .map_err(|e| fail(None, err(e)))
+        })();
+        if result.is_err() {
+            let _ = self.conn.query_drop("ROLLBACK");
+        }
+        result
+    }
+
+    fn run_alone(&mut self, statement: &str) -> Result<(), DbError> {
+        self.conn.query_drop(statement).map_err(err)
+    }
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        self.run_alone("START TRANSACTION")
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        self.run_alone("COMMIT")
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        self.run_alone("ROLLBACK")
+    }
+
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.unwrap().into_iter().map(text).collect())
+            .collect())
+    }
+}
+
+impl Locker for MysqlDb {
+    fn try_lock(&mut self) -> Result<bool, DbError> {
+        let rows = self.query_rows(&format!(
+            "SELECT GET_LOCK({}, 0)",
+            quote_literal(&self.lock_name)
+        ))?;
+        Ok(rows.first().and_then(|r| r[0].clone()).as_deref() == Some("1"))
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        self.query_rows(&format!(
+            "SELECT RELEASE_LOCK({})",
+            quote_literal(&self.lock_name)
+        ))
+        .map(|_| ())
+    }
+}
+
+impl Database for MysqlDb {
+    fn backend(&self) -> Backend {
+        Backend::Mysql
+    }
+
+    fn history(&self) -> Box<dyn crate::History> {
+        Box::new(history::SluiceHistory)
+    }
+
+    fn executor(&mut self) -> &mut dyn Executor {
+        self
+    }
+
+    fn introspect(
+        &mut self,
+        _opts: &crate::introspect::Options,
+    ) -> Result<sluice_schema::Schema, DbError> {
+        Err(DbError::msg(
+            "reading the schema of a MySQL/MariaDB database is not supported by this version of sluice yet: `snapshot`, `verify`, `diff` and `adopt` work on Postgres and SQLite",
+        ))
+    }
+}

@@ -1,0 +1,301 @@
+//! MySQL/MariaDB as a backend, through the real binary on the real MariaDB
+//! server (`127.0.0.1:3306`): DDL commits itself there, so every migration
+//! runs statement by statement with progress recorded after each.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn project(db: &MyDb, extra_env: &str) -> Project {
+    let url = db.url();
+    Project::new(&format!(
+        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"{url}\"\nallow_down = true\nlock_timeout = \"2s\"\nlock_wait = \"60s\"\n{extra_env}\n[environments.staging]\nurl = \"{url}\"\n\n[environments.production]\nurl = \"{url}\"\napprovals = {{ low = 1, medium = 1, high = 2 }}\n"
+    ))
+}
+
+fn two_migrations(p: &Project) {
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255));\n-- sluice:down\nDROP TABLE users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.migration(
+        "1000000000002",
+        "users_email",
+        "ALTER TABLE users ADD COLUMN nickname VARCHAR(64);\nCREATE INDEX users_email ON users (email);\n-- sluice:down\nDROP INDEX users_email ON users; -- CI:DESTRUCTIVE_OK ADR-1 reversal\nALTER TABLE users DROP COLUMN nickname; -- CI:DESTRUCTIVE_OK ADR-1 reversal\n",
+    );
+    p.hash();
+}
+
+fn tables(db: &MyDb) -> Vec<String> {
+    db.column(&format!(
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' ORDER BY 1",
+        db.name
+    ))
+}
+
+/// apply, a second apply that does nothing, status, down from the down
+/// section, apply again; history and audit as on Postgres.
+#[test]
+fn mysql_lifecycle_on_mariadb() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    two_migrations(&p);
+    p.run(&["check"]).ok();
+    p.run(&["apply"]).ok().says("applied 2 migrations");
+    assert_eq!(tables(&db), ["sluice_audit", "sluice_history", "users"]);
+    assert_eq!(
+        db.column("SELECT CONCAT(version, ':', status, ':', statements_applied) FROM sluice_history ORDER BY version"),
+        ["1000000000001:applied:1", "1000000000002:applied:2"]
+    );
+    p.run(&["apply"]).ok().says("up to date");
+    p.run(&["status", "--exit-code"]).ok();
+    p.run(&["down"]).ok().says("reverted");
+    assert_eq!(
+        db.scalar(&format!("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{}' AND COLUMN_NAME = 'nickname'", db.name)),
+        "0"
+    );
+    p.run(&["apply"]).ok().says("applied 1 migration");
+    assert_eq!(
+        db.column("SELECT event FROM sluice_audit ORDER BY id"),
+        ["apply", "apply", "down", "apply"]
+    );
+    let doc = p.run(&["status", "--format", "json"]).json();
+    assert_eq!(doc["summary"]["applied"], 2);
+}
+
+/// A statement that fails part-way through a migration: the statements
+/// before it stay (MySQL committed them), the migration is dirty at the
+/// failing statement, nothing after it runs, and `resolve` settles it.
+#[test]
+fn mysql_failure_midway_is_dirty_at_the_failing_statement() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    p.migration(
+        "1000000000001",
+        "three",
+        "CREATE TABLE a (id INT PRIMARY KEY);\nCREATE TABLE b (id INT PRIMARY KEY);\nINSERT INTO missing_table VALUES (1);\n",
+    );
+    p.migration(
+        "1000000000002",
+        "after",
+        "CREATE TABLE c (id INT PRIMARY KEY);\n",
+    );
+    p.hash();
+    p.run(&["apply"])
+        .code(2)
+        .says("missing_table")
+        .says("statement 3");
+    assert_eq!(
+        db.scalar("SELECT CONCAT(status, ':', statements_applied, '/', statements_total) FROM sluice_history WHERE version = '1000000000001'"),
+        "dirty:2/3"
+    );
+    assert_eq!(tables(&db), ["a", "b", "sluice_audit", "sluice_history"]);
+    p.run(&["apply"]).code(1).says("dirty-state");
+    db.exec("DROP TABLE a, b");
+    p.run(&[
+        "resolve",
+        "1000000000001",
+        "--rolled-back",
+        "--reason",
+        "tables dropped by hand",
+    ])
+    .ok();
+    p.run(&["status"]).says("pending");
+}
+
+/// Concurrent applies on one database: each migration runs exactly once
+/// (GET_LOCK serialises them), whatever the number of processes.
+#[test]
+fn mysql_concurrent_applies_run_each_migration_once() {
+    for n in [2usize, 8] {
+        let db = MyDb::create();
+        let p = project(&db, "");
+        two_migrations(&p);
+        let children: Vec<_> = (0..n)
+            .map(|_| {
+                p.command(&["apply"], &[])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_eq!(
+            db.column("SELECT CONCAT(version, ':', COUNT(*)) FROM sluice_audit WHERE event = 'apply' GROUP BY version ORDER BY version"),
+            ["1000000000001:1", "1000000000002:1"],
+            "{n} processes"
+        );
+    }
+}
+
+/// kill -9 of sluice during a slow statement: the lock goes with the
+/// session, the migration is dirty (never applied), and once resolved the
+/// next apply completes.
+#[test]
+fn mysql_kill_during_a_slow_migration_leaves_no_stale_lock() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    p.migration(
+        "1000000000001",
+        "slow",
+        "CREATE TABLE s (id INT PRIMARY KEY);\nSELECT SLEEP(3);\nCREATE TABLE t (id INT PRIMARY KEY);\n",
+    );
+    p.hash();
+    let mut child = p.command(&["apply"], &[]).spawn().unwrap();
+    let start = Instant::now();
+    while db.scalar(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(3)%'",
+    ) != "1"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never reached the slow statement"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(
+        db.scalar("SELECT status FROM sluice_history WHERE version = '1000000000001'"),
+        "dirty"
+    );
+    p.run(&[
+        "resolve",
+        "1000000000001",
+        "--rolled-back",
+        "--reason",
+        "killed; table s dropped",
+    ])
+    .ok();
+    db.exec("DROP TABLE s");
+    // The killed session's lock is gone once the server ends it.
+    p.run(&["apply"]).ok().says("applied 1 migration");
+    assert_eq!(tables(&db), ["s", "sluice_audit", "sluice_history", "t"]);
+}
+
+/// A metadata lock held by another session: the ALTER waits
+/// `lock_wait_timeout`, fails with 1205, and is retried, naming the session
+/// that blocks it; once that session commits, the migration applies.
+#[test]
+fn mysql_lock_wait_is_retried_naming_the_blocker() {
+    let db = MyDb::create();
+    let p = project(&db, "lock_retries = 8\n");
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id BIGINT PRIMARY KEY);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    p.migration(
+        "1000000000002",
+        "nickname",
+        "ALTER TABLE users ADD COLUMN nickname VARCHAR(64);\n",
+    );
+    p.hash();
+    let mut holder = db.conn();
+    let held = std::thread::spawn(move || {
+        use mysql::prelude::Queryable;
+        holder.query_drop("START TRANSACTION").unwrap();
+        let _: Vec<mysql::Row> = holder.query("SELECT * FROM users").unwrap();
+        std::thread::sleep(Duration::from_millis(3500));
+        holder.query_drop("COMMIT").unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    p.run(&["apply"])
+        .ok()
+        .says("lock timeout at statement 1 of 1")
+        .says("blocked by pid")
+        .says("end it with KILL PID")
+        .says("retrying in");
+    held.join().unwrap();
+    assert_eq!(
+        db.scalar("SELECT status FROM sluice_history WHERE version = '1000000000002'"),
+        "applied"
+    );
+}
+
+/// Approvals gate production; down is refused where allow_down is off.
+#[test]
+fn mysql_gates_approvals_and_down() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    two_migrations(&p);
+    p.run(&["apply", "--env", "production"])
+        .code(1)
+        .says("approval-missing");
+    assert!(tables(&db).iter().all(|t| t != "users"));
+    for v in ["1000000000001", "1000000000002"] {
+        p.run(&[
+            "approve",
+            v,
+            "--env",
+            "production",
+            "--by",
+            "alice",
+            "--ref",
+            "OPS-1",
+        ])
+        .ok();
+    }
+    p.run(&["apply", "--env", "production"])
+        .ok()
+        .says("applied 2 migrations");
+    p.run(&["down", "--env", "staging"])
+        .code(1)
+        .says("downgrade-forbidden");
+}
+
+/// Passwords in a mysql:// URL never reach output.
+#[test]
+fn mysql_url_passwords_are_redacted() {
+    let db = MyDb::create();
+    let p = Project::new(&format!(
+        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"mysql://root:Sup3rS3cret@127.0.0.1:1/{}\"\n",
+        db.name
+    ));
+    let r = p.run(&["status"]);
+    r.code(2).never_says("Sup3rS3cret");
+}
+
+/// `[environments.X] session` sets session variables on the migration
+/// session: a history written for `sql_mode = ANSI_QUOTES` applies, and
+/// sluice's own bookkeeping stays right under that mode.
+#[test]
+fn mysql_session_settings_apply_to_the_migration_session() {
+    let db = MyDb::create();
+    let p = project(
+        &db,
+        "session = { sql_mode = \"ANSI_QUOTES,STRICT_TRANS_TABLES\" }\n",
+    );
+    p.migration(
+        "1000000000001",
+        "quoted",
+        "CREATE TABLE \"quoted\" (id INT PRIMARY KEY, note VARCHAR(20));\nINSERT INTO quoted VALUES (1, 'it''s a\\\\b');\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok().says("applied 1 migration");
+    assert_eq!(db.scalar("SELECT note FROM quoted"), "it's a\\b");
+    // Without it, the same file fails at its first statement.
+    let other = MyDb::create();
+    let q = project(&other, "");
+    q.migration(
+        "1000000000001",
+        "quoted",
+        "CREATE TABLE \"quoted\" (id INT PRIMARY KEY);\n",
+    );
+    q.hash();
+    q.run(&["apply"]).code(2).says("statement 1");
+    // A bad variable name is a configuration error naming it.
+    let r = project(&other, "session = { \"sql_mode; DROP\" = \"x\" }\n");
+    r.run(&["status"]).code(2).says("is not a variable name");
+}
