@@ -81,7 +81,11 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
 fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
     match dialect {
         Dialect::Postgres => sluice_sql::pg::analyze(sql).map_err(|e| e.message),
-        Dialect::Sqlite | Dialect::Mysql => Ok(sluice_sql::generic::analyze(sql, dialect)),
+        // MySQL: the grammar judges the syntax; the classifier the facts.
+        Dialect::Mysql => sluice_sql::mysql::check(sql)
+            .map(|()| sluice_sql::generic::analyze(sql, dialect))
+            .map_err(|e| e.message),
+        Dialect::Sqlite => Ok(sluice_sql::generic::analyze(sql, dialect)),
     }
 }
 

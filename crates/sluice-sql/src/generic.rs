@@ -1,8 +1,9 @@
 //! SQLite and MySQL statements: a keyword classifier that recognises the
 //! statement forms the rules need (create, drop, alter, rename, truncate,
 //! delete/update without WHERE, transactions). Anything it does not recognise is
-//! `Other`, which no rule fires on. It never reports a syntax error: for these
-//! dialects sluice does not claim to know the grammar.
+//! `Other`, which no rule fires on. It never reports a syntax error itself:
+//! for MySQL the grammar check is [`crate::mysql`]; for SQLite sluice does not
+//! claim to know the grammar.
 
 use crate::facts::*;
 use sluice_core::config::Dialect;

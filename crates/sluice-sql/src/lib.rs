@@ -31,6 +31,7 @@
 pub mod facts;
 pub mod generic;
 pub mod keywords;
+pub mod mysql;
 pub mod pg;
 
 use sluice_core::config::Dialect;

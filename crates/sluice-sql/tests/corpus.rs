@@ -142,3 +142,59 @@ fn postgres_regress_splits_like_postgres() {
     );
     assert!(parsed > 40_000, "parsed only {parsed}");
 }
+
+/// ORY Hydra's MySQL history (each version's `.mysql.up.sql` file, else its
+/// dialect-neutral `.up.sql`): every statement splits, and the MySQL grammar
+/// accepts every one of them (MySQL 8 ran them all), so `check` raises no
+/// false syntax error.
+#[test]
+fn hydra_mysql_history_has_no_false_syntax_error() {
+    let dir = corpus("ory-hydra/migrations");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".up.sql"))
+        .collect();
+    files.sort();
+    let mut chosen: std::collections::BTreeMap<String, String> = Default::default();
+    for f in &files {
+        let version = f.split('_').next().unwrap().to_string();
+        // `<version>_<name>[.<dialect>][.autocommit].up.sql`
+        let dialect = f
+            .trim_end_matches(".up.sql")
+            .split('.')
+            .skip(1)
+            .find(|p| ["mysql", "postgres", "sqlite", "cockroach"].contains(p))
+            .unwrap_or("");
+        let key = format!("{version}:{}", f.split('.').next().unwrap());
+        match dialect {
+            "mysql" => {
+                chosen.insert(key, f.clone());
+            }
+            "" => {
+                chosen.entry(key).or_insert_with(|| f.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut statements = 0;
+    let mut rejected = Vec::new();
+    for f in chosen.values() {
+        let sql = std::fs::read_to_string(dir.join(f)).unwrap();
+        let split = sluice_sql::split(&sql, sluice_core::config::Dialect::Mysql)
+            .unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        for st in &split {
+            statements += 1;
+            if let Err(e) = sluice_sql::mysql::check(st.text(&sql)) {
+                rejected.push(format!("{f}: {}: {}", e.message, st.text(&sql)));
+            }
+        }
+    }
+    assert!(statements > 300, "{statements}");
+    assert!(
+        rejected.is_empty(),
+        "{} of {statements} rejected:\n{}",
+        rejected.len(),
+        rejected.join("\n")
+    );
+}

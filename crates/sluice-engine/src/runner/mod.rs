@@ -353,9 +353,26 @@ pub(super) fn failing_at(
 pub(super) fn locate(step: &Step<'_>, index: Option<usize>, position: Option<usize>) -> String {
     let total = step.statements.len();
     match (index, failing_at(step, index, position)) {
-        (Some(i), Some((_, line))) => format!("statement {} of {total} (line {line})", i + 1),
+        (Some(i), Some((_, line))) => {
+            // The line in the file that holds it (a migration may be several).
+            let (_, line, _) = step.migration.locate(line, None);
+            format!("statement {} of {total} (line {line})", i + 1)
+        }
         (None, _) if total == 1 => "statement 1 of 1".to_string(),
         _ => format!("one of its {total} statements"),
+    }
+}
+
+/// The file (display path) that holds the failing statement: the
+/// migration's own path unless it is made of several files.
+pub(super) fn failing_file(
+    step: &Step<'_>,
+    index: Option<usize>,
+    position: Option<usize>,
+) -> String {
+    match failing_at(step, index, position) {
+        Some((_, line)) => step.migration.locate(line, None).0.to_string(),
+        None => step.migration.display_path.clone(),
     }
 }
 

@@ -165,10 +165,17 @@ fn dirty_stop(
         &format!("{verb} failed at {where_}: {msg}"),
         serde_json::json!({ "statements_applied": i }),
     );
+    // Outside a transaction because the file says so, or because the
+    // database commits DDL itself (MySQL).
+    let why = if step.no_transaction {
+        "it runs outside a transaction (sluice:no-transaction)"
+    } else {
+        "this database commits each DDL statement itself (no transactional DDL), so it runs statement by statement"
+    };
     let mut message = format!(
-        "migration {} ({}) failed at {where_}: {msg}\n  it runs outside a transaction (sluice:no-transaction): {i} of {n} statements ran and stay committed, so it is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
+        "migration {} ({}) failed at {where_}: {msg}\n  {why}: {i} of {n} statements ran and stay committed, so it is now dirty\n  inspect the database, then run `sluice resolve {} --env {} --applied|--rolled-back --reason \"...\"`; nothing runs against this database until then",
         m.version,
-        m.display_path,
+        super::failing_file(step, Some(i), e.position),
         m.version,
         crate::shell_word(&info.env.name)
     );

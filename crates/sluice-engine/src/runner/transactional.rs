@@ -210,7 +210,7 @@ fn failed_stop(
     let mut message = format!(
         "migration {} ({}) failed at {where_}: {msg}\n  its transaction was rolled back: nothing of it was {}, and nothing after it ran",
         m.version,
-        m.display_path,
+        super::failing_file(step, f.index, f.error.position),
         if step.direction == Direction::Up { "applied" } else { "reverted" }
     );
     if let Err(e) = recorded {
