@@ -37,6 +37,11 @@ enum Kind {
         dir: PathBuf,
         path: PathBuf,
     },
+    Mysql {
+        /// The scratch database's URL (the server's, with its name).
+        url: String,
+        name: String,
+    },
 }
 
 /// Where a scratch database's creation stands.
@@ -151,7 +156,24 @@ fn cleanup(kind: &Kind) -> Result<(), DbError> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(DbError::msg(format!("removing {}: {e}", dir.display()))),
         },
+        Kind::Mysql { url, name } => mysql_drop(url, name).map(|_| ()),
     }
+}
+
+/// Drops a MySQL scratch database through a connection to it (dropping the
+/// database one is connected to is allowed); whether it existed.
+fn mysql_drop(url: &str, name: &str) -> Result<bool, DbError> {
+    use crate::Executor as _;
+    let mut db = match crate::mysql::MysqlDb::connect(url) {
+        Ok(db) => db,
+        // Unknown database: nothing to drop.
+        Err(e) if e.code.as_deref() == Some("1049") || e.message.contains("Unknown database") => {
+            return Ok(false)
+        }
+        Err(e) => return Err(e),
+    };
+    db.run_alone(&format!("DROP DATABASE IF EXISTS `{name}`"))?;
+    Ok(true)
 }
 
 /// Drops every scratch database this process still has (for signal
@@ -166,7 +188,7 @@ pub fn cleanup_all() -> Cleanup {
     let mut out = Cleanup::default();
     for e in entries {
         let label = match &e.kind {
-            Kind::Postgres { name, .. } => name.clone(),
+            Kind::Postgres { name, .. } | Kind::Mysql { name, .. } => name.clone(),
             Kind::Sqlite { dir, .. } => dir.display().to_string(),
         };
         let (m, cv) = &*e.phase;
@@ -208,6 +230,7 @@ fn cleanup_existing(kind: &Kind) -> Result<bool, DbError> {
             cleanup(kind)?;
             Ok(exists)
         }
+        Kind::Mysql { url, name } => mysql_drop(url, name),
     }
 }
 
@@ -242,9 +265,7 @@ impl Scratch {
         match crate::backend_of(server_url)? {
             crate::Backend::Postgres => Scratch::postgres(server_url),
             crate::Backend::Sqlite => Scratch::sqlite(),
-            crate::Backend::Mysql => Err(DbError::msg(
-                "scratch databases on MySQL/MariaDB are not supported by this version of sluice yet: `plan --no-replay` plans without one",
-            )),
+            crate::Backend::Mysql => Scratch::mysql(server_url),
         }
     }
 
@@ -283,6 +304,37 @@ impl Scratch {
         })
     }
 
+    /// Creates an empty database on the MySQL server `server_url` points at
+    /// (the URL's own database is only used to connect).
+    pub fn mysql(server_url: &str) -> Result<Scratch, DbError> {
+        use crate::Executor as _;
+        let mut admin = crate::mysql::MysqlDb::connect(server_url)?;
+        let name = format!("{PREFIX}{}_{}_{}", host_tag(), std::process::id(), unique());
+        let mut u = url::Url::parse(server_url)
+            .map_err(|e| DbError::msg(format!("the scratch server's URL: {e}")))?;
+        u.set_path(&format!("/{name}"));
+        let kind = Kind::Mysql {
+            url: u.to_string(),
+            name: name.clone(),
+        };
+        let (id, phase) = register(&kind, Phase::Creating, None)?;
+        let created = admin.run_alone(&format!("CREATE DATABASE `{name}`"));
+        set_phase(&phase, Phase::Settled);
+        if let Err(mut e) = created {
+            unregister(id);
+            e.message = format!(
+                "could not create a scratch database: {}; the user needs CREATE and DROP on that server (or set scratch_url to a server where it has them)",
+                e.message
+            );
+            return Err(e);
+        }
+        Ok(Scratch {
+            id,
+            kind,
+            dropped: false,
+        })
+    }
+
     /// Creates an empty SQLite database file in a new temporary directory.
     pub fn sqlite() -> Result<Scratch, DbError> {
         let dir = std::env::temp_dir().join(format!(
@@ -310,7 +362,7 @@ impl Scratch {
     /// The scratch database's name (Postgres) or file (SQLite).
     pub fn name(&self) -> String {
         match &self.kind {
-            Kind::Postgres { name, .. } => name.clone(),
+            Kind::Postgres { name, .. } | Kind::Mysql { name, .. } => name.clone(),
             Kind::Sqlite { path, .. } => path.display().to_string(),
         }
     }
@@ -332,6 +384,7 @@ impl Scratch {
                 Ok(u.to_string())
             }
             Kind::Sqlite { path, .. } => Ok(format!("sqlite://{}", path.display())),
+            Kind::Mysql { url, .. } => Ok(url.clone()),
         }
     }
 
@@ -347,6 +400,7 @@ impl Scratch {
                 &format!("//{}", path.display()),
                 Path::new("/"),
             )?)),
+            Kind::Mysql { url, .. } => Ok(Box::new(crate::mysql::MysqlDb::connect(url)?)),
         }
     }
 

@@ -2,8 +2,7 @@
 //! every backend (an SQLite file, a real PostgreSQL database and a real
 //! MariaDB database). A new driver adds one `Target` below and must pass all
 //! of it; checks that depend on a capability (transactional DDL) check what
-//! the driver says instead where it lacks it. MariaDB does not yet run the
-//! introspection and scratch checks (issue 18).
+//! the driver says instead where it lacks it.
 //!
 //! Covered: capabilities, history and audit read/write, a transaction that
 //! commits statements and bookkeeping together, failure atomicity with the
@@ -382,7 +381,7 @@ fn introspection_round_trip(t: &Target) {
     db.ensure_history().unwrap();
     db.run_in_transaction(
         &[
-            "CREATE TABLE parent (id int PRIMARY KEY, email text NOT NULL)",
+            "CREATE TABLE parent (id int PRIMARY KEY, email varchar(255) NOT NULL)",
             "CREATE INDEX parent_email_idx ON parent (email)",
             "CREATE VIEW parent_emails AS SELECT email FROM parent",
         ],
@@ -436,6 +435,16 @@ fn scratch_lifecycle(t: &Target) {
                 .unwrap();
             assert!(left.is_empty(), "{name} was not dropped");
         }
+        None if t.my_name.is_some() => {
+            use mysql::prelude::Queryable;
+            let left: Vec<String> = my_admin()
+                .exec(
+                    "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                    (name.clone(),),
+                )
+                .unwrap();
+            assert!(left.is_empty(), "{name} was not dropped");
+        }
         None => assert!(!std::path::Path::new(&name).exists(), "{name} remains"),
     }
 }
@@ -479,11 +488,7 @@ fn postgres_conforms() {
     suite(Target::postgres);
 }
 
-/// MariaDB: everything but introspection and scratch databases (issue 18).
 #[test]
 fn mariadb_conforms() {
-    suite_of(
-        Target::mariadb,
-        &["introspection_round_trip", "scratch_lifecycle"],
-    );
+    suite(Target::mariadb);
 }

@@ -379,3 +379,29 @@ fn hydra_mysql_history_on_mariadb() {
     assert_eq!(doc["summary"]["dirty"], 1, "{doc}");
     assert_eq!(doc["summary"]["pending"], chosen.len() - 184, "{doc}");
 }
+
+/// `plan` on MariaDB replays on a scratch database of the target's own
+/// server (up → down → up, a second apply, status) and leaves the target
+/// untouched; `snapshot` and `verify` read the schema from
+/// `information_schema`, and a change made by hand is drift.
+#[test]
+fn mysql_plan_and_verify_on_mariadb() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    two_migrations(&p);
+    p.run(&["plan"]).ok().says("second apply is a no-op: yes");
+    assert!(tables(&db).is_empty(), "{:?}", tables(&db));
+    assert!(db
+        .column("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'sluice\\_scratch%'")
+        .is_empty());
+    p.run(&["apply"]).ok();
+    p.run(&["verify"]).ok().says("no drift");
+    p.run(&["snapshot"]).ok();
+    let snap = std::fs::read_to_string(p.path().join("db/schema/snapshot.json")).unwrap();
+    assert!(
+        snap.contains("users_email") && snap.contains("\"dialect\": \"mysql\""),
+        "{snap}"
+    );
+    db.exec("ALTER TABLE users ADD COLUMN bio TEXT");
+    p.run(&["verify"]).code(1).says("bio");
+}

@@ -16,6 +16,7 @@
 //!   escaped, so they are right whatever the session's `sql_mode`.
 
 pub mod history;
+pub mod introspect;
 
 use crate::{Backend, Database, DbError, Executor, Locker, SessionSettings, StatementFailure};
 use mysql::prelude::Queryable;
@@ -313,10 +314,8 @@ impl Database for MysqlDb {
 
     fn introspect(
         &mut self,
-        _opts: &crate::introspect::Options,
+        opts: &crate::introspect::Options,
     ) -> Result<sluice_schema::Schema, DbError> {
-        Err(DbError::msg(
-            "reading the schema of a MySQL/MariaDB database is not supported by this version of sluice yet: `snapshot`, `verify`, `diff` and `adopt` work on Postgres and SQLite",
-        ))
+        introspect::introspect(self, opts)
     }
 }
