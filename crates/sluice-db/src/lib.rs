@@ -163,6 +163,25 @@ pub struct Blocker {
     pub query: String,
 }
 
+impl Blocker {
+    /// Blockers from rows of text: pid, application, query start, state,
+    /// query (each driver's query returns these columns).
+    pub fn from_rows(rows: &[Vec<Option<String>>]) -> Vec<Blocker> {
+        rows.iter()
+            .map(|r| {
+                let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                Blocker {
+                    pid: g(0),
+                    application: g(1),
+                    query_start: g(2),
+                    state: g(3),
+                    query: g(4),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Runs SQL.
 pub trait Executor {
     /// What this backend can do.

@@ -894,3 +894,37 @@ fn guard_works_in_every_sql_layout() {
             .says(&format!("migrations/{base}"));
     }
 }
+
+/// Prisma on a real Postgres: check, apply, a second apply that does
+/// nothing, a clean status, `down` refused (Prisma has no downs), and
+/// `migration_lock.toml` never a migration.
+#[test]
+fn a_prisma_project_runs_in_place_on_postgres() {
+    let db = PgDb::create();
+    let p = Project::new(&format!(
+        "[migrations]\nlayout = \"prisma\"\ndir = \"prisma/migrations\"\ndialect = \"postgres\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"{}\"\nallow_down = true\n",
+        db.url()
+    ));
+    p.raw(
+        "prisma/migrations/migration_lock.toml",
+        b"provider = \"postgresql\"\n",
+    );
+    p.raw(
+        "prisma/migrations/20240101000000_init/migration.sql",
+        b"-- CreateTable\nCREATE TABLE \"User\" (\n    \"id\" SERIAL NOT NULL,\n    \"email\" TEXT NOT NULL,\n    CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- CreateIndex\nCREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");\n",
+    );
+    p.raw(
+        "prisma/migrations/20240102000000_posts/migration.sql",
+        b"-- CreateTable\nCREATE TABLE \"Post\" (\n    \"id\" SERIAL NOT NULL,\n    \"authorId\" INTEGER NOT NULL,\n    CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- AddForeignKey\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;\n",
+    );
+    p.run(&["hash"]).ok();
+    p.run(&["check"])
+        .never_says("error[")
+        .says("in 2 migrations");
+    p.run(&["apply"]).ok().says("applied 2 migrations");
+    assert_eq!(db.scalar("SELECT to_regclass('\"Post\"') IS NOT NULL"), "t");
+    p.run(&["apply"]).ok().says("up to date");
+    p.run(&["status", "--exit-code"]).ok();
+    p.run(&["verify"]).ok().says("no drift");
+    p.run(&["down"]).code(1).says("downgrade-forbidden");
+}

@@ -173,20 +173,7 @@ impl Executor for MysqlDb {
                  FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
                  WHERE p.ID <> CONNECTION_ID() ORDER BY t.trx_started LIMIT 5";
         self.query_rows(q)
-            .map(|rows| {
-                rows.into_iter()
-                    .map(|r| {
-                        let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-                        crate::Blocker {
-                            pid: g(0),
-                            application: g(1),
-                            query_start: g(2),
-                            state: g(3),
-                            query: g(4),
-                        }
-                    })
-                    .collect()
-            })
+            .map(|rows| crate::Blocker::from_rows(&rows))
             .unwrap_or_default()
     }
 

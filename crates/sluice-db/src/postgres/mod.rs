@@ -296,20 +296,7 @@ impl Executor for PostgresDb {
             rels.join(", ")
         );
         self.query_text(&q)
-            .map(|rows| {
-                rows.into_iter()
-                    .map(|r| {
-                        let g = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-                        crate::Blocker {
-                            pid: g(0),
-                            application: g(1),
-                            query_start: g(2),
-                            state: g(3),
-                            query: g(4),
-                        }
-                    })
-                    .collect()
-            })
+            .map(|rows| crate::Blocker::from_rows(&rows))
             .unwrap_or_default()
     }
 
