@@ -50,9 +50,12 @@ pub(super) fn apply_observed(
             note,
         }
     };
+    let backend = run.db.backend();
     let unobserved_note = |pg: bool| {
         if pg {
             "runs outside a transaction (sluice:no-transaction): its locks last only while it runs, so they are not observed after it; expected locks are from analysis".to_string()
+        } else if backend == sluice_db::Backend::Mysql {
+            "MySQL: locks are not observed (each DDL statement commits itself)".to_string()
         } else {
             "SQLite: locks are not observed".to_string()
         }

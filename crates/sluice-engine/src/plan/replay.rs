@@ -190,6 +190,11 @@ pub(super) fn replay(
             "SQLite has no lock table and no size statistics: locks are not observed and sizes are not estimated (a SQLite write locks the whole database)".into(),
         );
     }
+    if backend == Backend::Mysql {
+        r.notes.push(
+            "MySQL: locks are not observed and sizes are not estimated by this version of sluice; each DDL statement commits itself, so a migration that fails part-way leaves the statements before it applied".into(),
+        );
+    }
     host.progress(&format!(
         "replaying on scratch database {}",
         r.scratch.as_deref().unwrap_or("")
