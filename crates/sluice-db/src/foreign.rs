@@ -91,6 +91,13 @@ impl Tool {
         }
     }
 
+    /// Whether the tool runs one migration in a transaction that DDL takes
+    /// part in on `backend`, so a failed one leaves nothing (Alembic: on
+    /// Postgres; on SQLite and MySQL it assumes non-transactional DDL).
+    pub fn rolls_back_on(self, backend: crate::Backend) -> bool {
+        matches!(self, Tool::Alembic) && backend == crate::Backend::Postgres
+    }
+
     /// How to settle a failed or dirty record in the tool's own terms.
     pub fn dirty_hint(self) -> &'static str {
         match self {

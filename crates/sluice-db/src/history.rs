@@ -291,3 +291,53 @@ pub(crate) fn audit_from_text(cols: &[Option<String>]) -> AuditEvent {
         tool_version: s(10),
     }
 }
+
+/// The reads of `sluice_history` / `sluice_audit` where they sit unqualified
+/// in the connection's database (SQLite, MySQL): the same SQL on both.
+pub(crate) mod unqualified {
+    use super::*;
+    use crate::{DbError, Executor, History};
+
+    /// Every history row (none when the tables do not exist yet).
+    pub(crate) fn load(h: &dyn History, ex: &mut dyn Executor) -> Result<Vec<HistoryRow>, DbError> {
+        if !h.exists(ex)? {
+            return Ok(vec![]);
+        }
+        ex.query_rows(&format!(
+            "SELECT {HISTORY_COLUMNS} FROM sluice_history ORDER BY applied_at, version"
+        ))?
+        .iter()
+        .map(|c| row_from_text(c))
+        .collect()
+    }
+
+    /// Every audit event, oldest first.
+    pub(crate) fn load_audit(
+        h: &dyn History,
+        ex: &mut dyn Executor,
+    ) -> Result<Vec<AuditEvent>, DbError> {
+        if !h.exists(ex)? {
+            return Ok(vec![]);
+        }
+        Ok(ex
+            .query_rows(&format!(
+                "SELECT at, {AUDIT_COLUMNS} FROM sluice_audit ORDER BY id"
+            ))?
+            .iter()
+            .map(|c| audit_from_text(c))
+            .collect())
+    }
+
+    /// Removes `version`'s row, quoted with `q`.
+    pub(crate) fn delete_sql(version: &str, q: Quote<'_>) -> String {
+        format!("DELETE FROM sluice_history WHERE version = {}", q(version))
+    }
+
+    /// Inserts an audit event, quoted with `q`.
+    pub(crate) fn audit_sql(ev: &AuditEvent, q: Quote<'_>) -> String {
+        format!(
+            "INSERT INTO sluice_audit ({AUDIT_COLUMNS}) VALUES {}",
+            audit_values(ev, q, &|s| s)
+        )
+    }
+}

@@ -136,6 +136,22 @@ fn pg_envs(db: &PgDb) -> String {
     )
 }
 
+/// `version:state` of each migration in a `status --format json` document.
+fn states(doc: &serde_json::Value) -> Vec<String> {
+    doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{}",
+                m["version"].as_str().unwrap(),
+                m["state"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn alembic(p: &Project, args: &[&str], url: &str) -> String {
     let out = std::process::Command::new(alembic_bin().join("alembic"))
         .current_dir(p.path())
@@ -325,18 +341,7 @@ fn alembic_revision_failing_midway_is_failed_and_stops_the_run() {
         "t"
     );
     let r = p.run_env(&["status", "--format", "json"], &env);
-    let states: Vec<String> = r.json()["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{}:{}",
-                m["version"].as_str().unwrap(),
-                m["state"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let states: Vec<String> = states(&r.json());
     assert_eq!(
         states,
         [
@@ -532,18 +537,7 @@ fn alembic_status_reads_alembic_version() {
     alembic(&p, &["upgrade", "0002a"], &db.url());
     let r = p.run_env(&["status", "--format", "json"], &env);
     let doc = r.json();
-    let states: Vec<String> = doc["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{}:{}",
-                m["version"].as_str().unwrap(),
-                m["state"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let states: Vec<String> = states(&doc);
     assert_eq!(
         states,
         [
@@ -595,9 +589,30 @@ fn alembic_history_is_taken_over_by_baseline() {
 #[test]
 fn alembic_on_sqlite_applies_and_a_failure_is_dirty() {
     let p = alembic_project("[environments.dev]\nurl = \"sqlite://dev.db\"\nallow_down = true\n");
+    // The team keeps its Alembic configuration elsewhere: `alembic_ini` says
+    // where (the default `alembic.ini` is gone).
+    std::fs::create_dir_all(p.path().join("config")).unwrap();
+    std::fs::rename(
+        p.path().join("alembic.ini"),
+        p.path().join("config/alembic.ini"),
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
+    p.raw(
+        "sluice.toml",
+        toml.replacen(
+            "[migrations]\n",
+            "[migrations]\nalembic_ini = \"config/alembic.ini\"\n",
+            1,
+        )
+        .as_bytes(),
+    );
     let path = path_env();
     let env = [("PATH", path.as_str())];
     p.run(&["hash"]).ok();
+    p.run(&["report", "--versions", "0001"])
+        .ok()
+        .says("`alembic -c config/alembic.ini upgrade 0001`");
     // --to a revision: it and its ancestors, not its sibling branch.
     p.run_env(&["apply", "--to", "0002b"], &env)
         .ok()
@@ -722,4 +737,35 @@ fn alembic_not_installed_fails_before_anything_is_recorded() {
     p.run_env(&["status", "--exit-code"], &[("PATH", "/usr/bin:/bin")])
         .code(1)
         .never_says("dirty");
+}
+
+/// The Alembic process gets the environment's timeouts and session
+/// variables in `PGOPTIONS` (psycopg is libpq-based): a revision that checks
+/// them on its own connection applies only when they are there.
+#[test]
+fn alembic_child_gets_timeouts_and_session_in_pgoptions() {
+    let db = PgDb::create();
+    let p = alembic_project(&format!(
+        "[environments.dev]\nurl = \"{}\"\nlock_timeout = \"5s\"\nstatement_timeout = \"90s\"\nsession = {{ application_name = \"team app\" }}\n",
+        db.url()
+    ));
+    for f in ["0002a_teams.py", "0002b_posts.py", "0003_merge.py"] {
+        std::fs::remove_file(p.path().join("migrations/versions").join(f)).unwrap();
+    }
+    p.raw(
+        "migrations/versions/0002_check.py",
+        revision(
+            "0002",
+            "\"0001\"",
+            "Low",
+            "    op.execute(\"DO $$ BEGIN IF current_setting('lock_timeout') <> '5s' OR current_setting('statement_timeout') <> '90s' OR current_setting('application_name') <> 'team app' THEN RAISE EXCEPTION 'settings not passed: %, %, %', current_setting('lock_timeout'), current_setting('statement_timeout'), current_setting('application_name'); END IF; END $$\")",
+            "    pass",
+        )
+        .as_bytes(),
+    );
+    let path = path_env();
+    p.run(&["hash"]).ok();
+    p.run_env(&["apply"], &[("PATH", path.as_str())])
+        .ok()
+        .says("applied 2 migrations");
 }

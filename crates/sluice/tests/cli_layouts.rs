@@ -394,7 +394,8 @@ fn a_files_project_is_checked_not_run() {
     p.run(&["check"]).code(1).says("ledger-mismatch");
     p.run(&["apply"])
         .code(2)
-        .says("the job of the program that runs these files");
+        .says("the job of the program that runs these files")
+        .says("set [migrations] run = \"...\"");
 }
 
 fn git(p: &Project, args: &[&str]) {
@@ -412,18 +413,24 @@ fn git(p: &Project, args: &[&str]) {
     );
 }
 
+/// Hashes the project, commits it as `main` (build outputs ignored) and
+/// checks out a `feature` branch: the base `guard` diffs against.
+fn base_and_branch(p: &Project) {
+    p.raw(".gitignore", b".artifacts/\n*.db\n");
+    p.run(&["hash"]).ok();
+    git(p, &["init", "-q", "-b", "main"]);
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-qm", "base"]);
+    git(p, &["checkout", "-qb", "feature"]);
+}
+
 /// `guard` on a directory-per-migration layout judges a change to any file
 /// inside a merged migration's directory as a change to that migration, and
 /// counts a new directory as one added migration.
 #[test]
 fn guard_judges_diesel_directories_as_migrations() {
     let p = diesel();
-    p.raw(".gitignore", b".artifacts/\n*.db\n");
-    p.run(&["hash"]).ok();
-    git(&p, &["init", "-q", "-b", "main"]);
-    git(&p, &["add", "-A"]);
-    git(&p, &["commit", "-qm", "base"]);
-    git(&p, &["checkout", "-qb", "feature"]);
+    base_and_branch(&p);
     p.raw(
         "migrations/2024-03-01-000000_create_posts/up.sql",
         b"CREATE TABLE posts (id integer PRIMARY KEY);\n",
@@ -703,12 +710,7 @@ fn guard_judges_golang_migrate_pairs_as_one_migration() {
             ),
         ],
     );
-    p.raw(".gitignore", b".artifacts/\n*.db\n");
-    p.run(&["hash"]).ok();
-    git(&p, &["init", "-q", "-b", "main"]);
-    git(&p, &["add", "-A"]);
-    git(&p, &["commit", "-qm", "base"]);
-    git(&p, &["checkout", "-qb", "feature"]);
+    base_and_branch(&p);
     p.raw("migrations/20_b.up.sql", b"CREATE TABLE b (id integer);\n");
     p.raw(
         "migrations/20_b.down.sql",
@@ -754,12 +756,7 @@ fn guard_and_new_follow_prismas_directories() {
             ),
         ],
     );
-    p.raw(".gitignore", b".artifacts/\n*.db\n");
-    p.run(&["hash"]).ok();
-    git(&p, &["init", "-q", "-b", "main"]);
-    git(&p, &["add", "-A"]);
-    git(&p, &["commit", "-qm", "base"]);
-    git(&p, &["checkout", "-qb", "feature"]);
+    base_and_branch(&p);
     p.raw(
         "migrations/migration_lock.toml",
         b"provider = \"postgresql\"\n",
@@ -869,12 +866,7 @@ fn guard_works_in_every_sql_layout() {
             layout,
             &[(base, &format!("{marker}CREATE TABLE a (id integer);\n"))],
         );
-        p.raw(".gitignore", b".artifacts/\n*.db\n");
-        p.run(&["hash"]).ok();
-        git(&p, &["init", "-q", "-b", "main"]);
-        git(&p, &["add", "-A"]);
-        git(&p, &["commit", "-qm", "base"]);
-        git(&p, &["checkout", "-qb", "feature"]);
+        base_and_branch(&p);
         p.raw(
             &format!("migrations/{added}"),
             format!("{marker}CREATE TABLE b (id integer);\n").as_bytes(),

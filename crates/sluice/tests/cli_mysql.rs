@@ -255,16 +255,31 @@ fn mysql_gates_approvals_and_down() {
         .says("downgrade-forbidden");
 }
 
-/// Passwords in a mysql:// URL never reach output.
+/// Passwords in `mysql://` and `mariadb://` URLs never reach output: the
+/// connection error names the environment and its URL, redacted.
 #[test]
 fn mysql_url_passwords_are_redacted() {
     let db = MyDb::create();
-    let p = Project::new(&format!(
-        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"mysql://root:Sup3rS3cret@127.0.0.1:1/{}\"\n",
-        db.name
-    ));
-    let r = p.run(&["status"]);
-    r.code(2).never_says("Sup3rS3cret");
+    for (url, shown) in [
+        (
+            format!("mysql://root:Sup3rS3cret@127.0.0.1:1/{}", db.name),
+            "mysql://root:***@127.0.0.1:1/",
+        ),
+        (
+            format!("mariadb://root:Sup3rS3cret@127.0.0.1:3306/{}", db.name),
+            "mariadb://root:***@127.0.0.1:3306/",
+        ),
+    ] {
+        let p = Project::new(&format!(
+            "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"{url}\"\n"
+        ));
+        p.run(&["status"])
+            .code(2)
+            .says("cannot open the database of environment `dev`")
+            .says(shown)
+            .never_says("Sup3rS3cret")
+            .never_says("DriverError");
+    }
 }
 
 /// `[environments.X] session` sets session variables on the migration
@@ -408,4 +423,46 @@ fn mysql_plan_and_verify_on_mariadb() {
     );
     db.exec("ALTER TABLE users ADD COLUMN bio TEXT");
     p.run(&["verify"]).code(1).says("bio");
+}
+
+/// The lock's name is derived from the database: a run holding the lock on
+/// one database does not block a run on another database of the same server.
+#[test]
+fn mysql_lock_is_per_database() {
+    let (a, b) = (MyDb::create(), MyDb::create());
+    let pa = project(&a, "");
+    pa.migration("1000000000001", "slow", "SELECT SLEEP(3);\n");
+    pa.hash();
+    let pb = Project::new(&format!(
+        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"{}\"\nlock_wait = \"1s\"\n",
+        b.url()
+    ));
+    two_migrations(&pb);
+    let mut slow = pa.command(&["apply"], &[]).spawn().unwrap();
+    let start = Instant::now();
+    while a.scalar(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(3)%'",
+    ) != "1"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never reached the slow statement"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pb.run(&["apply"]).ok().says("applied 2 migrations");
+    // The same database is locked: a second run there waits, then gives up.
+    let pa2 = Project::new(&format!(
+        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"{}\"\nlock_wait = \"1s\"\n",
+        a.url()
+    ));
+    pa2.run(&["status"]).ok();
+    std::fs::copy(
+        pa.migrations().join("1000000000001_slow.sql"),
+        pa2.migrations().join("1000000000001_slow.sql"),
+    )
+    .unwrap();
+    pa2.hash();
+    pa2.run(&["apply"]).code(2).says("migration lock");
+    assert!(slow.wait().unwrap().success());
 }

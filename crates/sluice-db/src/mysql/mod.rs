@@ -55,6 +55,7 @@ fn err(e: mysql::Error) -> DbError {
             detail: None,
             hint: None,
         },
+        mysql::Error::DriverError(d) => DbError::msg(d.to_string()),
         other => DbError::msg(other.to_string()),
     }
 }

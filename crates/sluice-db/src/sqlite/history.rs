@@ -1,9 +1,7 @@
 //! `sluice_history` and `sluice_audit` in a SQLite database: sluice's own
 //! [`History`].
 
-use crate::history::{
-    audit_from_text, audit_values, row_from_text, row_values, AUDIT_COLUMNS, HISTORY_COLUMNS,
-};
+use crate::history::{row_values, unqualified, HISTORY_COLUMNS};
 use crate::{AuditEvent, DbError, Executor, History, HistoryRow};
 
 /// sluice's history tables in a SQLite database.
@@ -60,13 +58,7 @@ impl History for SluiceHistory {
     }
 
     fn load(&self, ex: &mut dyn Executor) -> Result<Vec<HistoryRow>, DbError> {
-        if !self.exists(ex)? {
-            return Ok(vec![]);
-        }
-        ex.query_rows(&format!("SELECT {HISTORY_COLUMNS} FROM sluice_history"))?
-            .iter()
-            .map(|c| row_from_text(c))
-            .collect()
+        unqualified::load(self, ex)
     }
 
     fn upsert_sql(&self, row: &HistoryRow) -> String {
@@ -82,29 +74,14 @@ impl History for SluiceHistory {
     }
 
     fn delete_sql(&self, version: &str) -> String {
-        format!(
-            "DELETE FROM sluice_history WHERE version = {}",
-            crate::quote_literal(version)
-        )
+        unqualified::delete_sql(version, &crate::quote_literal)
     }
 
     fn audit_sql(&self, ev: &AuditEvent) -> String {
-        format!(
-            "INSERT INTO sluice_audit ({AUDIT_COLUMNS}) VALUES {}",
-            audit_values(ev, &crate::quote_literal, &|s| s)
-        )
+        unqualified::audit_sql(ev, &crate::quote_literal)
     }
 
     fn load_audit(&self, ex: &mut dyn Executor) -> Result<Vec<AuditEvent>, DbError> {
-        if !self.exists(ex)? {
-            return Ok(vec![]);
-        }
-        Ok(ex
-            .query_rows(&format!(
-                "SELECT at, {AUDIT_COLUMNS} FROM sluice_audit ORDER BY id"
-            ))?
-            .iter()
-            .map(|c| audit_from_text(c))
-            .collect())
+        unqualified::load_audit(self, ex)
     }
 }

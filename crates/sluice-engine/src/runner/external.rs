@@ -174,10 +174,11 @@ fn heads(db: &mut LockGuard, command: &Command) -> Option<Vec<String>> {
 }
 
 /// Whether the tool runs a migration in one transaction that DDL takes part
-/// in, so that a failure leaves nothing (Alembic: on Postgres, not on
-/// SQLite, where it assumes non-transactional DDL).
+/// in on this database, so that a failure leaves nothing.
 fn rolls_back(db: &LockGuard, command: &Command) -> bool {
-    command.record.is_some() && db.backend() == sluice_db::Backend::Postgres
+    command
+        .record
+        .is_some_and(|tool| tool.rolls_back_on(db.backend()))
 }
 
 /// A child that exited 0 must have left the tool's record saying so: after
