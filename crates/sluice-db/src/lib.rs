@@ -260,6 +260,19 @@ pub trait Executor {
         Ok(Default::default())
     }
 
+    /// MySQL/MariaDB: the online-DDL algorithm and lock level the server
+    /// accepts for an `ALTER TABLE` statement, as (table, label such as
+    /// `ALGORITHM=INPLACE, LOCK=NONE`), probed on a copy of the table
+    /// (`CREATE TABLE ... LIKE`) that is dropped after: the cheapest of
+    /// INSTANT, INPLACE without and with a shared lock, then COPY. Err when
+    /// the server refused every one for another reason (its message). None
+    /// where the backend has no online DDL, the statement is not a
+    /// probeable `ALTER TABLE`, or its table does not exist yet. Run it on
+    /// a scratch database only.
+    fn probe_online_ddl(&mut self, _sql: &str) -> Option<Result<(String, &'static str), String>> {
+        None
+    }
+
     /// Size estimates of relations named as SQL names them (empty where the
     /// database keeps no size statistics).
     fn relation_sizes(&mut self, _names: &[String]) -> Result<Vec<inspect::RelationSize>, DbError> {

@@ -39,8 +39,107 @@ enum Inverse {
     No(String),
 }
 
+/// A MySQL identifier, backquoted unless plain lower-case snake_case.
+fn my_ident(s: &str) -> String {
+    let plain = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        s.to_string()
+    } else {
+        format!("`{}`", s.replace('`', "``"))
+    }
+}
+
+fn my_name(o: &ObjectName) -> String {
+    match &o.schema {
+        Some(s) => format!("{}.{}", my_ident(s), my_ident(&o.name)),
+        None => my_ident(&o.name),
+    }
+}
+
+/// MySQL/MariaDB inverses: backquoted names, `DROP INDEX ... ON`, no
+/// `IF EXISTS` on columns (MySQL lacks it), no `CONCURRENTLY`.
+fn inverse_mysql(a: &Action, dialect: Dialect) -> Option<Inverse> {
+    use Inverse::*;
+    let if_exists = if dialect == Dialect::Mariadb {
+        "IF EXISTS "
+    } else {
+        ""
+    };
+    Some(match a {
+        Action::CreateTable { table, .. } => {
+            Sql(format!("DROP TABLE IF EXISTS {};", my_name(table)))
+        }
+        Action::AddColumn { table, column, .. } => Sql(format!(
+            "ALTER TABLE {} DROP COLUMN {if_exists}{};",
+            my_name(table),
+            my_ident(column)
+        )),
+        Action::CreateIndex {
+            index: Some(i),
+            table,
+            ..
+        } => Sql(format!(
+            "DROP INDEX {if_exists}{} ON {};",
+            my_ident(i),
+            my_name(table)
+        )),
+        Action::AddConstraint {
+            table,
+            name: Some(n),
+            kind,
+            ..
+        } => Sql(format!(
+            "ALTER TABLE {} DROP {} {};",
+            my_name(table),
+            match kind {
+                sluice_sql::facts::ConstraintKind::ForeignKey => "FOREIGN KEY",
+                sluice_sql::facts::ConstraintKind::Unique => "INDEX",
+                _ => "CONSTRAINT",
+            },
+            my_ident(n)
+        )),
+        Action::RenameTable { table, new_name } => Sql(format!(
+            "RENAME TABLE {} TO {};",
+            my_name(&ObjectName {
+                schema: table.schema.clone(),
+                name: new_name.clone(),
+            }),
+            my_name(table)
+        )),
+        Action::RenameColumn {
+            table,
+            column,
+            new_name,
+        } => Sql(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {};",
+            my_name(table),
+            my_ident(new_name),
+            my_ident(column)
+        )),
+        Action::CreateObject { kind, object, .. }
+            if matches!(
+                kind.as_str(),
+                "TRIGGER" | "VIEW" | "PROCEDURE" | "FUNCTION" | "EVENT"
+            ) =>
+        {
+            Sql(format!("DROP {kind} IF EXISTS {};", my_name(object)))
+        }
+        _ => return None,
+    })
+}
+
 fn inverse(a: &Action, dialect: Dialect) -> Inverse {
     use Inverse::*;
+    if dialect.is_mysql() {
+        if let Some(i) = inverse_mysql(a, dialect) {
+            return i;
+        }
+    }
     let pg = dialect == Dialect::Postgres;
     match a {
         Action::CreateTable { table, .. } => Sql(format!("DROP TABLE IF EXISTS {};", name(table))),

@@ -81,10 +81,10 @@ pub fn analyze(m: &Migration, dialect: Dialect) -> Analysis {
 fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
     match dialect {
         Dialect::Postgres => sluice_sql::pg::analyze(sql).map_err(|e| e.message),
-        // MySQL: the grammar judges the syntax; the classifier the facts.
-        Dialect::Mysql => sluice_sql::mysql::check(sql)
-            .map(|()| sluice_sql::generic::analyze(sql, dialect))
-            .map_err(|e| e.message),
+        // MySQL and MariaDB: the grammar judges the syntax and gives the facts.
+        Dialect::Mysql | Dialect::Mariadb => {
+            sluice_sql::mysql::analyze(sql, dialect).map_err(|e| e.message)
+        }
         Dialect::Sqlite => Ok(sluice_sql::generic::analyze(sql, dialect)),
     }
 }

@@ -29,10 +29,21 @@ pub fn page(id: &str) -> Option<String> {
         .unwrap_or_else(|| format!("`{id}`: {}.", info.summary));
     let risk = info.risk.map(|r| r.as_str()).unwrap_or("—");
     Some(format!(
-        "# {id}\n\n| default severity | risk | group |\n|---|---|---|\n| {} | {risk} | {} |\n\n{body}\n\nSeverity can be changed in `sluice.toml`: `[rules]` `{id} = \"error\" | \"warn\" | \"off\"`.\n",
+        "# {id}\n\n| default severity | risk | group | dialects |\n|---|---|---|---|\n| {} | {risk} | {} | {} |\n\n{body}\n\nSeverity can be changed in `sluice.toml`: `[rules]` `{id} = \"error\" | \"warn\" | \"off\"`.\n",
         info.severity.as_str(),
         group(info.group),
+        dialects(info.dialects),
     ))
+}
+
+fn dialects(d: crate::registry::Dialects) -> &'static str {
+    use crate::registry::Dialects;
+    match d {
+        Dialects::All => "all",
+        Dialects::Postgres => "postgres",
+        Dialects::Mysql => "mysql, mariadb",
+        Dialects::NotMysql => "postgres, sqlite",
+    }
 }
 
 fn group(g: Group) -> &'static str {
@@ -46,7 +57,7 @@ fn group(g: Group) -> &'static str {
 
 /// The index of every rule.
 pub fn index() -> String {
-    let mut s = String::from("# Rules\n\nEvery diagnostic sluice reports carries one of these ids. Generated from the rule sources; do not edit by hand.\n\n| id | severity | risk | group | fires when |\n|---|---|---|---|---|\n");
+    let mut s = String::from("# Rules\n\nEvery diagnostic sluice reports carries one of these ids. Generated from the rule sources; do not edit by hand.\n\n| id | severity | risk | group | dialects | fires when |\n|---|---|---|---|---|---|\n");
     for r in RULES {
         let link = if RULE_SOURCES.iter().any(|(i, _)| *i == r.id) {
             format!("[`{}`]({}.md)", r.id, r.id)
@@ -54,10 +65,11 @@ pub fn index() -> String {
             format!("`{}`", r.id)
         };
         s.push_str(&format!(
-            "| {link} | {} | {} | {} | {}{} |\n",
+            "| {link} | {} | {} | {} | {} | {}{} |\n",
             r.severity.as_str(),
             r.risk.map(|x| x.as_str()).unwrap_or("—"),
             group(r.group),
+            dialects(r.dialects),
             r.summary,
             if r.implemented {
                 ""

@@ -103,6 +103,10 @@ pub enum Dialects {
     All,
     /// PostgreSQL only (its lock levels, CONCURRENTLY, NOT VALID).
     Postgres,
+    /// MySQL and MariaDB only (online DDL, implicit commits).
+    Mysql,
+    /// Every dialect but MySQL and MariaDB.
+    NotMysql,
 }
 
 impl RuleInfo {
@@ -111,6 +115,8 @@ impl RuleInfo {
         match self.dialects {
             Dialects::All => true,
             Dialects::Postgres => dialect == sluice_core::config::Dialect::Postgres,
+            Dialects::Mysql => dialect.is_mysql(),
+            Dialects::NotMysql => !dialect.is_mysql(),
         }
     }
 }

@@ -63,9 +63,9 @@ fn with_context(id: &str) -> Option<(String, PolicySection)> {
     Some((text, p))
 }
 
-/// Lints `text` as a migration file on Postgres with `policy` and no
+/// Lints `text` as a migration file in `dialect` with `policy` and no
 /// environment lock_timeout.
-fn lint(text: String, policy: PolicySection) -> (String, Vec<Diagnostic>) {
+fn lint(text: String, policy: PolicySection, dialect: Dialect) -> (String, Vec<Diagnostic>) {
     let m = sluice_core::Migration::parse_native(
         sluice_core::Version::parse("1000000000001").unwrap(),
         "example".into(),
@@ -76,12 +76,12 @@ fn lint(text: String, policy: PolicySection) -> (String, Vec<Diagnostic>) {
     )
     .unwrap();
     let p = sluice_lint::Policy {
-        dialect: Dialect::Postgres,
+        dialect,
         bypass: regex::Regex::new(&policy.bypass_reference).unwrap(),
         policy: &policy,
         lock_timeout_everywhere: false,
     };
-    let a = sluice_lint::analysis::analyze(&m, Dialect::Postgres);
+    let a = sluice_lint::analysis::analyze(&m, dialect);
     (text, sluice_lint::lint_migration(&m, &a, &p).diagnostics)
 }
 
@@ -103,7 +103,13 @@ fn every_statement_rule_example_fires_and_renders() {
         };
         let (text, policy) = with_context(r.id)
             .unwrap_or_else(|| (format!("{HEADER}{sql}\n"), PolicySection::default()));
-        let (text, diags) = lint(text, policy);
+        // A MySQL-only rule's example is MySQL.
+        let dialect = if r.dialects == sluice_lint::registry::Dialects::Mysql {
+            Dialect::Mysql
+        } else {
+            Dialect::Postgres
+        };
+        let (text, diags) = lint(text, policy, dialect);
         let mine: Vec<Diagnostic> = diags.into_iter().filter(|d| d.rule == r.id).collect();
         if mine.is_empty() {
             failures.push(format!("{}: {sql}", r.id));

@@ -160,6 +160,8 @@ pub enum Action {
         indexed: Vec<Vec<String>>,
         /// Partitioned (PARTITION BY) or a partition (PARTITION OF).
         partitioned: bool,
+        /// Names given to its constraints and indexes.
+        constraint_names: Vec<String>,
     },
     /// CREATE INDEX.
     CreateIndex {
@@ -482,6 +484,103 @@ pub struct Facts {
     pub locks: Vec<(ObjectName, LockMode)>,
     /// It cannot run inside a transaction block (CONCURRENTLY, VACUUM, ...).
     pub no_transaction: bool,
+    /// MySQL/MariaDB: how the server runs this `ALTER TABLE` or index
+    /// change (its online-DDL algorithm and lock level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online_ddl: Option<OnlineDdl>,
+}
+
+/// MySQL/MariaDB online-DDL algorithms, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Algorithm {
+    /// Metadata only: no rows are touched.
+    Instant,
+    /// In place (the table may be rebuilt in the engine), concurrent DML
+    /// allowed unless the lock level says otherwise.
+    Inplace,
+    /// A full copy of the table; writes wait for the whole copy.
+    Copy,
+}
+
+impl Algorithm {
+    /// The clause value (`INSTANT`, `INPLACE`, `COPY`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Instant => "INSTANT",
+            Algorithm::Inplace => "INPLACE",
+            Algorithm::Copy => "COPY",
+        }
+    }
+}
+
+/// MySQL/MariaDB online-DDL lock levels (`LOCK=`), weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DdlLock {
+    /// Concurrent reads and writes.
+    None,
+    /// Reads only: writes wait.
+    Shared,
+    /// Neither reads nor writes.
+    Exclusive,
+}
+
+impl DdlLock {
+    /// The clause value (`NONE`, `SHARED`, `EXCLUSIVE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DdlLock::None => "NONE",
+            DdlLock::Shared => "SHARED",
+            DdlLock::Exclusive => "EXCLUSIVE",
+        }
+    }
+}
+
+/// How MySQL/MariaDB runs one `ALTER TABLE` (or `CREATE`/`DROP INDEX`) on
+/// InnoDB: the cheapest algorithm and lock level every operation of the
+/// statement allows, or what its `ALGORITHM=`/`LOCK=` clauses demand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnlineDdl {
+    /// The table.
+    pub table: ObjectName,
+    /// The algorithm the server will use.
+    pub algorithm: Algorithm,
+    /// The lock level it will hold.
+    pub lock: DdlLock,
+    /// `ALGORITHM=` written in the statement (INSTANT/INPLACE make the
+    /// server refuse rather than fall back to a copy).
+    pub algorithm_clause: Option<Algorithm>,
+    /// `LOCK=` written in the statement.
+    pub lock_clause: Option<DdlLock>,
+    /// The operation that decides the algorithm, for messages.
+    pub decided_by: String,
+}
+
+impl OnlineDdl {
+    /// `ALGORITHM=COPY, LOCK=SHARED`, as reports show it.
+    pub fn label(&self) -> &'static str {
+        online_label(self.algorithm, self.lock)
+    }
+}
+
+/// `ALGORITHM=COPY, LOCK=SHARED`, as reports show it.
+pub fn online_label(algorithm: Algorithm, lock: DdlLock) -> &'static str {
+    {
+        use Algorithm as A;
+        use DdlLock as L;
+        match (algorithm, lock) {
+            (A::Instant, L::None) => "ALGORITHM=INSTANT, LOCK=NONE",
+            (A::Instant, L::Shared) => "ALGORITHM=INSTANT, LOCK=SHARED",
+            (A::Instant, L::Exclusive) => "ALGORITHM=INSTANT, LOCK=EXCLUSIVE",
+            (A::Inplace, L::None) => "ALGORITHM=INPLACE, LOCK=NONE",
+            (A::Inplace, L::Shared) => "ALGORITHM=INPLACE, LOCK=SHARED",
+            (A::Inplace, L::Exclusive) => "ALGORITHM=INPLACE, LOCK=EXCLUSIVE",
+            (A::Copy, L::None) => "ALGORITHM=COPY, LOCK=NONE",
+            (A::Copy, L::Shared) => "ALGORITHM=COPY, LOCK=SHARED",
+            (A::Copy, L::Exclusive) => "ALGORITHM=COPY, LOCK=EXCLUSIVE",
+        }
+    }
 }
 
 impl Facts {

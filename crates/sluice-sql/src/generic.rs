@@ -123,6 +123,7 @@ impl Cx {
 
 /// Classifies one statement.
 pub fn analyze(sql: &str, dialect: Dialect) -> Facts {
+    let dialect = dialect.family();
     let cx = Cx {
         w: words(sql, dialect),
         dialect,
@@ -266,6 +267,7 @@ fn create(cx: &Cx, f: &mut Facts) {
                 foreign_keys: vec![],
                 indexed: vec![],
                 partitioned: false,
+                constraint_names: vec![],
             });
         }
         "INDEX" => {

@@ -173,7 +173,7 @@ impl<'a> Splitter<'a> {
             b: text.as_bytes(),
             pos: range.start,
             end: range.end.min(text.len()),
-            dialect,
+            dialect: dialect.family(),
             delimiter: ";".into(),
             cursor: (0, 1, 0),
             comments: Vec::new(),
@@ -355,7 +355,7 @@ impl<'a> Splitter<'a> {
                     st.depth -= 1;
                 }
             }
-            Dialect::Sqlite | Dialect::Mysql => {
+            Dialect::Sqlite | Dialect::Mysql | Dialect::Mariadb => {
                 let mysql = self.dialect == Dialect::Mysql;
                 let opens = (word == "BEGIN"
                     && ((st.depth > 0 && mysql) || (st.depth == 0 && routine_with_body())))

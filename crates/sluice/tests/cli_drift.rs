@@ -310,7 +310,7 @@ fn adopt_refuses_what_it_cannot_record_and_diff_lists_sqlite_differences() {
     s.run(&["apply", "-q"]).ok();
     s.run(&["adopt", "--name", "fix", "--incident", "INC-1"])
         .code(2)
-        .says("is not a Postgres database");
+        .says("is a SQLite database: write the retroactive migration by hand");
     s.run(&["apply", "-q", "--url", "sqlite://other.db"]).ok();
     let c = rusqlite::Connection::open(s.path().join("other.db")).unwrap();
     c.execute_batch("CREATE TABLE u (id INTEGER)").unwrap();
@@ -323,5 +323,5 @@ fn adopt_refuses_what_it_cannot_record_and_diff_lists_sqlite_differences() {
     ])
     .code(1)
     .says("table main.u: not expected")
-    .says("diff writes Postgres DDL");
+    .says("diff writes Postgres and MySQL DDL; for sqlite schemas");
 }

@@ -393,6 +393,86 @@ fn hydra_mysql_history_on_mariadb() {
     assert_eq!(doc["summary"]["applied"], 183, "{doc}");
     assert_eq!(doc["summary"]["dirty"], 1, "{doc}");
     assert_eq!(doc["summary"]["pending"], chosen.len() - 184, "{doc}");
+    // A team that names its server gets the refusal from `check`, before
+    // anything runs: with dialect = "mariadb", the same MySQL-only
+    // statement is a syntax error at its file and line, and nothing else
+    // in the history is.
+    let config = std::fs::read_to_string(p.path().join("sluice.toml"))
+        .unwrap()
+        .replace("dialect = \"mysql\"", "dialect = \"mariadb\"");
+    p.raw("sluice.toml", config.as_bytes());
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let errors: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "syntax-error")
+        .map(|d| format!("{}:{}", d["path"].as_str().unwrap(), d["line"]))
+        .collect();
+    assert!(!errors.is_empty(), "{doc}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("string_slice_json.mysql.up.sql")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(
+            &"migrations/20220513000001000001_string_slice_json.mysql.up.sql:4".to_string()
+        ),
+        "{errors:?}"
+    );
+}
+
+/// `dialect = "mysql"` and `"mariadb"` tell `check` which server the
+/// statements are for: each refuses what only the other accepts, with what
+/// to write instead; identifiers longer than 64 characters are refused by
+/// both servers.
+#[test]
+fn mysql_and_mariadb_dialects_know_their_servers() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"mariadb\"\n\n[environments.dev]\nurl = \"mariadb://root@127.0.0.1:3306/unused\"\n",
+    );
+    p.migration(
+        "1000000000001",
+        "maria",
+        "CREATE TABLE t (id INT PRIMARY KEY, doc TEXT);\nALTER TABLE t ADD COLUMN IF NOT EXISTS n INT NULL;\nCREATE INDEX IF NOT EXISTS t_n ON t (n);\n",
+    );
+    p.hash();
+    p.run(&["check"]).ok().never_says("syntax-error");
+    p.raw(
+        "sluice.toml",
+        b"[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"mysql://root@127.0.0.1:3306/unused\"\n",
+    );
+    p.run(&["check"])
+        .code(1)
+        .says(
+            "error[syntax-error]: IF [NOT] EXISTS on a column, index or constraint is MariaDB-only",
+        )
+        .says("1000000000001_maria.sql:8:1")
+        .says("CREATE INDEX IF NOT EXISTS is MariaDB-only");
+    std::fs::remove_file(p.migrations().join("1000000000001_maria.sql")).unwrap();
+    let long = "c".repeat(65);
+    p.migration(
+        "1000000000002",
+        "json",
+        &format!("CREATE TABLE t (id INT PRIMARY KEY, doc JSON);\nSELECT CAST('[]' AS JSON);\nALTER TABLE t ADD COLUMN {long} INT NULL;\n"),
+    );
+    p.hash();
+    let r = p.run(&["check"]);
+    r.code(1)
+        .says("is 65 characters: MySQL rejects names longer than 64 (error 1059)")
+        .says("1000000000002_json.sql:9:1");
+    assert_eq!(r.stdout.matches("syntax-error").count(), 1, "{}", r.stdout);
+    p.raw(
+        "sluice.toml",
+        b"[migrations]\ndialect = \"mariadb\"\n\n[environments.dev]\nurl = \"mariadb://root@127.0.0.1:3306/unused\"\n",
+    );
+    p.run(&["check"])
+        .code(1)
+        .says("CAST(... AS JSON) is MySQL-only")
+        .says("1000000000002_json.sql:8:1")
+        .says("MariaDB rejects names longer than 64");
 }
 
 /// `plan` on MariaDB replays on a scratch database of the target's own
@@ -407,7 +487,9 @@ fn mysql_plan_and_verify_on_mariadb() {
     p.run(&["plan"])
         .ok()
         .says("second apply is a no-op: yes")
-        .says("MySQL: locks are not observed")
+        .says("online-DDL algorithm and lock level are probed")
+        .says("ALGORITHM=INSTANT, LOCK=NONE on users")
+        .never_says("held until it commits")
         .never_says("SQLite");
     assert!(tables(&db).is_empty(), "{:?}", tables(&db));
     assert!(db
@@ -423,6 +505,141 @@ fn mysql_plan_and_verify_on_mariadb() {
     );
     db.exec("ALTER TABLE users ADD COLUMN bio TEXT");
     p.run(&["verify"]).code(1).says("bio");
+}
+
+/// An ALTER TABLE that copies a table with rows: `check` names the algorithm
+/// and lock level, `plan` asks the server itself (on a copy of the table on
+/// the scratch database), shows the table's size from
+/// information_schema.TABLES and what stays applied if the DDL after a data
+/// change fails; an explicit ALGORITHM=INPLACE is honoured.
+#[test]
+fn mysql_online_ddl_algorithm_in_check_and_plan() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255), plan VARCHAR(20));\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    db.exec("INSERT INTO users VALUES (1, 'a@x', NULL), (2, 'b@x', 'pro')");
+    let high = |body: &str| {
+        let text = header("1000000000002", "narrow_email")
+            .replace("RISK_LEVEL: Low", "RISK_LEVEL: High")
+            + body;
+        p.raw(
+            "db/migrations/1000000000002_narrow_email.sql",
+            text.as_bytes(),
+        );
+        p.hash();
+    };
+    high("UPDATE users SET plan = 'free' WHERE plan IS NULL;\nALTER TABLE users MODIFY email VARCHAR(100) NOT NULL; -- CI:DESTRUCTIVE_OK ADR-7 emails are short\nALTER TABLE users ADD COLUMN nickname VARCHAR(64);\n");
+    p.run(&["check"])
+        .ok()
+        .never_says("ACCESS EXCLUSIVE")
+        .says("mysql-table-copy")
+        .says("runs ALGORITHM=COPY with LOCK=SHARED (MODIFY `email` (its definition))")
+        .says("mysql-ddl-in-transaction")
+        .says("commits the rows changed from line 7");
+    p.run(&["plan"])
+        .ok()
+        .says("ALGORITHM=COPY, LOCK=SHARED on users")
+        .says("if ALTER TABLE at line 8 fails, these stay applied (DDL commits itself): line 7: UPDATE")
+        .says("risk High")
+        // The generated inverse is MySQL's: no IF EXISTS on columns.
+        .says("ALTER TABLE users DROP COLUMN nickname;  -- undoes line 9");
+    let json = p.run(&["plan", "--format", "json"]).ok().stdout.clone();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let size = v["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["relation"] == "users")
+        .unwrap_or_else(|| panic!("no size for users: {json}"));
+    assert_eq!(
+        size["statements"][0]["mode"], "ALGORITHM=COPY, LOCK=SHARED",
+        "{size}"
+    );
+    assert_eq!(size["statements"][0]["work"], "rewrite", "{size}");
+    // The probe ran on the scratch database's copy: the target is untouched.
+    assert_eq!(
+        db.column("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'users' ORDER BY ORDINAL_POSITION"),
+        ["id", "email", "plan"]
+    );
+    // Saying INPLACE makes the server refuse instead of copying: check is
+    // quiet about the copy, plan's replay shows the refusal.
+    high("ALTER TABLE users MODIFY email VARCHAR(100) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE; -- CI:DESTRUCTIVE_OK ADR-7 emails are short\n");
+    p.run(&["check"]).ok().never_says("mysql-table-copy");
+    p.run(&["plan"])
+        .code(1)
+        .says("ALGORITHM=INPLACE is not supported");
+}
+
+/// Out-of-band changes on MariaDB: `verify` finds them, `adopt` writes them
+/// as a retroactive migration of MySQL DDL (tables, columns, indexes,
+/// foreign keys, views, triggers, routines) and records it adopted, after
+/// which `verify` is clean and a fresh database that applies every
+/// migration ends equal to the target (`diff` says so).
+#[test]
+fn mysql_verify_adopt_verify_on_mariadb() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    two_migrations(&p);
+    p.run(&["apply"]).ok();
+    db.exec(
+        "ALTER TABLE users ADD COLUMN bio TEXT NULL, MODIFY email VARCHAR(200) NOT NULL DEFAULT ''",
+    );
+    db.exec("CREATE TABLE `Audit Log` (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, user_id BIGINT NOT NULL, note VARCHAR(40) DEFAULT 'it''s', KEY audit_user (user_id), CONSTRAINT audit_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE)");
+    db.exec("CREATE VIEW user_emails AS SELECT id, email FROM users");
+    db.exec("CREATE TRIGGER users_bio BEFORE INSERT ON users FOR EACH ROW SET NEW.bio = COALESCE(NEW.bio, '')");
+    db.exec("CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2");
+    db.exec("DROP INDEX users_email ON users");
+    let out = p.run(&["verify"]);
+    out.code(1)
+        .says("column main.users.bio: not expected")
+        .says("table main.Audit Log: not expected")
+        .says("index main.users.users_email: missing");
+    p.run(&["adopt", "--name", "hotfix", "--incident", "INC-9"])
+        .ok()
+        .says("on `dev`");
+    let file = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| f.to_string_lossy().contains("hotfix"))
+        .expect("the retroactive migration");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for want in [
+        "CREATE TABLE `Audit Log` (",
+        "ALTER TABLE `users` ADD COLUMN `bio` text COLLATE utf8mb4_general_ci NULL",
+        "ALTER TABLE `users` DROP INDEX `users_email`;",
+        "ALTER TABLE `users` MODIFY COLUMN `email` varchar(200) COLLATE utf8mb4_general_ci NOT NULL DEFAULT '';  -- CI:DESTRUCTIVE_OK INC-9",
+        "ADD CONSTRAINT `audit_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`)",
+        "CREATE VIEW `user_emails` AS",
+        "CREATE TRIGGER `users_bio` BEFORE INSERT ON `users` FOR EACH ROW",
+        "CREATE FUNCTION `twice`(`n` int(11)) RETURNS int(11) DETERMINISTIC",
+    ] {
+        assert!(text.contains(want), "{want}\n---\n{text}");
+    }
+    assert!(!text.contains('"'), "no Postgres quoting: {text}");
+    p.run(&["verify"]).ok().says("no drift");
+    p.run(&["check"]).ok();
+    p.run(&["apply"]).ok().says("nothing to apply");
+    assert_eq!(
+        db.scalar("SELECT status FROM sluice_history WHERE name = 'hotfix'"),
+        "adopted"
+    );
+    // A fresh database built from the migrations, adopted one included,
+    // ends equal to the target.
+    let fresh = MyDb::create();
+    p.run(&["apply", "-q", "--url", &fresh.url()]).ok();
+    p.run(&["diff", "--from", &fresh.url(), "--to", &db.url()])
+        .ok()
+        .says("the schemas are the same");
+    fresh.exec("ALTER TABLE users DROP COLUMN bio");
+    p.run(&["diff", "--from", &fresh.url(), "--to", &db.url()])
+        .code(1)
+        .says("ALTER TABLE `users` ADD COLUMN `bio` text COLLATE utf8mb4_general_ci NULL AFTER `nickname`;");
 }
 
 /// The lock's name is derived from the database: a run holding the lock on

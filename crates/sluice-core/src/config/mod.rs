@@ -47,8 +47,11 @@ pub enum Dialect {
     Postgres,
     /// SQLite.
     Sqlite,
-    /// MySQL / MariaDB.
+    /// MySQL (8.0 and later).
     Mysql,
+    /// MariaDB (10.6 and later): MySQL's grammar family, with the
+    /// statements only one of the two servers accepts told apart by `check`.
+    Mariadb,
 }
 
 impl Dialect {
@@ -57,7 +60,8 @@ impl Dialect {
         match s {
             "postgres" | "postgresql" => Some(Dialect::Postgres),
             "sqlite" => Some(Dialect::Sqlite),
-            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            "mysql" => Some(Dialect::Mysql),
+            "mariadb" => Some(Dialect::Mariadb),
             _ => None,
         }
     }
@@ -68,7 +72,22 @@ impl Dialect {
             Dialect::Postgres => "postgres",
             Dialect::Sqlite => "sqlite",
             Dialect::Mysql => "mysql",
+            Dialect::Mariadb => "mariadb",
         }
+    }
+
+    /// The grammar family: MariaDB is MySQL's (quoting, comments,
+    /// `DELIMITER`, statement forms); the others are themselves.
+    pub const fn family(self) -> Dialect {
+        match self {
+            Dialect::Mariadb => Dialect::Mysql,
+            d => d,
+        }
+    }
+
+    /// Whether this is MySQL or MariaDB.
+    pub const fn is_mysql(self) -> bool {
+        matches!(self, Dialect::Mysql | Dialect::Mariadb)
     }
 }
 
@@ -77,7 +96,7 @@ impl TryFrom<String> for Dialect {
 
     fn try_from(s: String) -> Result<Dialect, String> {
         Dialect::parse(&s).ok_or_else(|| {
-            format!("[migrations] dialect = {s:?} is not one of postgres, sqlite, mysql")
+            format!("[migrations] dialect = {s:?} is not one of postgres, sqlite, mysql, mariadb")
         })
     }
 }

@@ -81,17 +81,42 @@ pub fn introspect(db: &mut MysqlDb, opts: &Options) -> Result<Schema, DbError> {
             );
         }
     }
+    // Routines with their parameters (one correlated query), written back
+    // as the CREATE statement that makes them.
     for r in db.query_rows(
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE, COALESCE(ROUTINE_DEFINITION, '') FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_NAME",
+        "SELECT r.ROUTINE_NAME, r.ROUTINE_TYPE, COALESCE(r.ROUTINE_DEFINITION, ''), COALESCE(r.DTD_IDENTIFIER, ''), r.IS_DETERMINISTIC, r.SQL_DATA_ACCESS,
+                COALESCE((SELECT GROUP_CONCAT(CONCAT(IF(r.ROUTINE_TYPE = 'PROCEDURE', CONCAT(p.PARAMETER_MODE, ' '), ''), '`', p.PARAMETER_NAME, '` ', p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ')
+                          FROM information_schema.PARAMETERS p
+                          WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.ROUTINE_NAME AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0), '')
+         FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE() ORDER BY r.ROUTINE_NAME",
     )? {
         let name = s(&r, 0);
+        let kind = s(&r, 1).to_ascii_uppercase();
+        let arguments = s(&r, 6);
+        let returns = if kind == "FUNCTION" {
+            format!(" RETURNS {}", s(&r, 3))
+        } else {
+            String::new()
+        };
+        let deterministic = if s(&r, 4) == "YES" {
+            " DETERMINISTIC"
+        } else {
+            " NOT DETERMINISTIC"
+        };
+        let definition = format!(
+            "CREATE {kind} `{}`({arguments}){returns}{deterministic} {} {}",
+            name.replace('`', "``"),
+            s(&r, 5),
+            s(&r, 2)
+        );
         out.functions.insert(
             key(DB, &name),
             Function {
                 schema: DB.into(),
                 name,
-                kind: s(&r, 1).to_ascii_lowercase(),
-                definition: s(&r, 2),
+                kind: kind.to_ascii_lowercase(),
+                arguments,
+                definition,
                 ..Default::default()
             },
         );

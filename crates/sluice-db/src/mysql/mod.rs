@@ -148,8 +148,104 @@ impl Executor for MysqlDb {
         crate::Capabilities {
             transactional_ddl: false,
             advisory_locks: true,
+            relation_sizes: true,
             ..Default::default()
         }
+    }
+
+    /// From `information_schema.TABLES`: `TABLE_ROWS` (InnoDB's estimate)
+    /// and `DATA_LENGTH + INDEX_LENGTH`, in one query. A name is
+    /// `table` (the connection's database) or `database.table`, quoted or
+    /// not; the schema is empty for the connection's database.
+    fn relation_sizes(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<crate::inspect::RelationSize>, DbError> {
+        let unquote = |s: &str| {
+            s.trim_matches(|c| c == '"' || c == '`')
+                .replace("\"\"", "\"")
+        };
+        let pairs: Vec<(String, Option<String>, String)> = names
+            .iter()
+            .map(|n| match n.split_once('.') {
+                Some((schema, table)) => (n.clone(), Some(unquote(schema)), unquote(table)),
+                None => (n.clone(), None, unquote(n)),
+            })
+            .collect();
+        let values = pairs
+            .iter()
+            .map(|(asked, schema, table)| {
+                format!(
+                    "SELECT {} AS asked, {} AS s, {} AS t",
+                    quote_literal(asked),
+                    schema
+                        .as_deref()
+                        .map(quote_literal)
+                        .unwrap_or_else(|| "DATABASE()".into()),
+                    quote_literal(table)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let sql = format!(
+            "SELECT x.asked, IF(t.TABLE_SCHEMA = DATABASE(), '', t.TABLE_SCHEMA), t.TABLE_NAME, t.TABLE_ROWS, \
+                    COALESCE(t.DATA_LENGTH, 0) + COALESCE(t.INDEX_LENGTH, 0) \
+             FROM ({values}) AS x \
+             JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = x.s AND t.TABLE_NAME = x.t"
+        );
+        Ok(self
+            .query_rows(&sql)?
+            .into_iter()
+            .map(|r| {
+                let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                crate::inspect::RelationSize {
+                    asked: get(0),
+                    schema: get(1),
+                    name: get(2),
+                    rows: get(3).parse::<i64>().ok(),
+                    bytes: get(4).parse().unwrap_or(0),
+                }
+            })
+            .collect())
+    }
+
+    fn probe_online_ddl(&mut self, sql: &str) -> Option<Result<(String, &'static str), String>> {
+        const PROBE: &str = "sluice_online_ddl_probe";
+        let p = sluice_sql::mysql::probe(sql, PROBE)?;
+        let q = |s: &str| format!("`{}`", s.replace('`', "``"));
+        let table = match &p.table.schema {
+            Some(s) => format!("{}.{}", q(s), q(&p.table.name)),
+            None => q(&p.table.name),
+        };
+        let _ = self.run_alone(&format!("DROP TABLE IF EXISTS {}", q(PROBE)));
+        if let Err(e) = self.run_alone(&format!("CREATE TABLE {} LIKE {table}", q(PROBE))) {
+            // 1146: the table does not exist yet (the migration creates it).
+            return (e.code.as_deref() != Some("1146"))
+                .then(|| Err(format!("copying {table} to probe it: {}", e.message)));
+        }
+        let mut result = Err("the server accepted none of INSTANT, INPLACE and COPY".to_string());
+        for (algorithm, lock, attempt) in p.attempts {
+            match self.run_alone(&attempt) {
+                Ok(()) => {
+                    result = Ok((
+                        p.table.to_string(),
+                        sluice_sql::facts::online_label(
+                            algorithm,
+                            lock.unwrap_or(sluice_sql::facts::DdlLock::None),
+                        ),
+                    ));
+                    break;
+                }
+                // ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON): not this way.
+                Err(e) if matches!(e.code.as_deref(), Some("1845" | "1846")) => continue,
+                Err(e) => {
+                    result = Err(e.message);
+                    break;
+                }
+            }
+        }
+        let _ = self.run_alone(&format!("DROP TABLE IF EXISTS {}", q(PROBE)));
+        Some(result)
     }
 
     fn classify(&self, e: &DbError) -> crate::ErrorKind {

@@ -99,9 +99,10 @@ pub trait Host {
 
 pub use crate::approvals::ApprovalCheck;
 
-/// `users` for `public.users`, else `schema.name`.
+/// `users` for `public.users` (or a table of the connection's MySQL
+/// database, whose schema is empty), else `schema.name`.
 fn display_relation(schema: &str, name: &str) -> String {
-    if schema == "public" {
+    if schema == "public" || schema.is_empty() {
         name.to_string()
     } else {
         format!("{schema}.{name}")
@@ -171,11 +172,51 @@ pub fn scratch_server(host: &dyn Host, opts: &PlanOptions) -> Result<String> {
 }
 
 /// One pending migration's entry: its risk, findings and approvals.
+/// Where DDL commits itself: for each DDL statement after a statement that
+/// changes rows, the statements before it that a failure there would leave
+/// applied.
+fn if_it_fails(analysis: &Analysis) -> Vec<PartialFailure> {
+    let mut out = Vec::new();
+    let mut before: Vec<String> = Vec::new();
+    let mut rows_changed = false;
+    for s in analysis.statements.iter().filter(|s| !s.down) {
+        let Ok(f) = &s.facts else { continue };
+        let dml = f.actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Insert { .. } | Action::Update { .. } | Action::Delete { .. }
+            )
+        });
+        let ddl = !dml
+            && f.actions.iter().any(|a| {
+                !matches!(
+                    a,
+                    Action::Transaction { .. }
+                        | Action::Set { .. }
+                        | Action::Other { .. }
+                        | Action::Metadata { .. }
+                )
+            });
+        if ddl && rows_changed {
+            out.push(PartialFailure {
+                line: s.stmt.line,
+                kind: f.kind.clone(),
+                remain: before.clone(),
+            });
+        }
+        rows_changed |= dml;
+        before.push(format!("line {}: {}", s.stmt.line, f.kind));
+    }
+    out
+}
+
 fn pending_entry(
     m: &Migration,
     steps: &[Step<'_>],
     lint: sluice_lint::MigrationLint,
     approvals: &ApprovalCheck,
+    atomic_ddl: bool,
+    analysis: &Analysis,
 ) -> Pending {
     let needed = approvals
         .requirements
@@ -196,7 +237,7 @@ fn pending_entry(
         version: m.version.to_string(),
         name: m.name.clone(),
         path: m.display_path.clone(),
-        transactional: !m.up.no_transaction,
+        transactional: !m.up.no_transaction && atomic_ddl,
         statements: steps
             .iter()
             .find(|s| s.migration.version == m.version)
@@ -209,6 +250,11 @@ fn pending_entry(
             needed,
             present,
         },
+        if_it_fails: if atomic_ddl {
+            vec![]
+        } else {
+            if_it_fails(analysis)
+        },
     }
 }
 
@@ -216,6 +262,7 @@ fn pending_entry(
 pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<PlanReport> {
     let env = host.env();
     let mut target = host.connect()?;
+    let atomic_ddl = target.capabilities().transactional_ddl;
     let history = state::load_history(&mut *target, catalog)
         .map_err(|e| anyhow!("reading sluice_history on `{}`: {e}", env.name))?;
     let entries = state::join(catalog, &history);
@@ -271,7 +318,9 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
                 .filter(|d| !held.contains(&(d.rule, d.path.clone(), d.line)))
                 .cloned(),
         );
-        report_pending.push(pending_entry(m, &steps, lint, &approvals));
+        report_pending.push(pending_entry(
+            m, &steps, lint, &approvals, atomic_ddl, analysis,
+        ));
     }
 
     let sizes = sizes::sizes(&mut *target, &pending, &analyses)?;

@@ -26,14 +26,20 @@ pub(super) fn apply_observed(
     let expected = |line: usize| -> Vec<ExpectedLock> {
         facts
             .get(&line)
-            .map(|f| {
-                f.locks
+            .map(|f| match &f.online_ddl {
+                // MySQL/MariaDB: the online-DDL algorithm analysis predicts.
+                Some(d) => vec![ExpectedLock {
+                    relation: d.table.to_string(),
+                    mode: d.label(),
+                }],
+                None => f
+                    .locks
                     .iter()
                     .map(|(r, mode)| ExpectedLock {
                         relation: r.to_string(),
                         mode: mode.as_str(),
                     })
-                    .collect()
+                    .collect(),
             })
             .unwrap_or_default()
     };
@@ -63,10 +69,36 @@ pub(super) fn apply_observed(
     let stop_to_failure = |s: Box<runner::Stop>| replay_failure(step, *s, Phase::Pending);
 
     if step.no_transaction || !observable {
+        // Where the server has online DDL (MySQL/MariaDB), ask it which
+        // algorithm each ALTER TABLE gets, on a copy of its table as it is
+        // before this migration.
+        let probes: Vec<_> = (0..n).map(|i| run.db.probe_online_ddl(texts[i])).collect();
         runner::run_step_observed(&mut run.db, &run.info, step, None).map_err(stop_to_failure)?;
         let note = unobserved_note(observable);
-        return Ok((0..n)
-            .map(|i| entry(i, false, vec![], Some(note.clone())))
+        return Ok(probes
+            .into_iter()
+            .enumerate()
+            .map(|(i, probe)| match probe {
+                Some(Ok((relation, label))) => entry(
+                    i,
+                    true,
+                    vec![ObservedLock {
+                        relation,
+                        kind: "table",
+                        mode: label.to_string(),
+                        acquired: true,
+                        created: false,
+                    }],
+                    Some(format!("the server accepts {label} (probed on a copy of the table as it was before this migration)")),
+                ),
+                Some(Err(e)) => entry(
+                    i,
+                    false,
+                    vec![],
+                    Some(format!("online DDL not probed: {e}")),
+                ),
+                None => entry(i, false, vec![], Some(note.clone())),
+            })
             .collect());
     }
 

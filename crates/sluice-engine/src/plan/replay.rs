@@ -192,7 +192,7 @@ pub(super) fn replay(
     }
     if backend == Backend::Mysql {
         r.notes.push(
-            "MySQL: locks are not observed and sizes are not estimated by this version of sluice; each DDL statement commits itself, so a migration that fails part-way leaves the statements before it applied".into(),
+            "MySQL/MariaDB: each ALTER TABLE's online-DDL algorithm and lock level are probed on a copy of its table on the scratch server (locks are not observed otherwise); sizes are information_schema.TABLES estimates; each DDL statement commits itself, so a migration that fails part-way leaves the statements before it applied".into(),
         );
     }
     host.progress(&format!(

@@ -1,6 +1,7 @@
 //! Size estimates of the relations pending statements lock.
 
 use super::*;
+use sluice_sql::facts::Algorithm;
 
 /// Size estimates for the relations pending statements lock.
 pub(super) fn sizes(
@@ -20,6 +21,18 @@ pub(super) fn sizes(
                     .map(work)
                     .max()
                     .unwrap_or(Work::Lock);
+                // MySQL/MariaDB: the online-DDL algorithm says what happens.
+                let (w, mode) = match &f.online_ddl {
+                    Some(d) if d.table.same_as(rel) => (
+                        match d.algorithm {
+                            Algorithm::Copy => Work::Rewrite,
+                            Algorithm::Inplace => Work::Scan,
+                            Algorithm::Instant => Work::Lock,
+                        },
+                        d.label(),
+                    ),
+                    _ => (w, mode.as_str()),
+                };
                 let key = regclass_name(rel);
                 uses.entry(key)
                     .or_insert_with(|| (rel.clone(), vec![]))
@@ -28,7 +41,7 @@ pub(super) fn sizes(
                         version: m.version.to_string(),
                         line: s.stmt.line,
                         work: w,
-                        mode: mode.as_str(),
+                        mode,
                     });
             }
         }

@@ -313,9 +313,16 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         risk,
         risk_reasons: reasons,
     };
+    let mut raised = Vec::new();
     for rule in crate::rules::migration_rules() {
-        rule(&view, p, &mut kept);
+        rule(&view, p, &mut raised);
     }
+    // As for statement rules: only the dialects a rule's entry names.
+    kept.extend(
+        raised
+            .into_iter()
+            .filter(|f| f.rule.info().applies_to(p.dialect)),
+    );
     let diagnostics = kept
         .into_iter()
         .map(|f| {

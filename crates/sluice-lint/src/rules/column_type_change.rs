@@ -1,9 +1,12 @@
 //! `column-type-change` (error, High, destructive): `ALTER COLUMN ... TYPE` on a
-//! table this migration did not create.
+//! table this migration did not create; on MySQL and MariaDB, `MODIFY` or
+//! `CHANGE` of a column's definition (which restates its type).
 //!
 //! **Why.** Most type changes rewrite the whole table under an ACCESS EXCLUSIVE
 //! lock, and a narrowing change (`bigint` → `int`, `text` → `varchar(20)`) fails
-//! or truncates on existing data.
+//! or truncates on existing data. On MySQL and MariaDB a narrowing change
+//! truncates or zeroes values silently outside strict mode, and the change
+//! copies the table (see `mysql-table-copy`).
 //!
 //! **Example.** `ALTER TABLE events ALTER COLUMN id TYPE bigint;`
 //!
@@ -25,13 +28,17 @@ pub const RULE: Def = Def {
     check: Check::Statement(check),
 };
 
-pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::AlterColumnType { table, column } = a {
             if !s.created.table(table) {
                 out.push(s.finding(
                     crate::RuleId::ColumnTypeChange,
-                    format!("changing the type of {table}.{column} can rewrite the table under an ACCESS EXCLUSIVE lock and lose data"),
+                    if p.dialect.is_mysql() {
+                        format!("redefining {table}.{column} can change its type: a narrower type truncates or rejects existing values")
+                    } else {
+                        format!("changing the type of {table}.{column} can rewrite the table under an ACCESS EXCLUSIVE lock and lose data")
+                    },
                     "add a new column, backfill, switch over, then drop the old one; bypass only for metadata-only changes",
                 ));
             }

@@ -115,6 +115,8 @@ registry! {
         MixedPurpose: mixed_purpose,
         FkWithoutIndex: fk_without_index,
         IdentifierNaming: identifier_naming,
+        MysqlTableCopy: mysql_table_copy,
+        MysqlDdlInTransaction: mysql_ddl_in_transaction,
         SuppressionInvalid: suppression_invalid,
         SuppressionUnused: suppression_unused,
     }
@@ -215,7 +217,9 @@ pub(crate) mod prelude {
     pub(crate) use crate::engine::{locks_existing, Finding, MigrationView, Policy, Stmt};
     pub(crate) use sluice_core::config::Dialect;
     pub(crate) use sluice_core::header::RiskLevel;
-    pub(crate) use sluice_sql::facts::{Action, ConstraintKind, DefaultKind, LockMode, ObjectName};
+    pub(crate) use sluice_sql::facts::{
+        Action, ConstraintKind, DefaultKind, Facts, LockMode, ObjectName,
+    };
 }
 
 #[cfg(test)]
@@ -301,6 +305,32 @@ pub(crate) mod testing {
         };
         let a = crate::analysis::analyze(&m, dialect);
         crate::engine::lint_migration(&m, &a, &p).diagnostics
+    }
+
+    /// Lints SQL as the up section of a migration with a valid High-risk
+    /// header, on MySQL.
+    pub fn lint_mysql(sql: &str) -> Vec<Diagnostic> {
+        lint_full(&format!("{HEADER}{sql}\n"), Dialect::Mysql, |_| {}, true)
+    }
+
+    /// Asserts `rule` fires on `sql` on MySQL; returns its first diagnostic.
+    #[track_caller]
+    pub fn mysql_err(rule: &str, sql: &str) -> Diagnostic {
+        let d = lint_mysql(sql);
+        d.iter()
+            .find(|d| d.rule == rule)
+            .cloned()
+            .unwrap_or_else(|| panic!("{rule} did not fire on MySQL:\n{sql}\ngot: {d:#?}"))
+    }
+
+    /// Asserts `rule` does not fire on `sql` on MySQL.
+    #[track_caller]
+    pub fn mysql_ok(rule: &str, sql: &str) {
+        let d = lint_mysql(sql);
+        assert!(
+            !d.iter().any(|d| d.rule == rule),
+            "{rule} fired on MySQL:\n{sql}\ngot: {d:#?}"
+        );
     }
 
     /// Asserts `rule` fires on `sql`; returns its first diagnostic.

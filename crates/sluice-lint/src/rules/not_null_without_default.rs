@@ -3,7 +3,10 @@
 //!
 //! **Why.** It fails on any table that has rows, and if it does succeed
 //! (empty table) the running code that inserts without the column starts
-//! failing.
+//! failing. On MySQL and MariaDB it succeeds on a table with rows, and
+//! worse: every existing row silently gets the type's implicit default
+//! (`0`, `''`, a zero date), and inserts that omit the column fail in strict
+//! mode.
 //!
 //! **Example.** `ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;`
 //!
@@ -24,7 +27,7 @@ pub const RULE: Def = Def {
     check: Check::Statement(check),
 };
 
-pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
+pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::AddColumn {
             table,
@@ -38,7 +41,11 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             if !s.created.table(table) {
                 out.push(s.finding(
                     crate::RuleId::NotNullWithoutDefault,
-                    format!("adding NOT NULL column {column} to {table} without a DEFAULT fails on existing rows and breaks running inserts"),
+                    if p.dialect.is_mysql() {
+                        format!("adding NOT NULL column {column} to {table} without a DEFAULT gives every existing row the type's implicit default (0, '', a zero date) and breaks running inserts in strict mode")
+                    } else {
+                        format!("adding NOT NULL column {column} to {table} without a DEFAULT fails on existing rows and breaks running inserts")
+                    },
                     "give it a DEFAULT, or add it nullable, backfill, and set NOT NULL later",
                 ));
             }
@@ -55,6 +62,15 @@ mod tests {
         lint_err(
             "not-null-without-default",
             "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;",
+        );
+        let d = mysql_err(
+            "not-null-without-default",
+            "ALTER TABLE users ADD COLUMN tenant_id BIGINT NOT NULL, ADD COLUMN n DECIMAL(10,2) NULL;",
+        );
+        assert!(d.message.contains("implicit default"), "{}", d.message);
+        mysql_ok(
+            "not-null-without-default",
+            "ALTER TABLE users ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 0;",
         );
         lint_ok(
             "not-null-without-default",

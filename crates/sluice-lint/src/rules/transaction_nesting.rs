@@ -9,6 +9,10 @@
 //!
 //! **Instead.** Remove them: each migration is already atomic. If you need
 //! separate commits, mark the migration `-- sluice:no-transaction`.
+//!
+//! Not on MySQL or MariaDB: there sluice runs every migration statement by
+//! statement (DDL commits on its own), and `mysql-ddl-in-transaction` flags
+//! a transaction that DDL would break.
 
 use super::define::*;
 use super::prelude::*;
@@ -19,7 +23,7 @@ pub const RULE: Def = Def {
     severity: Severity::Error,
     risk: None,
     group: Group::Statement,
-    dialects: Dialects::All,
+    dialects: Dialects::NotMysql,
     summary: "BEGIN / COMMIT / ROLLBACK inside a wrapped migration",
     check: Check::Statement(check),
 };

@@ -60,6 +60,21 @@ pub fn markdown(env: &str, r: &PlanReport) -> String {
             );
         }
         let _ = writeln!(o);
+        for p in &r.pending {
+            for f in &p.if_it_fails {
+                let _ = writeln!(
+                    o,
+                    "- {}: if {} at line {} fails, these stay applied (DDL commits itself): {}",
+                    p.version,
+                    md_cell(&f.kind),
+                    f.line,
+                    md_cell(&f.remain.join("; "))
+                );
+            }
+        }
+        if r.pending.iter().any(|p| !p.if_it_fails.is_empty()) {
+            let _ = writeln!(o);
+        }
     }
     markdown_replay(&mut o, r);
     markdown_locks_sizes_rollback(&mut o, r);

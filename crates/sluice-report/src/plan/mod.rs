@@ -38,6 +38,23 @@ pub struct Pending {
     pub findings: Vec<Diagnostic>,
     /// Approvals needed and present.
     pub approvals: ApprovalStatus,
+    /// Where DDL commits itself (MySQL, MariaDB) and the migration changes
+    /// rows before a DDL statement: what would stay applied if that
+    /// statement failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub if_it_fails: Vec<PartialFailure>,
+}
+
+/// What stays applied when one statement of a migration that is not atomic
+/// fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialFailure {
+    /// Line of the statement that fails.
+    pub line: usize,
+    /// Its kind (`ALTER TABLE`).
+    pub kind: String,
+    /// The statements before it that stay applied, as `line N: KIND`.
+    pub remain: Vec<String>,
 }
 
 /// What a statement does to a relation it locks, worst first (serialised

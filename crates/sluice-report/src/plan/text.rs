@@ -77,6 +77,15 @@ fn text_pending(o: &mut String, r: &PlanReport) {
                     d.message
                 );
             }
+            for f in &p.if_it_fails {
+                let _ = writeln!(
+                    o,
+                    "    if {} at line {} fails, these stay applied (DDL commits itself): {}",
+                    f.kind,
+                    f.line,
+                    f.remain.join("; ")
+                );
+            }
         }
     }
 }
@@ -160,7 +169,7 @@ fn text_locks_sizes_rollback(o: &mut String, r: &PlanReport) {
                 lock_summary(l)
             );
         }
-        if r.locks.iter().any(|l| l.observed) {
+        if r.locks.iter().any(|l| l.observed) && r.pending.iter().any(|p| p.transactional) {
             let _ = writeln!(
                 o,
                 "  locks taken in a transactional migration are held until it commits"

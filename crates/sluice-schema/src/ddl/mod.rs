@@ -17,6 +17,7 @@
 //! Every statement that can lose data (a drop, a type change, an enum
 //! rebuild) is marked destructive, with the reason.
 
+pub mod mysql;
 mod tables;
 mod types;
 
@@ -221,8 +222,12 @@ pub(super) fn view_order<'a>(
     out
 }
 
-/// The DDL that turns `from` into `to`.
+/// The DDL that turns `from` into `to` (MySQL's when either schema was
+/// read from MySQL or MariaDB: see [`mysql`]).
 pub fn diff(from: &Schema, to: &Schema) -> Vec<Ddl> {
+    if to.dialect == "mysql" || from.dialect == "mysql" {
+        return mysql::diff(from, to);
+    }
     let mut out = Out(Vec::new());
     types_and_sequences(from, to, &mut out);
     let drop_views = views_to_drop(from, to, &mut out);

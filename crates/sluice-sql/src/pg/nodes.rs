@@ -11,10 +11,18 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
     let mut columns = Vec::new();
     let mut foreign_keys = Vec::new();
     let mut indexed = Vec::new();
+    let mut constraint_names = Vec::new();
     for e in s.table_elts.iter().chain(s.constraints.iter()) {
         match e.node.as_ref() {
             Some(N::ColumnDef(c)) => {
                 columns.push(c.colname.clone());
+                for k in &c.constraints {
+                    if let Some(N::Constraint(k)) = k.node.as_ref() {
+                        if !k.conname.is_empty() {
+                            constraint_names.push(k.conname.clone());
+                        }
+                    }
+                }
                 let info = column_info(c);
                 if info.primary_or_unique {
                     indexed.push(vec![c.colname.clone()]);
@@ -27,18 +35,23 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
                     });
                 }
             }
-            Some(N::Constraint(k)) => match k.contype() {
-                Ct::ConstrForeign => {
-                    let to = rv(&k.pktable);
-                    f.lock(&to, ShareRowExclusive);
-                    foreign_keys.push(ForeignKey {
-                        columns: column_names(&k.fk_attrs),
-                        references: to,
-                    });
+            Some(N::Constraint(k)) => {
+                if !k.conname.is_empty() {
+                    constraint_names.push(k.conname.clone());
                 }
-                Ct::ConstrPrimary | Ct::ConstrUnique => indexed.push(column_names(&k.keys)),
-                _ => {}
-            },
+                match k.contype() {
+                    Ct::ConstrForeign => {
+                        let to = rv(&k.pktable);
+                        f.lock(&to, ShareRowExclusive);
+                        foreign_keys.push(ForeignKey {
+                            columns: column_names(&k.fk_attrs),
+                            references: to,
+                        });
+                    }
+                    Ct::ConstrPrimary | Ct::ConstrUnique => indexed.push(column_names(&k.keys)),
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
@@ -56,6 +69,7 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
         foreign_keys,
         indexed,
         partitioned,
+        constraint_names,
     });
 }
 
@@ -78,6 +92,7 @@ pub(super) fn create_table_as_stmt(s: &protobuf::CreateTableAsStmt, f: &mut Fact
             foreign_keys: vec![],
             indexed: vec![],
             partitioned: false,
+            constraint_names: vec![],
         });
     }
 }

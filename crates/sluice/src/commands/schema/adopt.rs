@@ -106,9 +106,9 @@ pub fn adopt(project: &Project, a: &AdoptArgs) -> Result<Outcome> {
             a.incident
         );
     }
-    if sluice_db::backend_of(&session.env.url).ok() != Some(sluice_db::Backend::Postgres) {
+    if sluice_db::backend_of(&session.env.url).ok() == Some(sluice_db::Backend::Sqlite) {
         bail!(
-            "adopt writes Postgres DDL and `{}` is not a Postgres database: for SQLite, write the retroactive migration by hand (`sluice verify` lists what changed)",
+            "adopt writes Postgres or MySQL DDL and `{}` is a SQLite database: write the retroactive migration by hand (`sluice verify` lists what changed)",
             session.env.name
         );
     }

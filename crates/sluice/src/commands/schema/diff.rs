@@ -30,12 +30,12 @@ pub fn diff(project: &Project, a: &DiffArgs) -> Result<Outcome> {
         );
     }
     let diffs = compare(&from, &to);
-    if from.dialect != "postgres" && !diffs.is_empty() {
+    if from.dialect == "sqlite" && !diffs.is_empty() {
         for d in &diffs {
             eprintln!("{}", d.describe());
         }
         eprintln!(
-            "diff writes Postgres DDL; for {} schemas it lists the differences (above)",
+            "diff writes Postgres and MySQL DDL; for {} schemas it lists the differences (above)",
             from.dialect
         );
         return Ok(Outcome::Findings);

@@ -127,8 +127,10 @@ pub(super) fn read_snapshot(project: &Project, path: &std::path::Path) -> Result
         );
     }
     match obj.get("dialect").and_then(|v| v.as_str()) {
-        Some("postgres" | "sqlite") => {}
-        Some(d) => bail!("{shown}: snapshot dialect {d:?} is not postgres or sqlite; {hint}"),
+        Some("postgres" | "sqlite" | "mysql") => {}
+        Some(d) => {
+            bail!("{shown}: snapshot dialect {d:?} is not postgres, sqlite or mysql; {hint}")
+        }
         None => bail!("{shown}: not a sluice schema snapshot: it has no `dialect`; {hint}"),
     }
     serde_json::from_value(value)
