@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # apply / no-op apply / status of N small migrations (CREATE TABLE + CREATE
 # INDEX each) into an empty MariaDB database: sluice vs the `mariadb` client
-# (the same SQL in one session, the practical floor) vs dbmate (npm), in one
-# run, each on its own database. MariaDB on 127.0.0.1:3306 (root, no password).
+# (the same SQL in one session, the practical floor) vs sqlx-cli (cargo, the
+# mysql feature) and dbmate (npm), in one run, each on its own database.
+# MariaDB on 127.0.0.1:3306 (root, no password).
 #   bench/mysql.sh [N] [RUNS]      (defaults: 1000 migrations, 3 full applies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,16 @@ else
   echo "SKIP dbmate: could not be installed ($(tail -1 "$work/dbmate.log"))"
 fi
 
+# sqlx-cli with only the mysql feature (its install takes minutes: bench only).
+if [ -x "$P/sqlx-my/bin/sqlx" ] || cargo install --locked --quiet --root "$P/sqlx-my" sqlx-cli \
+     --no-default-features --features mysql,rustls >"$work/sqlx.log" 2>&1; then
+  have+=(sqlx)
+else
+  echo "SKIP sqlx: could not be installed ($(tail -1 "$work/sqlx.log"))"
+fi
+
 db() { local d=sluice_bench_my_${1}_$$; dbs+=("$d"); echo "$d"; }
-D_sluice=$(db sluice); D_client=$(db client); D_dbmate=$(db dbmate)
+D_sluice=$(db sluice); D_client=$(db client); D_dbmate=$(db dbmate); D_sqlx=$(db sqlx)
 python3 bench/gen.py "$work/sluice" "$N" --dialect mysql --url "$MYURL/$D_sluice" >/dev/null
 "$B" -C "$work/sluice" hash -q
 # The same statements for the client (one file) and for dbmate.
@@ -39,6 +48,7 @@ python3 - "$work" "$N" <<'PY'
 import os, sys
 work, n = sys.argv[1], int(sys.argv[2])
 os.makedirs(os.path.join(work, "dbmate"), exist_ok=True)
+os.makedirs(os.path.join(work, "sqlx"), exist_ok=True)
 with open(os.path.join(work, "client.sql"), "w") as all_sql:
     for i in range(n):
         up = (f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name varchar(255) NOT NULL, created_at timestamp NULL);\n"
@@ -46,6 +56,8 @@ with open(os.path.join(work, "client.sql"), "w") as all_sql:
         all_sql.write(up)
         with open(os.path.join(work, "dbmate", f"{1700000000000 + i}_create_t{i}.sql"), "w") as f:
             f.write(f"-- migrate:up\n{up}\n-- migrate:down\nDROP TABLE t{i};\n")
+        with open(os.path.join(work, "sqlx", f"{1700000000000 + i}_create_t{i}.sql"), "w") as f:
+            f.write(up)
 PY
 
 declare -A full noop status
@@ -55,6 +67,9 @@ status[sluice]="$B -C $work/sluice status -q"
 full[client]="sh -c '$MY $D_client < $work/client.sql'"
 full[dbmate]="$P/dbmate/node_modules/.bin/dbmate --url $MYURL/$D_dbmate --migrations-dir $work/dbmate --no-dump-schema migrate"
 noop[dbmate]=${full[dbmate]}
+full[sqlx]="$P/sqlx-my/bin/sqlx migrate run --database-url $MYURL/$D_sqlx --source $work/sqlx"
+noop[sqlx]=${full[sqlx]}
+status[sqlx]="$P/sqlx-my/bin/sqlx migrate info --database-url $MYURL/$D_sqlx --source $work/sqlx"
 status[dbmate]="$P/dbmate/node_modules/.bin/dbmate --url $MYURL/$D_dbmate --migrations-dir $work/dbmate status"
 tools=(sluice client "${have[@]}")
 D() { local v="D_$1"; echo "${!v}"; }

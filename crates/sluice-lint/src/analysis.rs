@@ -85,7 +85,10 @@ fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
         Dialect::Mysql | Dialect::Mariadb => {
             sluice_sql::mysql::analyze(sql, dialect).map_err(|e| e.message)
         }
-        Dialect::Sqlite => Ok(sluice_sql::generic::analyze(sql, dialect)),
+        // SQLite: SQLite's own parser judges the syntax.
+        Dialect::Sqlite => sluice_sql::sqlite::check(sql)
+            .map(|()| sluice_sql::generic::analyze(sql, dialect))
+            .map_err(|e| e.message),
     }
 }
 

@@ -2,8 +2,9 @@
 //! statement forms the rules need (create, drop, alter, rename, truncate,
 //! delete/update without WHERE, transactions). Anything it does not recognise is
 //! `Other`, which no rule fires on. It never reports a syntax error itself:
-//! for MySQL the grammar check is [`crate::mysql`]; for SQLite sluice does not
-//! claim to know the grammar.
+//! SQLite's own parser judges SQLite statements ([`crate::sqlite`]); MySQL's
+//! facts come from its grammar ([`crate::mysql`]), which falls back to this
+//! classifier for the forms it leaves unjudged.
 
 use crate::facts::*;
 use sluice_core::config::Dialect;

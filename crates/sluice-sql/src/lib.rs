@@ -33,6 +33,7 @@ pub mod generic;
 pub mod keywords;
 pub mod mysql;
 pub mod pg;
+pub mod sqlite;
 
 use sluice_core::config::Dialect;
 use std::ops::Range;

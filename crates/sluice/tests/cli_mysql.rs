@@ -642,6 +642,35 @@ fn mysql_verify_adopt_verify_on_mariadb() {
         .says("ALTER TABLE `users` ADD COLUMN `bio` text COLLATE utf8mb4_general_ci NULL AFTER `nickname`;");
 }
 
+/// sluice runs MySQL migrations statement by statement, recording progress
+/// after each: a migration's own START TRANSACTION … COMMIT would hold those
+/// records, so `check` reports it and `apply` refuses it before running
+/// anything.
+#[test]
+fn mysql_transaction_control_in_a_migration_is_refused() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    p.migration(
+        "1000000000001",
+        "own_tx",
+        "CREATE TABLE plans (id INT PRIMARY KEY);\nSTART TRANSACTION;\nINSERT INTO plans VALUES (1);\nCOMMIT;\n",
+    );
+    p.hash();
+    p.run(&["check"])
+        .code(1)
+        .says("transaction-nesting")
+        .says("runs statement by statement");
+    p.run(&["apply"])
+        .code(1)
+        .says("transaction-nesting")
+        .says("nothing was run");
+    assert!(
+        !tables(&db).contains(&"plans".to_string()),
+        "{:?}",
+        tables(&db)
+    );
+}
+
 /// The lock's name is derived from the database: a run holding the lock on
 /// one database does not block a run on another database of the same server.
 #[test]

@@ -52,6 +52,31 @@ fn commit_inside_a_transactional_migration_is_refused_before_anything_runs() {
     }
 }
 
+/// A `-- sluice:no-transaction` migration runs statement by statement with
+/// progress recorded after each: its own BEGIN … COMMIT would hold those
+/// records. `check` reports it and `apply` refuses it before running
+/// anything.
+#[test]
+fn begin_inside_a_no_transaction_migration_is_refused() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration(
+        "1000000000001",
+        "own_tx",
+        "-- sluice:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    );
+    p.hash();
+    p.run(&["check"])
+        .code(1)
+        .says("transaction-nesting")
+        .says("runs statement by statement");
+    p.run(&["apply"])
+        .code(1)
+        .says("transaction-nesting")
+        .says("nothing was run");
+    assert_eq!(db.scalar("SELECT to_regclass('a') IS NULL"), "t");
+}
+
 #[test]
 fn commit_in_a_down_section_is_refused_by_down() {
     let p = Project::sqlite();

@@ -15,7 +15,12 @@ const TRANSACTION_WORDS: [&str; 7] = [
 /// `down` and `plan` refuse the run before anything touches the database.
 pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
     let mut out = Vec::new();
-    for step in steps.iter().filter(|s| !s.no_transaction) {
+    for step in steps {
+        // Wrapped in sluice's transaction, or run statement by statement with
+        // progress recorded after each (no-transaction, and every MySQL
+        // migration): either way a migration's own transaction control
+        // breaks the record.
+        let wrapped = !step.no_transaction && !step.dialect.is_mysql();
         let text = step.migration.text();
         for st in &step.statements {
             let sql = st.text(text);
@@ -30,6 +35,17 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
             let facts = match step.dialect {
                 sluice_core::config::Dialect::Postgres => sluice_sql::pg::analyze(sql).ok(),
                 d => Some(sluice_sql::generic::analyze(sql, d)),
+            };
+            let (runs, help) = if wrapped {
+                (
+                    "which sluice runs in one transaction: it would end that transaction early, leaving part of the migration committed",
+                    "remove it: the migration is atomic already",
+                )
+            } else {
+                (
+                    "which sluice runs statement by statement, recording its progress after each: the transaction would hold those records, and a failure would lose them",
+                    "remove it, and put work that needs its own commit in a separate migration",
+                )
             };
             let kind = facts
                 .iter()
@@ -51,7 +67,7 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
                     line,
                     st.column,
                     format!(
-                        "{}{section} inside migration {}, which sluice runs in one transaction: it would end that transaction early, leaving part of the migration committed; nothing was run",
+                        "{}{section} inside migration {}, {runs}; nothing was run",
                         {
                             let shown = sql.split_whitespace().collect::<Vec<_>>().join(" ");
                             if shown.eq_ignore_ascii_case(&kind) {
@@ -62,7 +78,7 @@ pub fn transaction_control(steps: &[Step<'_>]) -> Vec<sluice_lint::Diagnostic> {
                         },
                         step.migration.version
                     ),
-                    "remove it: the migration is atomic already (or mark it `-- sluice:no-transaction` and make each statement safe to re-run)",
+                    help,
                 ));
             }
         }

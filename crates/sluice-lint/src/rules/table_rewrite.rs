@@ -63,4 +63,22 @@ mod tests {
         lint_err("table-rewrite", "REINDEX TABLE orders;");
         lint_ok("table-rewrite", "REINDEX TABLE CONCURRENTLY orders;");
     }
+
+    /// Option lists are read for their values: `CONCURRENTLY false` is not
+    /// concurrent and `FULL false` is a plain VACUUM.
+    #[test]
+    fn option_values_are_read() {
+        let d = lint_err(
+            "table-rewrite",
+            "REINDEX (CONCURRENTLY false) TABLE orders;",
+        );
+        assert!(d.message.contains("without CONCURRENTLY"), "{}", d.message);
+        lint_err("table-rewrite", "REINDEX (CONCURRENTLY off) TABLE orders;");
+        lint_ok("table-rewrite", "-- sluice:no-transaction\nREINDEX (CONCURRENTLY true) TABLE orders;");
+        lint_ok("table-rewrite", "-- sluice:no-transaction\nREINDEX (CONCURRENTLY) TABLE orders;");
+        lint_ok("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL false) orders;");
+        lint_ok("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL 0, ANALYZE) orders;");
+        lint_err("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL true) orders;");
+        lint_err("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL on) orders;");
+    }
 }

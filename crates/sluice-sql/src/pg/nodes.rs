@@ -326,11 +326,29 @@ pub(super) fn alter_enum_stmt(s: &protobuf::AlterEnumStmt, f: &mut Facts) {
 }
 
 /// `VacuumStmt`.
-pub(super) fn vacuum_stmt(s: &protobuf::VacuumStmt, f: &mut Facts) {
-    let full = s.options.iter().any(|o| match o.node.as_ref() {
-        Some(N::DefElem(d)) => d.defname == "full",
+/// Whether a boolean option (`FULL`, `CONCURRENTLY`) named `name` is on:
+/// written alone, or with a true value (`true`, `on`, `1`, `yes`); `FULL
+/// false`, `CONCURRENTLY off`, `FULL 0` are off.
+fn option_on(options: &[protobuf::Node], name: &str) -> bool {
+    options.iter().any(|o| match o.node.as_ref() {
+        Some(N::DefElem(d)) if d.defname == name => {
+            match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                None => true,
+                Some(N::String(v)) => !matches!(
+                    v.sval.to_ascii_lowercase().as_str(),
+                    "false" | "off" | "0" | "no"
+                ),
+                Some(N::Integer(i)) => i.ival != 0,
+                Some(N::Boolean(b)) => b.boolval,
+                Some(_) => true,
+            }
+        }
         _ => false,
-    });
+    })
+}
+
+pub(super) fn vacuum_stmt(s: &protobuf::VacuumStmt, f: &mut Facts) {
+    let full = option_on(&s.options, "full");
     f.kind = if s.is_vacuumcmd { "VACUUM" } else { "ANALYZE" }.into();
     f.no_transaction |= s.is_vacuumcmd;
     let tables: Vec<ObjectName> = s
@@ -370,10 +388,7 @@ pub(super) fn cluster_stmt(s: &protobuf::ClusterStmt, f: &mut Facts) {
 /// `ReindexStmt`.
 pub(super) fn reindex_stmt(s: &protobuf::ReindexStmt, f: &mut Facts) {
     f.kind = "REINDEX".into();
-    let concurrent = s.params.iter().any(|p| match p.node.as_ref() {
-        Some(N::DefElem(d)) => d.defname == "concurrently",
-        _ => false,
-    });
+    let concurrent = option_on(&s.params, "concurrently");
     f.no_transaction |= concurrent
         || matches!(
             s.kind(),

@@ -1,0 +1,65 @@
+//! Analysis defects found on real histories, each fixed and pinned through
+//! the real binary.
+
+mod common;
+use common::*;
+
+/// `REINDEX (CONCURRENTLY false)` is not concurrent and `VACUUM (FULL
+/// false)` is not `VACUUM FULL`: option lists are read for their values.
+#[test]
+fn reindex_concurrently_false_and_vacuum_full_false_are_read_for_their_values() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgres\"\n");
+    p.migration(
+        "1000000000001",
+        "reindex",
+        "REINDEX (CONCURRENTLY false) TABLE orders;\n",
+    );
+    p.migration(
+        "1000000000002",
+        "vacuum",
+        "-- sluice:no-transaction\nVACUUM (FULL false, ANALYZE) orders;\n",
+    );
+    p.hash();
+    let r = p.run(&["check", "--format", "json"]);
+    let doc = r.json();
+    let rewrites: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "table-rewrite")
+        .map(|d| d["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        rewrites,
+        ["db/migrations/1000000000001_reindex.sql"],
+        "{doc}"
+    );
+}
+
+/// SQLite statements are parsed by SQLite itself: `CREATE TABLEE` is a
+/// syntax error at its file and line, while names SQLite cannot resolve in
+/// an empty database (tables from earlier migrations) are not errors.
+#[test]
+fn sqlite_syntax_error_is_reported() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "ok",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+    );
+    p.migration(
+        "1000000000002",
+        "typo",
+        "ALTER TABLE a ADD COLUMN b TEXT;\nCREATE TABLEE c (id INTEGER);\n",
+    );
+    p.hash();
+    p.run(&["check"])
+        .code(1)
+        .says("error[syntax-error]: near \"TABLEE\": syntax error (in sqlite SQL)")
+        .says("db/migrations/1000000000002_typo.sql:8:1");
+    p.run(&["apply"])
+        .code(2)
+        .says("near \"TABLEE\": syntax error")
+        .says("nothing of it was applied");
+}
