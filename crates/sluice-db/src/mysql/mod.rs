@@ -318,6 +318,21 @@ impl Executor for MysqlDb {
             index,
             error: Box::new(error),
         };
+        if statements.is_empty() {
+            // Bookkeeping alone (history and audit rows): one round trip. The
+            // server stops a multi-statement batch at its first error, with
+            // the transaction open: roll it back.
+            let mut batch = String::from("START TRANSACTION;");
+            for b in bookkeeping {
+                batch.push_str(b.trim_end().trim_end_matches(';'));
+                batch.push(';');
+            }
+            batch.push_str("COMMIT");
+            return self.conn.query_drop(&batch).map_err(|e| {
+                let _ = self.conn.query_drop("ROLLBACK");
+                fail(None, err(e))
+            });
+        }
         self.conn
             .query_drop("START TRANSACTION")
             .map_err(|e| fail(None, err(e)))?;
