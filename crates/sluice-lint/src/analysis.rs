@@ -97,6 +97,8 @@ fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
 #[derive(Debug, Clone, Default)]
 pub struct Created {
     tables: Vec<ObjectName>,
+    /// Tables of `CREATE TABLE IF NOT EXISTS`: created only when absent.
+    maybe: Vec<ObjectName>,
     indexes: Vec<String>,
     objects: Vec<ObjectName>,
     /// Columns and named constraints added to a table: (table, name).
@@ -104,8 +106,17 @@ pub struct Created {
 }
 
 impl Created {
-    /// Whether `t` was created earlier.
+    /// Whether `t` was created earlier (or may have been, by `CREATE TABLE
+    /// IF NOT EXISTS`): lock and rewrite rules do not fire on it.
     pub fn table(&self, t: &ObjectName) -> bool {
+        self.certainly(t) || self.maybe.iter().any(|c| c.same_as(t))
+    }
+
+    /// Whether `t` was certainly created earlier. `CREATE TABLE IF NOT
+    /// EXISTS` creates nothing when the table exists, so the rules about
+    /// losing data (the destructive group) treat its table as existing: an
+    /// `IF NOT EXISTS` before a `DROP COLUMN` does not silence the drop.
+    pub fn certainly(&self, t: &ObjectName) -> bool {
         self.tables.iter().any(|c| c.same_as(t))
     }
 
@@ -130,6 +141,11 @@ impl Created {
     pub fn record(&mut self, facts: &Facts) {
         for a in &facts.actions {
             match a {
+                Action::CreateTable {
+                    table,
+                    if_not_exists: true,
+                    ..
+                } => self.maybe.push(table.clone()),
                 Action::CreateTable { table, .. } => self.tables.push(table.clone()),
                 Action::CreateIndex { index: Some(i), .. } => self.indexes.push(i.clone()),
                 Action::CreateObject { object, .. } => self.objects.push(object.clone()),

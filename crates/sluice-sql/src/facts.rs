@@ -162,6 +162,8 @@ pub enum Action {
         partitioned: bool,
         /// Names given to its constraints and indexes.
         constraint_names: Vec<String>,
+        /// `IF NOT EXISTS`: it creates nothing when the table exists.
+        if_not_exists: bool,
     },
     /// CREATE INDEX.
     CreateIndex {

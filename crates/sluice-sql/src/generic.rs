@@ -259,6 +259,7 @@ fn create(cx: &Cx, f: &mut Facts) {
     );
     match up(i).as_str() {
         "TABLE" => {
+            let if_not_exists = up(i + 1) == "IF";
             let i = skip(i + 1, &["IF", "NOT", "EXISTS"]);
             let (table, _) = name_at(i);
             f.kind = "CREATE TABLE".into();
@@ -269,6 +270,7 @@ fn create(cx: &Cx, f: &mut Facts) {
                 indexed: vec![],
                 partitioned: false,
                 constraint_names: vec![],
+                if_not_exists,
             });
         }
         "INDEX" => {

@@ -590,6 +590,7 @@ fn create_table(ct: &ast::CreateTable) -> Facts {
         indexed,
         partitioned: ct.partition_by.is_some(),
         constraint_names,
+        if_not_exists: ct.if_not_exists,
     });
     f
 }

@@ -63,3 +63,40 @@ fn sqlite_syntax_error_is_reported() {
         .says("near \"TABLEE\": syntax error")
         .says("nothing of it was applied");
 }
+
+/// `CREATE TABLE IF NOT EXISTS t` before `ALTER TABLE t DROP COLUMN x` used
+/// to count `t` as created by the migration, silencing `drop-column`
+/// (and `column-type-change`, `drop-constraint`): `check` passed and `apply`
+/// dropped the column of the existing table. IF NOT EXISTS creates nothing
+/// when the table exists, so the drop is a drop.
+#[test]
+fn create_table_if_not_exists_does_not_hide_a_drop_column() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id int PRIMARY KEY, legacy text, n int);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    p.migration(
+        "1000000000002",
+        "walk_around",
+        "CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, legacy text, n int);\nALTER TABLE users DROP COLUMN legacy;\nALTER TABLE users ALTER COLUMN n TYPE bigint;\n",
+    );
+    p.hash();
+    let r = p.run(&["check"]);
+    r.code(1)
+        .says("error[drop-column]")
+        .says("1000000000002_walk_around.sql:8:1")
+        .says("error[column-type-change]");
+    // A table the migration really creates is still its own to change.
+    p.migration(
+        "1000000000002",
+        "walk_around",
+        "CREATE TABLE fresh (id int PRIMARY KEY, legacy text);\nALTER TABLE fresh DROP COLUMN legacy;\n",
+    );
+    p.hash();
+    p.run(&["check"]).ok().never_says("drop-column");
+}

@@ -31,7 +31,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::AlterColumnType { table, column } = a {
-            if !s.created.table(table) {
+            if !s.created.certainly(table) {
                 out.push(s.finding(
                     crate::RuleId::ColumnTypeChange,
                     if p.dialect.is_mysql() {

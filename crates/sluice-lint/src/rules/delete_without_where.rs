@@ -36,7 +36,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             } => ("UPDATE", table),
             _ => continue,
         };
-        if !s.created.table(table) {
+        if !s.created.certainly(table) {
             out.push(s.finding(
                 crate::RuleId::DeleteWithoutWhere,
                 format!("{verb} on {table} without WHERE changes every row"),

@@ -26,7 +26,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropColumn { table, column } = a {
-            if !s.created.table(table) {
+            if !s.created.certainly(table) {
                 out.push(s.finding(
                     crate::RuleId::DropColumn,
                     format!("dropping column {column} of {table} destroys its data and breaks code that still uses it"),
@@ -50,6 +50,12 @@ mod tests {
         lint_ok(
             "drop-column",
             "CREATE TABLE t (a int, b int);\nALTER TABLE t DROP COLUMN b;",
+        );
+        // IF NOT EXISTS creates nothing when the table exists: the drop
+        // still loses data.
+        lint_err(
+            "drop-column",
+            "CREATE TABLE IF NOT EXISTS users (id int, legacy text);\nALTER TABLE users DROP COLUMN legacy;",
         );
         lint_ok(
             "drop-column",

@@ -28,7 +28,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropConstraint { table, name } = a {
-            if s.created.table(table) {
+            if s.created.certainly(table) {
                 continue;
             }
             let key = ["_pkey", "_key", "_unique", "_uniq"]

@@ -28,7 +28,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropTable { table } = a {
-            if !s.created.table(table) {
+            if !s.created.certainly(table) {
                 out.push(s.finding(
                     crate::RuleId::DropTable,
                     format!("DROP TABLE {table} destroys the table and all its rows"),

@@ -47,7 +47,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             }
             _ => continue,
         };
-        if s.new_table(a) {
+        if a.table().is_some_and(|t| s.created.certainly(t)) {
             continue;
         }
         out.push(s.finding(crate::RuleId::RlsWeakened, msg, "have the change reviewed for security, then bypass with `-- CI:DESTRUCTIVE_OK <ADR> <why>`"));

@@ -25,7 +25,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::Truncate { table } = a {
-            if !s.created.table(table) {
+            if !s.created.certainly(table) {
                 out.push(s.finding(
                     crate::RuleId::Truncate,
                     format!("TRUNCATE {table} deletes every row"),

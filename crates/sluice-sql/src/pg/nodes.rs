@@ -70,6 +70,7 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
         indexed,
         partitioned,
         constraint_names,
+        if_not_exists: s.if_not_exists,
     });
 }
 
@@ -93,6 +94,7 @@ pub(super) fn create_table_as_stmt(s: &protobuf::CreateTableAsStmt, f: &mut Fact
             indexed: vec![],
             partitioned: false,
             constraint_names: vec![],
+            if_not_exists: s.if_not_exists,
         });
     }
 }
