@@ -46,6 +46,11 @@ pub struct Diagnostic {
     /// A suggested fix, when the rule has one. Not part of the JSON shape.
     #[serde(skip)]
     pub fix: Option<Fix>,
+    /// `down` for a finding on a statement of the down section (it gates
+    /// `down`, never `apply`), `up` for one of the up section; absent for
+    /// findings about the file, header or directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<&'static str>,
 }
 
 /// A suggested fix: what to do, and optionally the exact edit.
@@ -89,6 +94,12 @@ impl Diagnostic {
             help: help.into(),
             span: None,
             fix: None,
+            section: None,
         }
+    }
+
+    /// Whether it is about a statement of a down section.
+    pub fn in_down_section(&self) -> bool {
+        self.section == Some("down")
     }
 }

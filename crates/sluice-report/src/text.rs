@@ -28,7 +28,18 @@ pub fn render(
         let text = cache
             .entry(d.path.as_str())
             .or_insert_with(|| source(&d.path).map(Lines::new));
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.rule, d.message);
+        let _ = writeln!(
+            out,
+            "{}[{}]{}: {}",
+            d.severity.as_str(),
+            d.rule,
+            if d.in_down_section() {
+                " (down section)"
+            } else {
+                ""
+            },
+            d.message
+        );
         let line_text = text.as_ref().and_then(|t| t.line(d.line));
         let gutter = d.line.to_string().len();
         let pad = " ".repeat(gutter);

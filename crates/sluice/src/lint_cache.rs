@@ -20,7 +20,7 @@ use sluice_lint::{Diagnostic, MigrationLint, Policy, Severity};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CachedDiagnostic {
@@ -34,6 +34,9 @@ struct CachedDiagnostic {
     /// The byte range the diagnostic is about (`[start, end]`), when known.
     #[serde(default)]
     span: Option<(usize, usize)>,
+    /// `up` or `down` for a statement's finding.
+    #[serde(default)]
+    section: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +136,11 @@ impl LintCache {
                 help: d.help.clone(),
                 span: d.span.map(|(a, b)| a..b),
                 fix: None,
+                section: match d.section.as_deref() {
+                    Some("down") => Some("down"),
+                    Some("up") => Some("up"),
+                    _ => None,
+                },
             });
         }
         let lint = MigrationLint {
@@ -165,6 +173,7 @@ impl LintCache {
                         message: d.message.clone(),
                         help: d.help.clone(),
                         span: d.span.as_ref().map(|r| (r.start, r.end)),
+                        section: d.section.map(str::to_string),
                     })
                     .collect(),
             },

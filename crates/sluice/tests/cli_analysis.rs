@@ -100,3 +100,47 @@ fn create_table_if_not_exists_does_not_hide_a_drop_column() {
     p.hash();
     p.run(&["check"]).ok().never_says("drop-column");
 }
+
+/// A down section's findings are reported as such (`section: "down"`, "(down
+/// section)" in text) and never gate `apply`: `plan` used to say "blocked:
+/// apply would be refused" for a destructive statement in a down section
+/// while `apply` applied. A drop of what the up section creates is the
+/// reversal and no finding at all.
+#[test]
+fn down_section_findings_never_block_apply() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration("1000000000001", "legacy", "CREATE TABLE legacy (id int);\n");
+    p.hash();
+    p.run(&["apply"]).ok();
+    p.migration(
+        "1000000000002",
+        "audit",
+        "CREATE TABLE audit (id int);\nINSERT INTO legacy VALUES (1);\n-- sluice:down\nDROP TABLE audit;\nDELETE FROM legacy;\n",
+    );
+    p.hash();
+    let r = p.run(&["check"]);
+    r.code(1)
+        .says("error[delete-without-where] (down section): ")
+        .says("1000000000002_audit.sql:11:1");
+    assert!(
+        !r.stdout.contains("drop-table"),
+        "the reversal is no finding: {}",
+        r.stdout
+    );
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let d = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "delete-without-where")
+        .cloned()
+        .unwrap();
+    assert_eq!(d["section"], "down", "{d}");
+    p.run(&["plan"])
+        .ok()
+        .says("(down section)")
+        .never_says("would be refused");
+    p.run(&["apply"]).ok();
+    assert_eq!(db.scalar("SELECT count(*) FROM legacy"), "1");
+}

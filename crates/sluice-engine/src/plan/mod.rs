@@ -311,10 +311,11 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
             .iter()
             .map(|d| (d.rule, d.path.clone(), d.line))
             .collect();
+        // A down section's findings gate `down`, never `apply`.
         blocking.extend(
             lint.diagnostics
                 .iter()
-                .filter(|d| d.severity == Severity::Error)
+                .filter(|d| d.severity == Severity::Error && !d.in_down_section())
                 .filter(|d| !held.contains(&(d.rule, d.path.clone(), d.line)))
                 .cloned(),
         );

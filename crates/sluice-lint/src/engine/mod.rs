@@ -329,8 +329,12 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             // A migration made of several files reports each finding at its
             // own file and line.
             let (path, line, span) = m.locate(f.line, f.span);
-            let d =
+            let mut d =
                 Diagnostic::new(f.rule, path, line, f.column, f.message, f.help).with_span(span);
+            d.section = f
+                .statement
+                .and_then(|i| analysis.statements.get(i))
+                .map(|s| if s.down { "down" } else { "up" });
             match f.fix {
                 Some(fix) => d.with_fix(fix),
                 None => d,

@@ -70,10 +70,15 @@ fn text_pending(o: &mut String, r: &PlanReport) {
             for d in &p.findings {
                 let _ = writeln!(
                     o,
-                    "    {}[{}] line {}: {}",
+                    "    {}[{}] line {}{}: {}",
                     d.severity.as_str(),
                     d.rule,
                     d.line,
+                    if d.in_down_section() {
+                        " (down section)"
+                    } else {
+                        ""
+                    },
                     d.message
                 );
             }
