@@ -93,6 +93,31 @@ fn bench(c: &mut Criterion) {
         b.iter(|| lint_migration(&typical, &analyze(&typical, Dialect::Postgres), &policy).risk)
     });
     g.finish();
+
+    // One file with many statements: analysis within a file must stay linear
+    // (lookups of what the migration created were a scan per statement).
+    let mut g = c.benchmark_group("one-large-file");
+    g.sample_size(10);
+    for n in [10_000usize, 40_000] {
+        let body: String = (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("CREATE TABLE t{i} (id int);\n")
+                } else {
+                    format!("CREATE INDEX i{i} ON t{} (id);\n", i - 1)
+                }
+            })
+            .collect();
+        let big = migration(
+            "1700000000000_big.sql",
+            &format!("-- MIGRATION_ID: 1700000000000\n-- TITLE: big\n-- CHANGE_TYPE: Table\n-- RISK_LEVEL: High\n-- FORWARD_ONLY: No\n-- ROLLBACK_STRATEGY: restore\n{body}"),
+        );
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("split+parse+lint/{n}"), |b| {
+            b.iter(|| lint_migration(&big, &analyze(&big, Dialect::Postgres), &policy).risk)
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -36,7 +36,7 @@ pub const RULE: Def = Def {
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let mut indexed: Vec<(ObjectName, Vec<String>)> = Vec::new();
     let mut fks: Vec<(usize, ObjectName, Vec<String>, ObjectName)> = Vec::new();
-    let mut created: Vec<ObjectName> = Vec::new();
+    let mut created = crate::analysis::Names::default();
     for (i, _, f) in v.up() {
         for a in &f.actions {
             match a {
@@ -46,7 +46,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                     indexed: ix,
                     ..
                 } => {
-                    created.push(table.clone());
+                    created.insert(table);
                     indexed.extend(ix.iter().map(|c| (table.clone(), c.clone())));
                     fks.extend(
                         foreign_keys
@@ -65,7 +65,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                     ..
                 } => match (kind, references) {
                     (ConstraintKind::ForeignKey, Some(r))
-                        if created.iter().any(|c| c.same_as(table)) =>
+                        if created.has(table) =>
                     {
                         fks.push((i, table.clone(), columns.clone(), r.clone()))
                     }

@@ -30,7 +30,7 @@ pub const RULE: Def = Def {
 };
 
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
-    let mut created: Vec<ObjectName> = Vec::new();
+    let mut created = crate::analysis::Names::default();
     let mut heavy: Option<(usize, ObjectName)> = None;
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut changed_existing: BTreeSet<String> = BTreeSet::new();
@@ -38,11 +38,11 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
     for (i, _, f) in v.up() {
         for a in &f.actions {
             if let Action::CreateTable { table, .. } = a {
-                created.push(table.clone());
+                created.insert(table);
             }
             if let Some(t) = a.table() {
                 touched.insert(t.name.clone());
-                let is_new = created.iter().any(|c| c.same_as(t));
+                let is_new = created.has(t);
                 if !is_new && !matches!(a, Action::Insert { .. }) {
                     changed_existing.insert(t.name.clone());
                 }
@@ -53,7 +53,6 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                     foreign_keys,
                     ..
                 } => {
-                    created.push(table.clone());
                     links.extend(
                         foreign_keys
                             .iter()
@@ -80,7 +79,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                 .filter(|a| !a.is_additive())
                 .filter_map(|a| a.table())
                 .find(|t| {
-                    !created.iter().any(|c| c.same_as(t))
+                    !created.has(t)
                         && f.locks
                             .iter()
                             .any(|(r, m)| r == *t && *m == LockMode::AccessExclusive)
