@@ -113,8 +113,12 @@ pub enum DefaultKind {
     None,
     /// A constant (or a stable function such as `now()`): no table rewrite.
     Constant,
-    /// A volatile expression (`random()`, `gen_random_uuid()`, ...): rewrites the table.
+    /// A volatile expression (`random()`, `gen_random_uuid()`, a user-defined
+    /// or unknown function, a serial's or identity's `nextval()`): rewrites
+    /// the table.
     Volatile,
+    /// A STORED generated expression, computed per row: rewrites the table.
+    Generated,
 }
 
 /// Kinds of table constraint.
@@ -302,6 +306,8 @@ pub enum Action {
     ValidateConstraint {
         /// The table.
         table: ObjectName,
+        /// The constraint.
+        name: String,
     },
     /// ALTER TABLE ... RENAME TO.
     RenameTable {
@@ -432,7 +438,7 @@ impl Action {
             | SetNotNull { table, .. }
             | AddConstraint { table, .. }
             | DropConstraint { table, .. }
-            | ValidateConstraint { table }
+            | ValidateConstraint { table, .. }
             | RenameTable { table, .. }
             | RenameColumn { table, .. }
             | RowSecurity { table, .. }

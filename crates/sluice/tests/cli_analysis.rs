@@ -144,3 +144,56 @@ fn down_section_findings_never_block_apply() {
     p.run(&["apply"]).ok();
     assert_eq!(db.scalar("SELECT count(*) FROM legacy"), "1");
 }
+
+/// Statements that rewrite a table, build an index or validate every row
+/// under a strong lock, which analysis used to miss, each in its own
+/// migration; and an index on a materialized view the migration creates,
+/// which it used to flag.
+#[test]
+fn missed_lock_and_rewrite_findings_are_reported() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgres\"\n");
+    let cases: [(&str, &str, Option<&str>); 9] = [
+        ("udf_default", "ALTER TABLE orders ADD COLUMN n bigint DEFAULT next_order_number();", Some("volatile-default-rewrite")),
+        ("bigserial", "ALTER TABLE orders ADD COLUMN seq bigserial;", Some("volatile-default-rewrite")),
+        ("stored", "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (price * qty) STORED;", Some("volatile-default-rewrite")),
+        ("set_unlogged", "ALTER TABLE orders SET UNLOGGED;", Some("table-rewrite")),
+        ("unique_column", "ALTER TABLE orders ADD COLUMN code text UNIQUE;", Some("unique-constraint-lock")),
+        ("fk_default", "ALTER TABLE orders ADD COLUMN plan_id bigint DEFAULT 1 REFERENCES plans (id);", Some("constraint-not-valid")),
+        ("validate_same_tx", "ALTER TABLE orders ADD CONSTRAINT orders_plan_fk FOREIGN KEY (plan_id) REFERENCES plans (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_plan_fk;", Some("constraint-not-valid")),
+        ("matview_index", "CREATE MATERIALIZED VIEW order_totals AS SELECT 1 AS n;\nCREATE INDEX order_totals_n ON order_totals (n);", None),
+        ("stable_default", "ALTER TABLE orders ADD COLUMN at timestamptz DEFAULT now();", None),
+    ];
+    for (i, (name, sql, _)) in cases.iter().enumerate() {
+        p.migration(
+            &format!("10000000000{:02}", i + 10),
+            name,
+            &format!("{sql}\n"),
+        );
+    }
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).json();
+    let diags = doc["diagnostics"].as_array().unwrap();
+    for (name, _, rule) in cases {
+        let rules: Vec<&str> = diags
+            .iter()
+            .filter(|d| {
+                d["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("_{name}.sql"))
+            })
+            .filter_map(|d| d["rule"].as_str())
+            .filter(|r| *r != "risk-understated" && *r != "missing-lock-timeout")
+            .collect();
+        match rule {
+            Some(r) => assert!(rules.contains(&r), "{name}: want {r}, got {rules:?}"),
+            None => assert!(
+                !rules
+                    .iter()
+                    .any(|r| ["index-not-concurrent", "volatile-default-rewrite"].contains(r)),
+                "{name}: got {rules:?}"
+            ),
+        }
+    }
+}

@@ -7,8 +7,14 @@
 //!
 //! **Example.** `ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);`
 //!
+//! It also fires on `VALIDATE CONSTRAINT` of a constraint added earlier in
+//! the same transaction: the `ADD ... NOT VALID` took ACCESS EXCLUSIVE (and
+//! SHARE ROW EXCLUSIVE on a referenced table), and those locks are held
+//! until the transaction commits, through the validation scan, so the split
+//! gains nothing.
+//!
 //! **Instead.** Add it `NOT VALID` (instant), then `VALIDATE CONSTRAINT` in a
-//! later statement or migration (takes only SHARE UPDATE EXCLUSIVE).
+//! later migration (or after a commit: takes only SHARE UPDATE EXCLUSIVE).
 
 use super::define::*;
 use super::prelude::*;
@@ -26,6 +32,17 @@ pub const RULE: Def = Def {
 
 pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
+        if let Action::ValidateConstraint { table, name } = a {
+            if s.transactional && s.created.part(table, name) && !s.created.table(table) {
+                out.push(s.finding(
+                    crate::RuleId::ConstraintNotValid,
+                    format!(
+                        "VALIDATE CONSTRAINT {name} runs in the transaction that added it NOT VALID: the ADD's locks on {table} are held through the whole validation scan"
+                    ),
+                    "validate it in a later migration, so the scan takes only SHARE UPDATE EXCLUSIVE",
+                ));
+            }
+        }
         if let Action::AddConstraint {
             table,
             kind,
@@ -76,6 +93,40 @@ mod tests {
         lint_ok(
             "constraint-not-valid",
             "CREATE TABLE o (a int);\nALTER TABLE o ADD CHECK (a > 0);",
+        );
+    }
+
+    #[test]
+    fn validate_in_the_same_transaction_gains_nothing() {
+        let d = lint_err(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk;",
+        );
+        assert!(d.message.contains("same") || d.message.contains("transaction that added it"), "{}", d.message);
+        lint_ok(
+            "constraint-not-valid",
+            "ALTER TABLE orders VALIDATE CONSTRAINT fk;",
+        );
+        lint_ok(
+            "constraint-not-valid",
+            "-- sluice:no-transaction\nALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk;",
+        );
+    }
+
+    #[test]
+    fn a_column_references_with_a_default_validates_every_row() {
+        lint_err(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD COLUMN plan_id bigint DEFAULT 1 REFERENCES plans (id);",
+        );
+        // Without a default every row is NULL: nothing to validate.
+        lint_ok(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD COLUMN plan_id bigint REFERENCES plans (id);",
+        );
+        lint_ok(
+            "constraint-not-valid",
+            "ALTER TABLE orders ADD COLUMN plan_id bigint REFERENCES plans (id) DEFAULT NULL;",
         );
     }
 

@@ -1,5 +1,7 @@
 //! `table-rewrite` (warn, Medium): `VACUUM FULL`, `CLUSTER`, `REINDEX` without
-//! `CONCURRENTLY`, `SET TABLESPACE`.
+//! `CONCURRENTLY`, `SET TABLESPACE`, `SET LOGGED` / `SET UNLOGGED`. Option
+//! lists are read for their values: `REINDEX (CONCURRENTLY false)` is not
+//! concurrent, `VACUUM (FULL false)` is a plain VACUUM.
 //!
 //! **Why.** Each rewrites a table or index while holding a lock that blocks
 //! reads or writes for the whole operation.
@@ -38,6 +40,15 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             } => format!("REINDEX {target} without CONCURRENTLY blocks writes while it rebuilds"),
             Action::SetTablespace { relation } if !s.created.table(relation) => {
                 format!("SET TABLESPACE rewrites {relation} under an ACCESS EXCLUSIVE lock")
+            }
+            Action::AlterTableOther { table, subcommand }
+                if matches!(subcommand.as_str(), "AtSetLogged" | "AtSetUnLogged")
+                    && !s.created.table(table) =>
+            {
+                format!(
+                    "SET {} rewrites {table} under an ACCESS EXCLUSIVE lock",
+                    if subcommand == "AtSetLogged" { "LOGGED" } else { "UNLOGGED" }
+                )
             }
             _ => continue,
         };
@@ -80,5 +91,7 @@ mod tests {
         lint_ok("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL 0, ANALYZE) orders;");
         lint_err("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL true) orders;");
         lint_err("table-rewrite", "-- sluice:no-transaction\nVACUUM (FULL on) orders;");
+        lint_err("table-rewrite", "ALTER TABLE orders SET LOGGED;");
+        lint_err("table-rewrite", "ALTER TABLE orders SET UNLOGGED;");
     }
 }

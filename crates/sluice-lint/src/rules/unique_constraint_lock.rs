@@ -1,5 +1,6 @@
 //! `unique-constraint-lock` (warn, Medium): `ADD UNIQUE` or `ADD PRIMARY KEY` on
-//! a table this migration did not create, not built from an existing index.
+//! a table this migration did not create, not built from an existing index;
+//! also `UNIQUE` or `PRIMARY KEY` written inside `ADD COLUMN`.
 //!
 //! **Why.** Postgres builds the unique index inside the ALTER TABLE, under an
 //! ACCESS EXCLUSIVE lock, for as long as the build takes.
@@ -58,6 +59,15 @@ mod tests {
         lint_ok(
             "unique-constraint-lock",
             "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+        );
+        // Written inside ADD COLUMN, the index is built under the same lock.
+        lint_err(
+            "unique-constraint-lock",
+            "ALTER TABLE users ADD COLUMN handle text UNIQUE;",
+        );
+        lint_err(
+            "unique-constraint-lock",
+            "ALTER TABLE users ADD COLUMN uid bigint PRIMARY KEY;",
         );
     }
 }

@@ -1,6 +1,11 @@
 //! `volatile-default-rewrite` (warn, Medium): `ADD COLUMN` with a volatile
 //! `DEFAULT` (`random()`, `gen_random_uuid()`, `clock_timestamp()`,
-//! `nextval()`, ...) on a table this migration did not create.
+//! `nextval()`, ...), a default calling a user-defined or unknown function
+//! (`CREATE FUNCTION` is `VOLATILE` unless it says otherwise; the built-ins
+//! known to be stable or immutable, such as `now()`, are not), a `serial` /
+//! `bigserial` or identity column (filled from a sequence, row by row), or
+//! a `GENERATED ALWAYS AS (...) STORED` column, on a table this migration
+//! did not create.
 //!
 //! **Why.** A constant default is stored once in the catalog; a volatile one has
 //! to be computed per row, so Postgres rewrites the whole table under an ACCESS
@@ -31,14 +36,19 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::AddColumn {
             table,
             column,
-            default: DefaultKind::Volatile,
+            default: default @ (DefaultKind::Volatile | DefaultKind::Generated),
             ..
         } = a
         {
             if !s.created.table(table) {
+                let what = if *default == DefaultKind::Generated {
+                    "is a STORED generated column, computed for every row"
+                } else {
+                    "has a volatile DEFAULT (or fills from a sequence)"
+                };
                 out.push(s.finding(
                     crate::RuleId::VolatileDefaultRewrite,
-                    format!("column {column} has a volatile DEFAULT: adding it rewrites all of {table} under an ACCESS EXCLUSIVE lock"),
+                    format!("column {column} {what}: adding it rewrites all of {table} under an ACCESS EXCLUSIVE lock"),
                     "add the column without that default, then ALTER COLUMN ... SET DEFAULT, and backfill existing rows in batches",
                 ));
             }
@@ -59,6 +69,19 @@ mod tests {
         lint_ok(
             "volatile-default-rewrite",
             "ALTER TABLE orders ADD COLUMN created_at timestamptz DEFAULT now();",
+        );
+        for sql in [
+            "ALTER TABLE orders ADD COLUMN n bigint DEFAULT my_counter();",
+            "ALTER TABLE orders ADD COLUMN id2 bigserial;",
+            "ALTER TABLE orders ADD COLUMN id3 serial;",
+            "ALTER TABLE orders ADD COLUMN id4 bigint GENERATED ALWAYS AS IDENTITY;",
+            "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (price * qty) STORED;",
+        ] {
+            lint_err("volatile-default-rewrite", sql);
+        }
+        lint_ok(
+            "volatile-default-rewrite",
+            "ALTER TABLE orders ADD COLUMN k text DEFAULT lower('A');",
         );
     }
 }

@@ -127,6 +127,10 @@ fn default_kind(expr: Option<&protobuf::Node>) -> DefaultKind {
     let Some(e) = expr else {
         return DefaultKind::None;
     };
+    // `DEFAULT NULL` is no default at all.
+    if matches!(e.node.as_ref(), Some(N::AConst(c)) if c.isnull) {
+        return DefaultKind::None;
+    }
     if contains_volatile(e) {
         DefaultKind::Volatile
     } else {
@@ -134,9 +138,98 @@ fn default_kind(expr: Option<&protobuf::Node>) -> DefaultKind {
     }
 }
 
-/// Whether an expression calls a volatile function anywhere inside it. Walks the
-/// expression's serialised form, which reaches every node kind (defaults are
-/// short and rare, so the cost does not matter).
+/// Built-in functions that are not volatile (stable or immutable), common in
+/// column defaults. A default calling any other function (a user-defined
+/// one, whose `CREATE FUNCTION` is `VOLATILE` unless it says otherwise, or
+/// one sluice does not know) counts as volatile.
+pub const NON_VOLATILE_FUNCTIONS: &[&str] = &[
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "current_setting",
+    "current_schema",
+    "current_user",
+    "session_user",
+    "current_database",
+    "lower",
+    "upper",
+    "length",
+    "concat",
+    "concat_ws",
+    "to_char",
+    "to_timestamp",
+    "to_date",
+    "to_number",
+    "date_trunc",
+    "date_part",
+    "extract",
+    "make_interval",
+    "make_date",
+    "make_timestamp",
+    "make_timestamptz",
+    "timezone",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "ceiling",
+    "trunc",
+    "replace",
+    "substring",
+    "substr",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "trim",
+    "left",
+    "right",
+    "md5",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "array_fill",
+    "to_json",
+    "to_jsonb",
+    "jsonb_object",
+    "json_object",
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "pg_catalog",
+    "int4",
+    "int8",
+    "text",
+    "numrange",
+    "tstzrange",
+    "daterange",
+    "int4range",
+    "int8range",
+    "tsrange",
+    "array_length",
+    "cardinality",
+    "gen_random_bytes_stable",
+    "encode",
+    "decode",
+    "format",
+    "quote_ident",
+    "quote_literal",
+    "uuid_nil",
+    "uuid_ns_url",
+    "inet",
+    "cidr",
+    "point",
+    "interval",
+    "date",
+    "timestamp",
+    "timestamptz",
+];
+
+/// Whether an expression calls a volatile function anywhere inside it: a
+/// known volatile one, or any function not known to be stable or immutable.
+/// Walks the expression's serialised form, which reaches every node kind
+/// (defaults are short and rare, so the cost does not matter).
 fn contains_volatile(n: &protobuf::Node) -> bool {
     fn walk(v: &serde_json::Value) -> bool {
         match v {
@@ -146,7 +239,9 @@ fn contains_volatile(n: &protobuf::Node) -> bool {
                         .as_array()
                         .and_then(|a| a.last())
                         .and_then(|n| n["node"]["String"]["sval"].as_str());
-                    if name.is_some_and(|n| VOLATILE_FUNCTIONS.contains(&n)) {
+                    if name.is_some_and(|n| {
+                        VOLATILE_FUNCTIONS.contains(&n) || !NON_VOLATILE_FUNCTIONS.contains(&n)
+                    }) {
                         return true;
                     }
                 }
@@ -170,15 +265,34 @@ struct ColumnInfo {
     default: DefaultKind,
     generated: bool,
     primary_or_unique: bool,
+    /// PRIMARY KEY or UNIQUE written on the column.
+    unique_kind: Option<ConstraintKind>,
     references: Option<ObjectName>,
 }
 
 fn column_info(c: &protobuf::ColumnDef) -> ColumnInfo {
+    let type_name = c
+        .type_name
+        .as_ref()
+        .and_then(|t| t.names.last())
+        .and_then(sval)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let serial = matches!(
+        type_name.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+    );
     let mut info = ColumnInfo {
-        not_null: c.is_not_null,
-        default: default_kind(c.raw_default.as_deref()),
+        not_null: c.is_not_null || serial,
+        // A serial's default is nextval(): computed per row.
+        default: if serial {
+            DefaultKind::Volatile
+        } else {
+            default_kind(c.raw_default.as_deref())
+        },
         generated: !c.identity.is_empty() || !c.generated.is_empty(),
         primary_or_unique: false,
+        unique_kind: None,
         references: None,
     };
     for con in &c.constraints {
@@ -188,10 +302,25 @@ fn column_info(c: &protobuf::ColumnDef) -> ColumnInfo {
                 Ct::ConstrPrimary => {
                     info.not_null = true;
                     info.primary_or_unique = true;
+                    info.unique_kind = Some(ConstraintKind::PrimaryKey);
                 }
-                Ct::ConstrUnique => info.primary_or_unique = true,
+                Ct::ConstrUnique => {
+                    info.primary_or_unique = true;
+                    info.unique_kind.get_or_insert(ConstraintKind::Unique);
+                }
                 Ct::ConstrDefault => info.default = default_kind(k.raw_expr.as_deref()),
-                Ct::ConstrIdentity | Ct::ConstrGenerated => info.generated = true,
+                // An identity column is filled from its sequence, row by row.
+                Ct::ConstrIdentity => {
+                    info.generated = true;
+                    info.default = DefaultKind::Volatile;
+                }
+                // STORED (the only kind before Postgres 18): computed per row.
+                Ct::ConstrGenerated => {
+                    info.generated = true;
+                    if k.generated_kind != "v" {
+                        info.default = DefaultKind::Generated;
+                    }
+                }
                 Ct::ConstrForeign => info.references = Some(rv(&k.pktable)),
                 _ => {}
             }
@@ -409,6 +538,7 @@ fn alter_table(s: &protobuf::AlterTableStmt, f: &mut Facts) {
                 mode = ShareUpdateExclusive;
                 Action::ValidateConstraint {
                     table: table.clone(),
+                    name: cmd.name.clone(),
                 }
             }
             At::AtEnableRowSecurity
@@ -490,6 +620,35 @@ fn add_column(cmd: &protobuf::AlterTableCmd, table: &ObjectName, f: &mut Facts) 
             let info = column_info(c);
             if let Some(to) = &info.references {
                 f.lock(to, ShareRowExclusive);
+            }
+            // UNIQUE / PRIMARY KEY on the column builds its index inside the
+            // ALTER TABLE; REFERENCES with a non-null default validates every
+            // row: both are constraints added with the column.
+            if let Some(kind) = info.unique_kind {
+                f.push(Action::AddConstraint {
+                    table: table.clone(),
+                    name: None,
+                    kind,
+                    not_valid: false,
+                    using_index: false,
+                    columns: vec![c.colname.clone()],
+                    references: None,
+                });
+            }
+            if let (
+                Some(to),
+                DefaultKind::Constant | DefaultKind::Volatile | DefaultKind::Generated,
+            ) = (&info.references, info.default)
+            {
+                f.push(Action::AddConstraint {
+                    table: table.clone(),
+                    name: None,
+                    kind: ConstraintKind::ForeignKey,
+                    not_valid: false,
+                    using_index: false,
+                    columns: vec![c.colname.clone()],
+                    references: Some(to.clone()),
+                });
             }
             Action::AddColumn {
                 table: table.clone(),
