@@ -150,6 +150,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    let json = cli.global.format == Format::Json;
+    let command = command_name(&cli.command);
     match run(cli) {
         Ok(Outcome::Ok) => 0,
         Ok(Outcome::Findings) => 1,
@@ -160,9 +162,87 @@ pub fn main() -> i32 {
                 msg.push_str(&format!("\n  caused by: {cause}"));
             }
             eprintln!("{}", crate::secrets::scrub(&msg));
+            // `--format json` readers get one object on stdout, whatever
+            // stopped the command (a bad config, a refused connection).
+            if json {
+                crate::output::print_json(&error_json(command, &e));
+            }
             2
         }
     }
+}
+
+/// The subcommand's name, as typed (`check`, `apply`, `snapshot`).
+fn command_name(c: &Command) -> String {
+    use clap::CommandFactory;
+    let debug = format!("{c:?}");
+    let variant = debug
+        .split(|ch: char| !ch.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .find(|n| n.replace('-', "") == variant)
+        .unwrap_or(variant)
+}
+
+/// The JSON document of a command that failed before or during its work:
+/// `error.kind` (`config`, `io`, `not-utf8`, `ledger`, `connection`,
+/// `error`), `error.message` (secrets redacted), and `error.path` /
+/// `error.line` when the error is about a place in a file.
+fn error_json(command: String, e: &anyhow::Error) -> serde_json::Value {
+    use sluice_core::CoreError;
+    let message = crate::secrets::scrub(
+        &e.chain()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(": "),
+    );
+    let line_in = |m: &str| {
+        m.split("line ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<usize>().ok())
+    };
+    let (kind, path, line) = match e.chain().find_map(|c| c.downcast_ref::<CoreError>()) {
+        Some(CoreError::Config { path, message }) => {
+            ("config", Some(path.clone()), line_in(message))
+        }
+        Some(CoreError::Io { path, .. }) => ("io", Some(path.clone()), None),
+        Some(CoreError::NotUtf8 { path, line, .. }) => {
+            ("not-utf8", Some(path.clone()), Some(*line))
+        }
+        Some(CoreError::LedgerSyntax { path, line, .. }) => {
+            ("ledger", Some(path.clone()), Some(*line))
+        }
+        _ if [
+            "cannot connect",
+            "could not connect",
+            "cannot open the database",
+            "onnection refused",
+        ]
+        .iter()
+        .any(|m| message.contains(m)) =>
+        {
+            ("connection", None, None)
+        }
+        _ => ("error", None, None),
+    };
+    let mut error = serde_json::json!({ "kind": kind, "message": message });
+    if let Some(p) = path {
+        error["path"] = serde_json::Value::String(p.display().to_string());
+    }
+    if let Some(l) = line {
+        error["line"] = serde_json::json!(l);
+    }
+    serde_json::json!({
+        "schema_version": crate::output::SCHEMA_VERSION,
+        "command": command,
+        "outcome": "error",
+        "error": error,
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {

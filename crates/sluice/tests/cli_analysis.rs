@@ -197,3 +197,35 @@ fn missed_lock_and_rewrite_findings_are_reported() {
         }
     }
 }
+
+/// `--format json` used to print nothing on stdout when the command failed
+/// before its work: now one JSON object says what stopped it (kind,
+/// message with secrets redacted, path and line when known), exit 2.
+#[test]
+fn json_format_prints_the_error_when_the_command_fails_before_its_work() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgress\"\n");
+    let r = p.run(&["--format", "json", "check"]);
+    let doc = r.code(2).json();
+    assert_eq!(doc["command"], "check", "{doc}");
+    assert_eq!(doc["outcome"], "error", "{doc}");
+    assert_eq!(doc["error"]["kind"], "config", "{doc}");
+    assert_eq!(doc["error"]["line"], 2, "{doc}");
+    assert!(
+        doc["error"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("sluice.toml"),
+        "{doc}"
+    );
+    // Connection refused, with a password in the URL.
+    p.raw(
+        "sluice.toml",
+        b"[migrations]\ndialect = \"postgres\"\n\n[environments.dev]\nurl = \"postgres://u:hunter2@127.0.0.1:1/x\"\n",
+    );
+    let r = p.run(&["--format", "json", "status"]);
+    assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
+    let doc = r.code(2).json();
+    assert_eq!(doc["command"], "status", "{doc}");
+    assert_eq!(doc["error"]["kind"], "connection", "{doc}");
+}
