@@ -271,6 +271,39 @@ pub enum Action {
         /// The column.
         column: String,
     },
+    /// ALTER COLUMN ... DROP NOT NULL.
+    DropNotNull {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+    },
+    /// ALTER COLUMN ... DROP DEFAULT.
+    DropDefault {
+        /// The table.
+        table: ObjectName,
+        /// The column.
+        column: String,
+    },
+    /// ALTER TYPE ... ADD VALUE.
+    AddEnumValue {
+        /// The enum type.
+        type_name: ObjectName,
+        /// The new label.
+        value: String,
+        /// BEFORE or AFTER an existing label was given.
+        positioned: bool,
+    },
+    /// Renaming an object other than a table or column: an index, a
+    /// constraint, a sequence, an enum value, ...
+    RenameObject {
+        /// `INDEX`, `CONSTRAINT`, `SEQUENCE`, `ENUM VALUE`, ...
+        kind: String,
+        /// The object's old name (for an enum value: `type.label`).
+        object: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// ALTER COLUMN ... SET NOT NULL.
     SetNotNull {
         /// The table.
@@ -436,6 +469,8 @@ impl Action {
             | DropColumn { table, .. }
             | AlterColumnType { table, .. }
             | SetNotNull { table, .. }
+            | DropNotNull { table, .. }
+            | DropDefault { table, .. }
             | AddConstraint { table, .. }
             | DropConstraint { table, .. }
             | ValidateConstraint { table, .. }
@@ -470,7 +505,7 @@ impl Action {
                 generated,
                 ..
             } => !*not_null || *default != DefaultKind::None || *generated,
-            CreateObject { .. } => true,
+            CreateObject { .. } | AddEnumValue { .. } => true,
             RowSecurity { change, .. } => change == "enable" || change == "force",
             Other { kind } => matches!(
                 kind.as_str(),

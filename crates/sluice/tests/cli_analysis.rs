@@ -229,3 +229,83 @@ fn json_format_prints_the_error_when_the_command_fails_before_its_work() {
     assert_eq!(doc["command"], "status", "{doc}");
     assert_eq!(doc["error"]["kind"], "connection", "{doc}");
 }
+
+/// Rules users of other linters expect, each raised through the binary, and
+/// squawk's own `-- squawk-ignore` comments honoured as suppressions (with
+/// sluice's reason requirement).
+#[test]
+fn expected_rules_and_squawk_ignore_comments() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgres\"\n");
+    let cases = [
+        (
+            "drop_nn",
+            "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;",
+            "drop-not-null",
+        ),
+        (
+            "drop_def",
+            "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;",
+            "drop-default",
+        ),
+        (
+            "rename_value",
+            "ALTER TYPE order_status RENAME VALUE 'canceled' TO 'cancelled';",
+            "rename-object",
+        ),
+        (
+            "rename_index",
+            "ALTER INDEX orders_idx RENAME TO orders_user_idx;",
+            "rename-object",
+        ),
+        (
+            "enum_last",
+            "ALTER TYPE order_status ADD VALUE 'refunded';",
+            "enum-value-order",
+        ),
+    ];
+    for (i, (name, sql, _)) in cases.iter().enumerate() {
+        p.migration(
+            &format!("10000000000{:02}", i + 10),
+            name,
+            &format!("{sql}\n"),
+        );
+    }
+    p.migration(
+        "1000000000020",
+        "squawk",
+        "-- squawk-ignore ban-drop-column reason: legacy unused since v3\nALTER TABLE users DROP COLUMN legacy;\n-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX users_a ON users (a);\n",
+    );
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let diags = doc["diagnostics"].as_array().unwrap();
+    let rules_of = |name: &str| -> Vec<String> {
+        diags
+            .iter()
+            .filter(|d| {
+                d["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("_{name}.sql"))
+            })
+            .map(|d| d["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (name, _, rule) in cases {
+        assert!(
+            rules_of(name).contains(&rule.to_string()),
+            "{name}: {:?}",
+            rules_of(name)
+        );
+    }
+    let squawk = rules_of("squawk");
+    assert!(!squawk.contains(&"drop-column".to_string()), "{squawk:?}");
+    assert!(
+        squawk.contains(&"suppression-invalid".to_string()),
+        "{squawk:?}"
+    );
+    assert!(
+        squawk.contains(&"index-not-concurrent".to_string()),
+        "an invalid suppression suppresses nothing: {squawk:?}"
+    );
+}

@@ -77,8 +77,16 @@ pub(super) fn suppressions(
     let mut allows: Vec<Allow> = Vec::new();
     for c in &analysis.comments {
         let t = comment_text(c);
-        let Some(rest) = t.strip_prefix("sluice:allow") else {
-            continue;
+        // `-- squawk-ignore RULE` (squawk's own syntax) suppresses the
+        // equivalent sluice rules, with the same reason requirement; a squawk
+        // rule sluice has no equivalent of is left alone.
+        let (rest, squawk) = match (
+            t.strip_prefix("sluice:allow"),
+            t.strip_prefix("squawk-ignore "),
+        ) {
+            (Some(rest), _) => (rest, false),
+            (None, Some(rest)) => (rest, true),
+            _ => continue,
         };
         let (ids, reason) = match rest.split_once("reason:") {
             Some((ids, reason)) => (ids, reason.trim()),
@@ -91,10 +99,17 @@ pub(super) fn suppressions(
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
+            if squawk {
+                rules.extend(squawk_equivalents(id));
+                continue;
+            }
             match lookup(id) {
                 Some(r) => rules.push(r.id),
                 None => bad.push(id.to_string()),
             }
+        }
+        if squawk && rules.is_empty() {
+            continue;
         }
         if !bad.is_empty() || rules.is_empty() || reason.is_empty() {
             let what = if rules.is_empty() && bad.is_empty() {
@@ -112,8 +127,15 @@ pub(super) fn suppressions(
                 rule: crate::RuleId::SuppressionInvalid,
                 line: c.line,
                 column: 1,
-                message: format!("this sluice:allow {what}"),
-                help: "write `-- sluice:allow RULE-ID reason: why the statement is safe`".into(),
+                message: format!(
+                    "this {} {what}",
+                    if squawk { "squawk-ignore" } else { "sluice:allow" }
+                ),
+                help: if squawk {
+                    "add the reason sluice requires: `-- squawk-ignore RULE reason: why the statement is safe`".into()
+                } else {
+                    "write `-- sluice:allow RULE-ID reason: why the statement is safe`".into()
+                },
                 risk: None,
                 statement: None,
                 span: None,
@@ -171,4 +193,34 @@ pub(super) fn suppressions(
         });
     }
     kept
+}
+
+/// The sluice rules a squawk rule id stands for (none when sluice has no
+/// equivalent).
+pub(crate) fn squawk_equivalents(squawk: &str) -> Vec<&'static str> {
+    let ids: &[&'static str] = match squawk {
+        "adding-field-with-default" => &["volatile-default-rewrite"],
+        "adding-foreign-key-constraint" | "constraint-missing-not-valid" => {
+            &["constraint-not-valid"]
+        }
+        "adding-not-nullable-field" | "adding-required-field" => &["not-null-without-default"],
+        "adding-serial-primary-key-field" | "disallowed-unique-constraint" => {
+            &["unique-constraint-lock"]
+        }
+        "ban-drop-column" => &["drop-column"],
+        "ban-drop-database" => &["drop-database"],
+        "ban-drop-not-null" => &["drop-not-null"],
+        "ban-drop-table" => &["drop-table"],
+        "ban-truncate-cascade" => &["truncate"],
+        "changing-column-type" => &["column-type-change"],
+        "renaming-column" => &["rename-column"],
+        "renaming-table" => &["rename-table"],
+        "require-concurrent-index-creation" => &["index-not-concurrent"],
+        "require-concurrent-index-deletion" => &["drop-index-not-concurrent"],
+        "ban-concurrent-index-creation-in-transaction" => &["concurrently-in-transaction"],
+        "transaction-nesting" => &["transaction-nesting"],
+        "require-timeout-settings" => &["missing-lock-timeout"],
+        _ => &[],
+    };
+    ids.to_vec()
 }

@@ -7,6 +7,16 @@
 //! **Example.** `-- sluice:allow index-not-concurent`
 //!
 //! **Instead.** `-- sluice:allow index-not-concurrent reason: table is created empty by the same deploy`
+//!
+//! squawk's inline comments are suppressions too, so a team can switch
+//! linters without editing its history: `-- squawk-ignore ban-drop-column
+//! reason: …` suppresses `drop-column` (each squawk rule maps to its sluice
+//! equivalent: `require-concurrent-index-creation` to
+//! `index-not-concurrent`, `adding-field-with-default` to
+//! `volatile-default-rewrite`, `constraint-missing-not-valid` to
+//! `constraint-not-valid`, `renaming-column` to `rename-column`, …). The
+//! reason is required as for `sluice:allow`; a squawk rule sluice has no
+//! equivalent of is left alone.
 
 use super::define::*;
 /// This rule's registry entry.
@@ -37,6 +47,24 @@ mod tests {
         lint_ok(
             "suppression-invalid",
             "-- sluice:allow index-not-concurrent reason: empty table\nCREATE INDEX i ON t (a);",
+        );
+    }
+
+    #[test]
+    fn squawk_ignore_suppresses_the_equivalent_rule_with_a_reason() {
+        lint_ok(
+            "drop-column",
+            "-- squawk-ignore ban-drop-column reason: legacy column unused since v3\nALTER TABLE users DROP COLUMN legacy;",
+        );
+        let d = lint_err(
+            "suppression-invalid",
+            "-- squawk-ignore ban-drop-column\nALTER TABLE users DROP COLUMN legacy;",
+        );
+        assert!(d.message.contains("squawk-ignore gives no reason"), "{}", d.message);
+        // A squawk rule sluice has no equivalent of is left alone.
+        lint_ok(
+            "suppression-invalid",
+            "-- squawk-ignore prefer-text-field\nCREATE TABLE t (a varchar(10));",
         );
     }
 }

@@ -523,6 +523,14 @@ fn alter_table(s: &protobuf::AlterTableStmt, f: &mut Facts) {
                 table: table.clone(),
                 column,
             },
+            At::AtDropNotNull => Action::DropNotNull {
+                table: table.clone(),
+                column,
+            },
+            At::AtColumnDefault if cmd.def.is_none() => Action::DropDefault {
+                table: table.clone(),
+                column,
+            },
             At::AtAddConstraint => {
                 let (action, fk) = add_constraint(cmd, &table, f);
                 if fk {

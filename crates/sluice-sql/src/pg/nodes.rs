@@ -214,6 +214,23 @@ pub(super) fn rename_stmt(s: &protobuf::RenameStmt, f: &mut Facts) {
                 new_name: s.newname.clone(),
             });
         }
+        Ot::ObjectIndex | Ot::ObjectTabconstraint | Ot::ObjectSequence => {
+            let kind = match s.rename_type() {
+                Ot::ObjectIndex => "INDEX",
+                Ot::ObjectSequence => "SEQUENCE",
+                _ => "CONSTRAINT",
+            };
+            f.lock(&table, AccessExclusive);
+            f.push(Action::RenameObject {
+                kind: kind.into(),
+                object: if kind == "CONSTRAINT" {
+                    format!("{table}.{}", s.subname)
+                } else {
+                    table.to_string()
+                },
+                new_name: s.newname.clone(),
+            });
+        }
         other => {
             if !table.name.is_empty() {
                 f.lock(&table, AccessExclusive);
@@ -319,12 +336,20 @@ pub(super) fn alter_policy_stmt(s: &protobuf::AlterPolicyStmt, f: &mut Facts) {
 /// `AlterEnumStmt`.
 pub(super) fn alter_enum_stmt(s: &protobuf::AlterEnumStmt, f: &mut Facts) {
     f.kind = "ALTER TYPE".into();
-    let kind = if s.old_val.is_empty() {
-        "ALTER TYPE ADD VALUE"
+    let type_name = dotted(&s.type_name);
+    if s.old_val.is_empty() {
+        f.push(Action::AddEnumValue {
+            type_name,
+            value: s.new_val.clone(),
+            positioned: !s.new_val_neighbor.is_empty(),
+        });
     } else {
-        "ALTER TYPE RENAME VALUE"
-    };
-    f.push(Action::Other { kind: kind.into() });
+        f.push(Action::RenameObject {
+            kind: "ENUM VALUE".into(),
+            object: format!("{type_name}.{}", s.old_val),
+            new_name: s.new_val.clone(),
+        });
+    }
 }
 
 /// `VacuumStmt`.
