@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
         policy: &section,
         bypass: regex::Regex::new(&section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
+        statement_timeout_everywhere: true,
     };
     let mut g = c.benchmark_group("postgres-regress");
     g.throughput(Throughput::Bytes(bytes as u64));

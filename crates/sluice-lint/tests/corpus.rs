@@ -64,6 +64,7 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
         policy: &policy_section,
         bypass: regex::Regex::new(&policy_section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
+        statement_timeout_everywhere: true,
     };
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut statements = 0;
@@ -140,6 +141,7 @@ fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
         policy: &policy_section,
         bypass: regex::Regex::new(&policy_section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
+        statement_timeout_everywhere: true,
     };
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     let mut calls = 0;

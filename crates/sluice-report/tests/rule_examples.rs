@@ -44,6 +44,9 @@ fn with_context(id: &str) -> Option<(String, PolicySection)> {
             p.additive_only = true;
             format!("{HEADER}ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
         }
+        "non-robust-statement" => format!(
+            "-- sluice:no-transaction\n{HEADER}CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n"
+        ),
         "concurrently-in-transaction" => {
             format!("{HEADER}CREATE INDEX CONCURRENTLY i ON t (a);\n")
         }
@@ -80,6 +83,7 @@ fn lint(text: String, policy: PolicySection, dialect: Dialect) -> (String, Vec<D
         bypass: regex::Regex::new(&policy.bypass_reference).unwrap(),
         policy: &policy,
         lock_timeout_everywhere: false,
+        statement_timeout_everywhere: false,
     };
     let a = sluice_lint::analysis::analyze(&m, dialect);
     (text, sluice_lint::lint_migration(&m, &a, &p).diagnostics)

@@ -166,6 +166,9 @@ pub enum Action {
         partitioned: bool,
         /// Names given to its constraints and indexes.
         constraint_names: Vec<String>,
+        /// Each column's type as written (`int4`, `varchar(255)`,
+        /// `timestamp`, `serial`), in column order (empty where unknown).
+        column_types: Vec<String>,
         /// `IF NOT EXISTS`: it creates nothing when the table exists.
         if_not_exists: bool,
     },
@@ -181,6 +184,8 @@ pub enum Action {
         concurrent: bool,
         /// UNIQUE.
         unique: bool,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
     },
     /// DROP TABLE.
     DropTable {
@@ -193,6 +198,8 @@ pub enum Action {
         index: ObjectName,
         /// CONCURRENTLY.
         concurrent: bool,
+        /// IF EXISTS.
+        if_exists: bool,
     },
     /// DROP SCHEMA.
     DropSchema {
@@ -256,6 +263,9 @@ pub enum Action {
         generated: bool,
         /// Column-level REFERENCES.
         references: Option<ObjectName>,
+        /// Its type as written (`int4`, `varchar(255)`, `serial`), empty
+        /// where unknown.
+        data_type: String,
     },
     /// ALTER TABLE ... DROP COLUMN.
     DropColumn {

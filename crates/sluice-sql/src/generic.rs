@@ -270,6 +270,7 @@ fn create(cx: &Cx, f: &mut Facts) {
                 indexed: vec![],
                 partitioned: false,
                 constraint_names: vec![],
+                column_types: vec![],
                 if_not_exists,
             });
         }
@@ -285,6 +286,7 @@ fn create(cx: &Cx, f: &mut Facts) {
                 columns: vec![],
                 concurrent: false,
                 unique: up(1) == "UNIQUE",
+                if_not_exists: false,
             });
         }
         kind
@@ -316,6 +318,7 @@ fn drop(cx: &Cx, f: &mut Facts) {
         "INDEX" => f.push(Action::DropIndex {
             index: object,
             concurrent: false,
+            if_exists: false,
         }),
         "DATABASE" => f.push(Action::DropDatabase {
             database: object.name,
@@ -362,6 +365,7 @@ fn alter_table(cx: &Cx, f: &mut Facts) {
             ("DROP", "INDEX") | ("DROP", "KEY") => f.push(Action::DropIndex {
                 index: ObjectName::bare(up(i + 2).to_ascii_lowercase()),
                 concurrent: false,
+                if_exists: false,
             }),
             ("DROP", "CONSTRAINT")
             | ("DROP", "FOREIGN")
@@ -403,6 +407,7 @@ fn alter_table(cx: &Cx, f: &mut Facts) {
                             .iter()
                             .any(|s| s == "GENERATED" || s == "AUTO_INCREMENT"),
                         references: None,
+                        data_type: String::new(),
                     });
                 }
             }

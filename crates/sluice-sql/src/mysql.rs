@@ -215,6 +215,7 @@ pub fn analyze(sql: &str, dialect: Dialect) -> Result<Facts, SyntaxError> {
                 columns: index_columns(&ci.columns),
                 concurrent: false,
                 unique: ci.unique,
+                if_not_exists: ci.if_not_exists,
             });
             online(
                 &mut f,
@@ -590,6 +591,11 @@ fn create_table(ct: &ast::CreateTable) -> Facts {
         indexed,
         partitioned: ct.partition_by.is_some(),
         constraint_names,
+        column_types: ct
+            .columns
+            .iter()
+            .map(|c| c.data_type.to_string().to_ascii_lowercase())
+            .collect(),
         if_not_exists: ct.if_not_exists,
     });
     f
@@ -655,6 +661,7 @@ fn alter_table(at: &ast::AlterTable) -> Facts {
                     },
                     generated: info.generated || info.auto_increment,
                     references: info.references,
+                    data_type: column_def.data_type.to_string().to_ascii_lowercase(),
                 });
             }
             Op::DropColumn { column_names, .. } => {
@@ -818,6 +825,7 @@ fn alter_table(at: &ast::AlterTable) -> Facts {
                         columns,
                         concurrent: false,
                         unique: false,
+                        if_not_exists: false,
                     });
                 } else {
                     f.push(Action::AddConstraint {
@@ -858,6 +866,7 @@ fn alter_table(at: &ast::AlterTable) -> Facts {
                 f.push(Action::DropIndex {
                     index: ObjectName::bare(column(n)),
                     concurrent: false,
+                    if_exists: false,
                 });
             }
             Op::RenameTable { table_name } => {
@@ -986,6 +995,7 @@ fn drop(
                 f.push(Action::DropIndex {
                     index: ObjectName::bare(object.name.to_lowercase()),
                     concurrent: false,
+                    if_exists: false,
                 });
                 if let Some(t) = table {
                     online(

@@ -92,8 +92,12 @@ impl LintCache {
     pub fn load(project: &Project, policy: &Policy<'_>) -> LintCache {
         let path = project.cache_dir().map(|d| d.join("check.json"));
         let config = format!(
-            "{:?}|{:?}|{:?}|{}",
-            project.config.layout, policy.dialect, policy.policy, policy.lock_timeout_everywhere
+            "{:?}|{:?}|{:?}|{}|{}",
+            project.config.layout,
+            policy.dialect,
+            policy.policy,
+            policy.lock_timeout_everywhere,
+            policy.statement_timeout_everywhere
         );
         let fingerprint = format!(
             "{}|{}",

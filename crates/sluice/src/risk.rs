@@ -24,6 +24,17 @@ fn lock_timeout_everywhere(project: &Project) -> bool {
     }
 }
 
+/// Whether every environment considered sets `statement_timeout`.
+fn statement_timeout_everywhere(project: &Project) -> bool {
+    let envs = &project.config.file.environments;
+    match &project.global.env {
+        Some(name) => envs
+            .get(name)
+            .is_some_and(|e| e.statement_timeout.is_some()),
+        None => !envs.is_empty() && envs.values().all(|e| e.statement_timeout.is_some()),
+    }
+}
+
 /// The lint policy of a project.
 pub fn policy(project: &Project) -> Result<Policy<'_>> {
     let section = &project.config.file.policy;
@@ -32,6 +43,7 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
         policy: section,
         bypass: project.config.bypass.clone(),
         lock_timeout_everywhere: lock_timeout_everywhere(project),
+        statement_timeout_everywhere: statement_timeout_everywhere(project),
     })
 }
 
@@ -41,6 +53,7 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
 pub fn policy_for<'p>(project: &'p Project, env: &sluice_core::Environment) -> Result<Policy<'p>> {
     let mut p = policy(project)?;
     p.lock_timeout_everywhere = env.lock_timeout.is_some();
+    p.statement_timeout_everywhere = env.statement_timeout.is_some();
     Ok(p)
 }
 

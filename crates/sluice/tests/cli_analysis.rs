@@ -263,6 +263,12 @@ fn expected_rules_and_squawk_ignore_comments() {
             "ALTER TYPE order_status ADD VALUE 'refunded';",
             "enum-value-order",
         ),
+        ("cic", "-- sluice:no-transaction\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);", "non-robust-statement"),
+        ("int_key", "CREATE TABLE orders (id serial PRIMARY KEY, user_id int REFERENCES users (id));", "prefer-bigint"),
+        ("serial", "CREATE TABLE orders2 (id bigserial PRIMARY KEY);", "prefer-identity"),
+        ("ts", "ALTER TABLE orders ADD COLUMN paid_at timestamp;", "prefer-timestamptz"),
+        ("varchar", "ALTER TABLE users ADD COLUMN nickname varchar(50);", "prefer-text"),
+        ("no_stmt_timeout", "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2); -- CI:DESTRUCTIVE_OK ADR-9 widening", "missing-statement-timeout"),
     ];
     for (i, (name, sql, _)) in cases.iter().enumerate() {
         p.migration(
@@ -272,7 +278,7 @@ fn expected_rules_and_squawk_ignore_comments() {
         );
     }
     p.migration(
-        "1000000000020",
+        "1000000000099",
         "squawk",
         "-- squawk-ignore ban-drop-column reason: legacy unused since v3\nALTER TABLE users DROP COLUMN legacy;\n-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX users_a ON users (a);\n",
     );

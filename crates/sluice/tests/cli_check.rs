@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 fn pg_project() -> Project {
-    Project::new("[migrations]\ndialect = \"postgres\"\n\n[environments.production]\nurl = \"postgres://db/prod\"\nlock_timeout = \"5s\"\n")
+    Project::new("[migrations]\ndialect = \"postgres\"\n\n[environments.production]\nurl = \"postgres://db/prod\"\nlock_timeout = \"5s\"\nstatement_timeout = \"15min\"\n")
 }
 
 #[test]

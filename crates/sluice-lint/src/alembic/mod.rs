@@ -261,6 +261,7 @@ mod tests {
             policy: &section,
             bypass: regex::Regex::new(&section.bypass_reference).unwrap(),
             lock_timeout_everywhere: true,
+            statement_timeout_everywhere: true,
         };
         let a = analyze(&m, Dialect::Postgres);
         lint_migration(&m, &a, &p).diagnostics

@@ -46,6 +46,8 @@ pub struct Policy<'a> {
     pub bypass: Regex,
     /// Whether every environment considered sets `lock_timeout`.
     pub lock_timeout_everywhere: bool,
+    /// Whether every environment considered sets `statement_timeout`.
+    pub statement_timeout_everywhere: bool,
 }
 
 /// One statement as a rule sees it.
@@ -62,6 +64,8 @@ pub struct Stmt<'a> {
     pub transactional: bool,
     /// `SET lock_timeout` ran earlier in this section.
     pub lock_timeout_set: bool,
+    /// `SET statement_timeout` ran earlier in this section.
+    pub statement_timeout_set: bool,
 }
 
 /// A rule's finding before severity, bypass and suppression.
@@ -360,11 +364,13 @@ fn statement_rules(
     let mut up_created = Created::default();
     let mut section_down = false;
     let mut lock_timeout_set = false;
+    let mut statement_timeout_set = false;
     for (i, a) in analysis.statements.iter().enumerate() {
         if a.down != section_down {
             section_down = a.down;
             up_created = std::mem::take(&mut created);
             lock_timeout_set = false;
+            statement_timeout_set = false;
         }
         let sql = a.stmt.text(m.text());
         let facts = match &a.facts {
@@ -392,6 +398,7 @@ fn statement_rules(
             created: &created,
             transactional: !a.no_transaction,
             lock_timeout_set,
+            statement_timeout_set,
         };
         let start = findings.len();
         for rule in crate::rules::statement_rules() {
@@ -429,6 +436,13 @@ fn statement_rules(
             .any(|a| matches!(a, Action::Set { name } if name == "lock_timeout"))
         {
             lock_timeout_set = true;
+        }
+        if facts
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Set { name } if name == "statement_timeout"))
+        {
+            statement_timeout_set = true;
         }
         created.record(facts);
     }

@@ -34,6 +34,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         if let Action::DropIndex {
             index,
             concurrent: false,
+            ..
         } = a
         {
             if !s.created.index(index) {

@@ -8,6 +8,8 @@
 //! (`RULE`: id, severity, risk, group, dialects, summary, how it runs), and the
 //! `registry!` table below lists them: adding a rule is one file plus one line.
 
+pub(crate) mod new_columns;
+
 use crate::engine::{MigrationRule, StatementRule};
 use crate::registry::{Check, RuleInfo};
 use crate::Diagnostic;
@@ -110,6 +112,7 @@ registry! {
         ConcurrentlyInTransaction: concurrently_in_transaction,
         TransactionNesting: transaction_nesting,
         MissingLockTimeout: missing_lock_timeout,
+        MissingStatementTimeout: missing_statement_timeout,
         RlsMissing: rls_missing,
         OutOfScope: out_of_scope,
         MixedPurpose: mixed_purpose,
@@ -119,6 +122,11 @@ registry! {
         DropDefault: drop_default,
         RenameObject: rename_object,
         EnumValueOrder: enum_value_order,
+        NonRobustStatement: non_robust_statement,
+        PreferBigint: prefer_bigint,
+        PreferIdentity: prefer_identity,
+        PreferTimestamptz: prefer_timestamptz,
+        PreferText: prefer_text,
         MysqlTableCopy: mysql_table_copy,
         MysqlDdlInTransaction: mysql_ddl_in_transaction,
         SuppressionInvalid: suppression_invalid,
@@ -306,6 +314,7 @@ pub(crate) mod testing {
             bypass: regex::Regex::new(&policy.bypass_reference).unwrap(),
             policy: &policy,
             lock_timeout_everywhere,
+            statement_timeout_everywhere: lock_timeout_everywhere,
         };
         let a = crate::analysis::analyze(&m, dialect);
         crate::engine::lint_migration(&m, &a, &p).diagnostics

@@ -254,6 +254,37 @@ fn contains_volatile(n: &protobuf::Node) -> bool {
     serde_json::to_value(n).map(|v| walk(&v)).unwrap_or(false)
 }
 
+/// A column's type as written: the type's last name, lower-cased, with its
+/// modifiers (`int4`, `varchar(255)`, `timestamp`, `serial`, `bpchar(2)`).
+fn type_of(c: &protobuf::ColumnDef) -> String {
+    let Some(t) = c.type_name.as_ref() else {
+        return String::new();
+    };
+    let name = t
+        .names
+        .last()
+        .and_then(sval)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mods: Vec<String> = t
+        .typmods
+        .iter()
+        .filter_map(|m| match m.node.as_ref() {
+            Some(N::AConst(a)) => match a.val.as_ref() {
+                Some(protobuf::a_const::Val::Ival(i)) => Some(i.ival.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let array = if t.array_bounds.is_empty() { "" } else { "[]" };
+    if mods.is_empty() {
+        format!("{name}{array}")
+    } else {
+        format!("{name}({}){array}", mods.join(","))
+    }
+}
+
 fn column_names(keys: &[protobuf::Node]) -> Vec<String> {
     keys.iter()
         .filter_map(|k| sval(k).map(str::to_string))
@@ -440,6 +471,7 @@ fn drop(s: &protobuf::DropStmt, f: &mut Facts) {
                 f.push(Action::DropIndex {
                     index: name,
                     concurrent: s.concurrent,
+                    if_exists: s.missing_ok,
                 });
             }
             Ot::ObjectSchema => {
@@ -665,6 +697,7 @@ fn add_column(cmd: &protobuf::AlterTableCmd, table: &ObjectName, f: &mut Facts) 
                 default: info.default,
                 generated: info.generated,
                 references: info.references,
+                data_type: type_of(c),
             }
         }
         None => other_cmd(table, "AT_AddColumn"),

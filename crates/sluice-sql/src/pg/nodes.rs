@@ -12,10 +12,12 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
     let mut foreign_keys = Vec::new();
     let mut indexed = Vec::new();
     let mut constraint_names = Vec::new();
+    let mut column_types = Vec::new();
     for e in s.table_elts.iter().chain(s.constraints.iter()) {
         match e.node.as_ref() {
             Some(N::ColumnDef(c)) => {
                 columns.push(c.colname.clone());
+                column_types.push(type_of(c));
                 for k in &c.constraints {
                     if let Some(N::Constraint(k)) = k.node.as_ref() {
                         if !k.conname.is_empty() {
@@ -70,6 +72,7 @@ pub(super) fn create_stmt(s: &protobuf::CreateStmt, f: &mut Facts) {
         indexed,
         partitioned,
         constraint_names,
+        column_types,
         if_not_exists: s.if_not_exists,
     });
 }
@@ -94,6 +97,7 @@ pub(super) fn create_table_as_stmt(s: &protobuf::CreateTableAsStmt, f: &mut Fact
             indexed: vec![],
             partitioned: false,
             constraint_names: vec![],
+            column_types: vec![],
             if_not_exists: s.if_not_exists,
         });
     }
@@ -126,6 +130,7 @@ pub(super) fn index_stmt(s: &protobuf::IndexStmt, f: &mut Facts) {
         columns,
         concurrent: s.concurrent,
         unique: s.unique,
+        if_not_exists: s.if_not_exists,
     });
 }
 
