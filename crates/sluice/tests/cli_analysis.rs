@@ -315,3 +315,24 @@ fn expected_rules_and_squawk_ignore_comments() {
         "an invalid suppression suppresses nothing: {squawk:?}"
     );
 }
+
+/// A statement that fails while running has no position in Postgres's
+/// error (a unique violation): `apply` used to say "failed at one of its 3
+/// statements"; it now names the statement and its line.
+#[test]
+fn a_failing_statement_without_a_position_is_located() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration(
+        "1000000000001",
+        "dupes",
+        "CREATE TABLE t (id int PRIMARY KEY);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (1);\n",
+    );
+    p.hash();
+    p.run(&["apply"])
+        .code(2)
+        .says("failed at statement 3 of 3 (line 9)")
+        .says("duplicate key")
+        .never_says("one of its");
+    assert_eq!(db.scalar("SELECT to_regclass('t') IS NULL"), "t");
+}

@@ -213,9 +213,28 @@ impl Executor for PostgresDb {
                 let error = err(e);
                 // The transaction is aborted; end it so the session is usable.
                 let _ = self.client.batch_execute("ROLLBACK");
-                let index = error
+                let mut index = error
                     .position
                     .and_then(|p| spans.iter().position(|(s, e)| p >= *s && p <= *e));
+                // Postgres gives no position for most errors found while
+                // running (a unique violation, a division by zero): find the
+                // statement by running them again one by one in a transaction
+                // that is rolled back. Not after waits or timeouts (a retry
+                // would wait again) nor lost connections.
+                let transient = error.code.as_deref().is_some_and(|c| {
+                    ["55", "57", "40", "08", "53"]
+                        .iter()
+                        .any(|k| c.starts_with(k))
+                });
+                if index.is_none() && error.position.is_none() && statements.len() > 1 && !transient
+                {
+                    if self.client.batch_execute("BEGIN").is_ok() {
+                        index = statements
+                            .iter()
+                            .position(|s| self.client.batch_execute(s).is_err());
+                        let _ = self.client.batch_execute("ROLLBACK");
+                    }
+                }
                 let mut error = error;
                 if let (Some(i), Some(p)) = (index, error.position) {
                     error.position = Some(p - spans[i].0);
