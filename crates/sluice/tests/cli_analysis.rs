@@ -336,3 +336,45 @@ fn a_failing_statement_without_a_position_is_located() {
         .never_says("one of its");
     assert_eq!(db.scalar("SELECT to_regclass('t') IS NULL"), "t");
 }
+
+/// SQLite's documented table rebuild (create the new table, copy, drop the
+/// old, rename the new) used to be a `drop-table` and a `rename-table`
+/// error; it is one rebuild now (`table-rewrite`, Medium). A drop that is
+/// not part of the pattern is still a drop.
+#[test]
+fn sqlite_table_rebuild_is_one_rebuild_not_a_drop_and_a_rename() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "rebuild",
+        "CREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\nINSERT INTO users_new (id, email) SELECT id, email FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;\n",
+    );
+    p.migration("1000000000002", "plain_drop", "DROP TABLE legacy;\n");
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let rules_of = |name: &str| -> Vec<String> {
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("_{name}.sql"))
+            })
+            .map(|d| d["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let rebuild = rules_of("rebuild");
+    assert!(
+        rebuild.contains(&"table-rewrite".to_string()),
+        "{rebuild:?}"
+    );
+    assert!(!rebuild.contains(&"drop-table".to_string()), "{rebuild:?}");
+    assert!(
+        !rebuild.contains(&"rename-table".to_string()),
+        "{rebuild:?}"
+    );
+    assert!(rules_of("plain_drop").contains(&"drop-table".to_string()));
+}

@@ -226,14 +226,16 @@ impl Executor for PostgresDb {
                         .iter()
                         .any(|k| c.starts_with(k))
                 });
-                if index.is_none() && error.position.is_none() && statements.len() > 1 && !transient
+                if index.is_none()
+                    && error.position.is_none()
+                    && statements.len() > 1
+                    && !transient
+                    && self.client.batch_execute("BEGIN").is_ok()
                 {
-                    if self.client.batch_execute("BEGIN").is_ok() {
-                        index = statements
-                            .iter()
-                            .position(|s| self.client.batch_execute(s).is_err());
-                        let _ = self.client.batch_execute("ROLLBACK");
-                    }
+                    index = statements
+                        .iter()
+                        .position(|s| self.client.batch_execute(s).is_err());
+                    let _ = self.client.batch_execute("ROLLBACK");
                 }
                 let mut error = error;
                 if let (Some(i), Some(p)) = (index, error.position) {

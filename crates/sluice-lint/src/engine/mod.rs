@@ -285,6 +285,9 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
     }
     let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
     statement_rules(m, analysis, p, &mut findings, &mut stmt_risk);
+    if p.dialect == Dialect::Sqlite {
+        sqlite_rebuilds(analysis, &mut findings, &mut stmt_risk);
+    }
     let out = bypasses(m, analysis, p, findings, &mut stmt_risk);
     let mut kept = suppressions(m, analysis, out, &mut stmt_risk);
     // Migration-level rules, with the computed risk.
@@ -445,6 +448,76 @@ fn statement_rules(
             statement_timeout_set = true;
         }
         created.record(facts);
+    }
+}
+
+/// SQLite's documented way to change a table (create the new one, copy
+/// the rows, drop the old one, rename the new one to the old name, in one
+/// section) is one rebuild, not a drop and a rename: the `drop-table` and
+/// `rename-table` findings of the pattern give way to one `table-rewrite`
+/// (Medium: it rewrites the table and locks the database while it runs).
+fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: &mut [RiskLevel]) {
+    let facts: Vec<Option<&Facts>> = analysis
+        .statements
+        .iter()
+        .map(|s| s.facts.as_ref().ok())
+        .collect();
+    let section = |i: usize| analysis.statements[i].down;
+    for (drop_at, f) in facts.iter().enumerate() {
+        let Some(f) = f else { continue };
+        for a in &f.actions {
+            let Action::DropTable { table: old } = a else {
+                continue;
+            };
+            // The rename of some table to `old` after the drop, in the section.
+            let rename = (drop_at + 1..facts.len())
+                .filter(|&k| section(k) == section(drop_at))
+                .find_map(|k| {
+                    facts[k]?.actions.iter().find_map(|b| match b {
+                        Action::RenameTable { table, new_name } if *new_name == old.name => {
+                            Some((k, table.clone()))
+                        }
+                        _ => None,
+                    })
+                });
+            let Some((rename_at, new)) = rename else {
+                continue;
+            };
+            // The new table was created, and filled, before the drop.
+            let created_and_filled = |kind: fn(&Action, &sluice_sql::facts::ObjectName) -> bool| {
+                (0..drop_at)
+                    .filter(|&j| section(j) == section(drop_at))
+                    .any(|j| facts[j].is_some_and(|g| g.actions.iter().any(|b| kind(b, &new))))
+            };
+            let created = created_and_filled(
+                |b, n| matches!(b, Action::CreateTable { table, .. } if table.same_as(n)),
+            );
+            let filled = created_and_filled(
+                |b, n| matches!(b, Action::Insert { table } if table.same_as(n)),
+            );
+            if !(created && filled) {
+                continue;
+            }
+            findings.retain(|x| {
+                !((x.statement == Some(drop_at) && x.rule == crate::RuleId::DropTable)
+                    || (x.statement == Some(rename_at) && x.rule == crate::RuleId::RenameTable))
+            });
+            let s = &analysis.statements[drop_at].stmt;
+            findings.push(Finding {
+                rule: crate::RuleId::TableRewrite,
+                line: s.line,
+                column: s.column,
+                message: format!(
+                    "rebuilds {old} (SQLite's create, copy, drop, rename): the whole table is rewritten and the database is locked while it runs"
+                ),
+                help: "check that the new table keeps every column and row you need; run it when a database lock is acceptable".into(),
+                risk: Some(RiskLevel::Medium),
+                statement: Some(drop_at),
+                span: Some(s.range.clone()),
+                fix: None,
+            });
+            stmt_risk[drop_at] = stmt_risk[drop_at].max(RiskLevel::Medium);
+        }
     }
 }
 
