@@ -4,6 +4,22 @@
 mod common;
 use common::*;
 
+/// The rule ids `check --format json` reported on the migration named `name`.
+fn rules_of(doc: &serde_json::Value, name: &str) -> Vec<String> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("_{name}.sql"))
+        })
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// `REINDEX (CONCURRENTLY false)` is not concurrent and `VACUUM (FULL
 /// false)` is not `VACUUM FULL`: option lists are read for their values.
 #[test]
@@ -284,19 +300,7 @@ fn expected_rules_and_squawk_ignore_comments() {
     );
     p.hash();
     let doc = p.run(&["check", "--format", "json"]).code(1).json();
-    let diags = doc["diagnostics"].as_array().unwrap();
-    let rules_of = |name: &str| -> Vec<String> {
-        diags
-            .iter()
-            .filter(|d| {
-                d["path"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("_{name}.sql"))
-            })
-            .map(|d| d["rule"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let rules_of = |name: &str| rules_of(&doc, name);
     for (name, _, rule) in cases {
         assert!(
             rules_of(name).contains(&rule.to_string()),
@@ -352,20 +356,7 @@ fn sqlite_table_rebuild_is_one_rebuild_not_a_drop_and_a_rename() {
     p.migration("1000000000002", "plain_drop", "DROP TABLE legacy;\n");
     p.hash();
     let doc = p.run(&["check", "--format", "json"]).code(1).json();
-    let rules_of = |name: &str| -> Vec<String> {
-        doc["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| {
-                d["path"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("_{name}.sql"))
-            })
-            .map(|d| d["rule"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let rules_of = |name: &str| rules_of(&doc, name);
     let rebuild = rules_of("rebuild");
     assert!(
         rebuild.contains(&"table-rewrite".to_string()),
