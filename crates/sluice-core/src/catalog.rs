@@ -74,6 +74,17 @@ pub enum CatalogIssue {
         /// Line of its `down_revision`.
         line: usize,
     },
+    /// A migration file is not valid UTF-8: it is not part of the catalog,
+    /// `check` reports it and every command that would run migrations
+    /// refuses until it is fixed.
+    NotUtf8 {
+        /// The file, relative to the root.
+        display_path: String,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
     /// Several files share a version.
     DuplicateVersion {
         /// The version.
@@ -231,7 +242,7 @@ pub(crate) fn read_cached(
     tree: &dyn SourceTree,
     dir: &Path,
     files: Vec<(Version, String, PathBuf, String)>,
-) -> Result<Vec<Migration>, CoreError> {
+) -> Result<(Vec<Migration>, Vec<CatalogIssue>), CoreError> {
     use crate::cache::{Stamp, StatCache};
     let mut cache = StatCache::load(dir);
     let mut out = Vec::with_capacity(files.len());
@@ -269,7 +280,7 @@ pub(crate) fn read_cached(
             }
         }
     }
-    let read = read_all(tree, misses)?;
+    let (read, issues) = read_all(tree, misses)?;
     for m in &read {
         if let Some(stamp) = stamps.get(&m.path) {
             cache.put(*stamp, m);
@@ -277,47 +288,70 @@ pub(crate) fn read_cached(
     }
     out.extend(read);
     cache.save();
-    Ok(out)
+    Ok((out, issues))
 }
 
 /// Reads files on all cores: the catalog of a large project is thousands of
-/// independent files, and hashing them is the cost of every command.
+/// independent files, and hashing them is the cost of every command. A file
+/// that is not UTF-8 is an issue (the others are still read), any other
+/// error stops the read.
 pub(crate) fn read_all(
     tree: &dyn SourceTree,
     files: Vec<(Version, String, PathBuf, String)>,
-) -> Result<Vec<Migration>, CoreError> {
+) -> Result<(Vec<Migration>, Vec<CatalogIssue>), CoreError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    if files.len() < 64 || threads == 1 {
-        return files
+    let read_one = |(v, n, p, d): (Version, String, PathBuf, String)| match read_native(
+        tree,
+        &p,
+        d.clone(),
+        v,
+        n,
+    ) {
+        Ok(m) => Ok(Ok(m)),
+        Err(CoreError::NotUtf8 { line, offset, .. }) => Ok(Err(CatalogIssue::NotUtf8 {
+            display_path: d,
+            line,
+            offset,
+        })),
+        Err(e) => Err(e),
+    };
+    let results: Vec<Result<Migration, CatalogIssue>> = if files.len() < 64 || threads == 1 {
+        files
             .into_iter()
-            .map(|(v, n, p, d)| read_native(tree, &p, d, v, n))
-            .collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<_>> = Vec::new();
-    let mut it = files.into_iter().peekable();
-    while it.peek().is_some() {
-        chunks.push(it.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| {
-                s.spawn(move || {
-                    c.into_iter()
-                        .map(|(v, n, p, d)| read_native(tree, &p, d, v, n))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            out.extend(h.join().expect("catalog reader thread panicked")?);
+            .map(read_one)
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        let mut chunks: Vec<Vec<_>> = Vec::new();
+        let mut it = files.into_iter().peekable();
+        while it.peek().is_some() {
+            chunks.push(it.by_ref().take(chunk).collect());
         }
-        Ok(out)
-    })
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|c| {
+                    s.spawn(move || c.into_iter().map(read_one).collect::<Result<Vec<_>, _>>())
+                })
+                .collect();
+            let mut out = Vec::new();
+            for h in handles {
+                out.extend(h.join().expect("catalog reader thread panicked")?);
+            }
+            Ok::<_, CoreError>(out)
+        })?
+    };
+    let mut migrations = Vec::new();
+    let mut issues = Vec::new();
+    for r in results {
+        match r {
+            Ok(m) => migrations.push(m),
+            Err(i) => issues.push(i),
+        }
+    }
+    Ok((migrations, issues))
 }
 
 /// Splits a file name into version and name per the filename contract.

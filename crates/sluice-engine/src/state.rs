@@ -220,6 +220,14 @@ pub fn apply_gates(
 ) -> Vec<Diagnostic> {
     // A graph with several heads or a gap has no order to apply in.
     let mut out = sluice_lint::rules::multiple_heads::findings(catalog);
+    // A file that could not be read as UTF-8 is missing from the catalog:
+    // running without it would skip a migration.
+    out.extend(
+        catalog
+            .issues
+            .iter()
+            .filter_map(sluice_lint::rules::file_encoding::finding),
+    );
     for issue in &catalog.issues {
         if let sluice_core::CatalogIssue::DuplicateVersion {
             version,

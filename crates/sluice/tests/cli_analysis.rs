@@ -369,3 +369,43 @@ fn sqlite_table_rebuild_is_one_rebuild_not_a_drop_and_a_rename() {
     );
     assert!(rules_of("plain_drop").contains(&"drop-table".to_string()));
 }
+
+/// One file that is not UTF-8 used to stop `check` with exit 2 and nothing
+/// else checked. It is now a `file-encoding` finding at the line of the
+/// first invalid byte, every other file is still checked, and `apply` and
+/// `hash` refuse until it is fixed (running without it would skip it).
+#[test]
+fn a_non_utf8_file_is_a_finding_and_the_rest_is_still_checked() {
+    let p = Project::sqlite();
+    p.migration("1000000000001", "a", "CREATE TABLE a (id INTEGER);\n");
+    p.migration("1000000000002", "drops", "DROP TABLE legacy;\n");
+    p.hash();
+    let mut latin1 = header("1000000000003", "latin1").into_bytes();
+    latin1.extend_from_slice(b"INSERT INTO a VALUES (1); -- Z\xfcrich\n");
+    p.raw("db/migrations/1000000000003_latin1.sql", &latin1);
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let rules_of = |name: &str| rules_of(&doc, name);
+    assert_eq!(rules_of("latin1"), ["file-encoding"], "{doc}");
+    let d = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "file-encoding")
+        .unwrap();
+    assert_eq!(d["line"], 7, "{d}");
+    assert!(
+        rules_of("drops").contains(&"drop-table".to_string()),
+        "{doc}"
+    );
+    p.run(&["hash"])
+        .code(2)
+        .says("1000000000003_latin1.sql:7: the file is not valid UTF-8");
+    p.run(&["apply"]).code(1).says("file-encoding");
+    assert!(
+        !p.path().join("dev.db").exists()
+            || sqlite_column(
+                &p.path().join("dev.db"),
+                "SELECT count(*) FROM sqlite_master WHERE name = 'a'"
+            ) == ["0"]
+    );
+}

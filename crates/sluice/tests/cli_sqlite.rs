@@ -358,10 +358,14 @@ fn non_utf8_migration_is_an_error_with_file_and_line_and_changes_nothing() {
     bytes.extend(b"INSERT INTO a VALUES (1); -- caf\xe9\n");
     p.raw("db/migrations/1000000000002_b.sql", &bytes);
     p.run(&["check"])
-        .code(2)
+        .code(1)
+        .says("error[file-encoding]")
         .says("1000000000002_b.sql:7")
         .says("not valid UTF-8");
-    p.run(&["apply"]).code(2).says("1000000000002_b.sql:7");
+    p.run(&["apply"])
+        .code(1)
+        .says("file-encoding")
+        .says("1000000000002_b.sql:7");
     assert!(
         !p.path().join("dev.db").exists()
             || sqlite_column(

@@ -44,10 +44,12 @@ impl MigrationLayout for Native {
                     .push(CatalogIssue::filename_contract(opts, display)),
             }
         }
-        catalog.migrations = match opts.cache {
+        let (migrations, issues) = match opts.cache {
             Some(dir) if tree.on_disk() => read_cached(tree, dir, parsed)?,
             _ => read_all(tree, parsed)?,
         };
+        catalog.migrations = migrations;
+        catalog.issues.extend(issues);
         catalog.order_by_version();
         Ok(catalog)
     }

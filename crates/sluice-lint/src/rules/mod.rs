@@ -71,6 +71,7 @@ macro_rules! registry {
 registry! {
     files {
         FilenameContract: filename_contract,
+        FileEncoding: file_encoding,
         DuplicateVersion: duplicate_version,
         LedgerMissing: ledger_missing,
         LedgerMismatch: ledger_mismatch,

@@ -26,6 +26,21 @@ pub fn run(project: &Project) -> Result<Outcome> {
             dups.join("; ")
         );
     }
+    // A file that is not UTF-8 is not in the catalog: a ledger written now
+    // would leave it out.
+    if let Some(sluice_core::CatalogIssue::NotUtf8 {
+        display_path,
+        line,
+        offset,
+    }) = catalog
+        .issues
+        .iter()
+        .find(|i| matches!(i, sluice_core::CatalogIssue::NotUtf8 { .. }))
+    {
+        bail!(
+            "{display_path}:{line}: the file is not valid UTF-8 (invalid byte at offset {offset}); save it as UTF-8, then run `sluice hash` (nothing was written)"
+        );
+    }
     let old = match Ledger::load(&project.config.ledger_path) {
         Ok(l) => l,
         Err(e) => {
