@@ -649,4 +649,31 @@ impl Facts {
     pub fn push(&mut self, a: Action) {
         self.actions.push(a);
     }
+
+    /// Whether the statement changes rows (INSERT, UPDATE, DELETE).
+    pub fn changes_rows(&self) -> bool {
+        self.actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Insert { .. } | Action::Update { .. } | Action::Delete { .. }
+            )
+        })
+    }
+
+    /// Whether the statement changes the schema (DDL: on MySQL it commits
+    /// itself, and the open transaction with it).
+    pub fn changes_schema(&self) -> bool {
+        self.actions.iter().any(|a| {
+            !matches!(
+                a,
+                Action::Insert { .. }
+                    | Action::Update { .. }
+                    | Action::Delete { .. }
+                    | Action::Transaction { .. }
+                    | Action::Set { .. }
+                    | Action::Other { .. }
+                    | Action::Metadata { .. }
+            )
+        })
+    }
 }

@@ -652,6 +652,63 @@ fn mysql_verify_adopt_verify_on_mariadb() {
         .says("ALTER TABLE `users` ADD COLUMN `bio` text COLLATE utf8mb4_general_ci NULL AFTER `nickname`;");
 }
 
+/// The statement rules judge MySQL statements from the MySQL syntax tree:
+/// data loss, renames, type changes, a NOT NULL column without a default
+/// (existing rows get the type's implicit default), a DELETE without WHERE,
+/// each in a multi-part ALTER TABLE whose types hold commas.
+#[test]
+fn mysql_statement_rules_fire_on_the_syntax_tree() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"mysql\"\n\n[environments.dev]\nurl = \"mysql://root@127.0.0.1:3306/unused\"\n",
+    );
+    p.migration(
+        "1000000000001",
+        "changes",
+        "ALTER TABLE orders ADD COLUMN price DECIMAL(10,2) NOT NULL, DROP COLUMN legacy;\nALTER TABLE users MODIFY email VARCHAR(100);\nRENAME TABLE carts TO baskets;\nDELETE FROM sessions;\nDROP TABLE a, b;\n",
+    );
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let got: Vec<(String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (rule, line) in [
+        ("not-null-without-default", 7),
+        ("drop-column", 7),
+        ("mysql-table-copy", 8),
+        ("column-type-change", 8),
+        ("rename-table", 9),
+        ("delete-without-where", 10),
+        ("drop-table", 11),
+    ] {
+        assert!(
+            got.contains(&(rule.to_string(), line)),
+            "{rule} at {line}: {got:?}"
+        );
+    }
+    // Both tables of `DROP TABLE a, b` are drops.
+    assert_eq!(
+        got.iter().filter(|(r, _)| r == "drop-table").count(),
+        2,
+        "{got:?}"
+    );
+    let msg = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "not-null-without-default")
+        .unwrap()["message"]
+        .to_string();
+    assert!(msg.contains("implicit default"), "{msg}");
+}
+
 /// sluice runs MySQL migrations statement by statement, recording progress
 /// after each: a migration's own START TRANSACTION … COMMIT would hold those
 /// records, so `check` reports it and `apply` refuses it before running

@@ -181,22 +181,8 @@ fn if_it_fails(analysis: &Analysis) -> Vec<PartialFailure> {
     let mut rows_changed = false;
     for s in analysis.statements.iter().filter(|s| !s.down) {
         let Ok(f) = &s.facts else { continue };
-        let dml = f.actions.iter().any(|a| {
-            matches!(
-                a,
-                Action::Insert { .. } | Action::Update { .. } | Action::Delete { .. }
-            )
-        });
-        let ddl = !dml
-            && f.actions.iter().any(|a| {
-                !matches!(
-                    a,
-                    Action::Transaction { .. }
-                        | Action::Set { .. }
-                        | Action::Other { .. }
-                        | Action::Metadata { .. }
-                )
-            });
+        let dml = f.changes_rows();
+        let ddl = !dml && f.changes_schema();
         if ddl && rows_changed {
             out.push(PartialFailure {
                 line: s.stmt.line,

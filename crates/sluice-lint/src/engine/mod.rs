@@ -457,67 +457,70 @@ fn statement_rules(
 /// `rename-table` findings of the pattern give way to one `table-rewrite`
 /// (Medium: it rewrites the table and locks the database while it runs).
 fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: &mut [RiskLevel]) {
-    let facts: Vec<Option<&Facts>> = analysis
-        .statements
-        .iter()
-        .map(|s| s.facts.as_ref().ok())
-        .collect();
-    let section = |i: usize| analysis.statements[i].down;
-    for (drop_at, f) in facts.iter().enumerate() {
-        let Some(f) = f else { continue };
+    use std::collections::HashMap;
+    // One pass: per (section, table name), the first statement that creates
+    // it and the first that fills it; per (section, new name), the renames
+    // to it. Then each drop is a few lookups, whatever the file's size.
+    let mut created: HashMap<(bool, &str), usize> = HashMap::new();
+    let mut filled: HashMap<(bool, &str), usize> = HashMap::new();
+    let mut renamed_to: HashMap<(bool, &str), Vec<(usize, &sluice_sql::facts::ObjectName)>> =
+        HashMap::new();
+    let mut drops = Vec::new();
+    for (i, st) in analysis.statements.iter().enumerate() {
+        let Ok(f) = &st.facts else { continue };
         for a in &f.actions {
-            let Action::DropTable { table: old } = a else {
-                continue;
-            };
-            // The rename of some table to `old` after the drop, in the section.
-            let rename = (drop_at + 1..facts.len())
-                .filter(|&k| section(k) == section(drop_at))
-                .find_map(|k| {
-                    facts[k]?.actions.iter().find_map(|b| match b {
-                        Action::RenameTable { table, new_name } if *new_name == old.name => {
-                            Some((k, table.clone()))
-                        }
-                        _ => None,
-                    })
-                });
-            let Some((rename_at, new)) = rename else {
-                continue;
-            };
-            // The new table was created, and filled, before the drop.
-            let created_and_filled = |kind: fn(&Action, &sluice_sql::facts::ObjectName) -> bool| {
-                (0..drop_at)
-                    .filter(|&j| section(j) == section(drop_at))
-                    .any(|j| facts[j].is_some_and(|g| g.actions.iter().any(|b| kind(b, &new))))
-            };
-            let created = created_and_filled(
-                |b, n| matches!(b, Action::CreateTable { table, .. } if table.same_as(n)),
-            );
-            let filled = created_and_filled(
-                |b, n| matches!(b, Action::Insert { table } if table.same_as(n)),
-            );
-            if !(created && filled) {
-                continue;
+            match a {
+                Action::CreateTable { table, .. } => {
+                    created.entry((st.down, table.name.as_str())).or_insert(i);
+                }
+                Action::Insert { table } => {
+                    filled.entry((st.down, table.name.as_str())).or_insert(i);
+                }
+                Action::RenameTable { table, new_name } => renamed_to
+                    .entry((st.down, new_name.as_str()))
+                    .or_default()
+                    .push((i, table)),
+                Action::DropTable { table } => drops.push((i, st.down, table)),
+                _ => {}
             }
-            findings.retain(|x| {
-                !((x.statement == Some(drop_at) && x.rule == crate::RuleId::DropTable)
-                    || (x.statement == Some(rename_at) && x.rule == crate::RuleId::RenameTable))
-            });
-            let s = &analysis.statements[drop_at].stmt;
-            findings.push(Finding {
-                rule: crate::RuleId::TableRewrite,
-                line: s.line,
-                column: s.column,
-                message: format!(
-                    "rebuilds {old} (SQLite's create, copy, drop, rename): the whole table is rewritten and the database is locked while it runs"
-                ),
-                help: "check that the new table keeps every column and row you need; run it when a database lock is acceptable".into(),
-                risk: Some(RiskLevel::Medium),
-                statement: Some(drop_at),
-                span: Some(s.range.clone()),
-                fix: None,
-            });
-            stmt_risk[drop_at] = stmt_risk[drop_at].max(RiskLevel::Medium);
         }
+    }
+    for (drop_at, down, old) in drops {
+        // The first rename of a table to `old` after the drop, of a table
+        // created and filled before it.
+        let Some((rename_at, _)) = renamed_to
+            .get(&(down, old.name.as_str()))
+            .and_then(|r| r.iter().find(|(k, _)| *k > drop_at))
+            .filter(|(_, new)| {
+                let before = |m: &HashMap<(bool, &str), usize>| {
+                    m.get(&(down, new.name.as_str()))
+                        .is_some_and(|&j| j < drop_at)
+                };
+                before(&created) && before(&filled)
+            })
+            .copied()
+        else {
+            continue;
+        };
+        findings.retain(|x| {
+            !((x.statement == Some(drop_at) && x.rule == crate::RuleId::DropTable)
+                || (x.statement == Some(rename_at) && x.rule == crate::RuleId::RenameTable))
+        });
+        let s = &analysis.statements[drop_at].stmt;
+        findings.push(Finding {
+            rule: crate::RuleId::TableRewrite,
+            line: s.line,
+            column: s.column,
+            message: format!(
+                "rebuilds {old} (SQLite's create, copy, drop, rename): the whole table is rewritten and the database is locked while it runs"
+            ),
+            help: "check that the new table keeps every column and row you need; run it when a database lock is acceptable".into(),
+            risk: Some(RiskLevel::Medium),
+            statement: Some(drop_at),
+            span: Some(s.range.clone()),
+            fix: None,
+        });
+        stmt_risk[drop_at] = stmt_risk[drop_at].max(RiskLevel::Medium);
     }
 }
 

@@ -37,32 +37,6 @@ pub const RULE: Def = Def {
     check: Check::Migration(check),
 };
 
-/// Whether a statement is DDL (commits implicitly on MySQL).
-pub(crate) fn is_ddl(f: &Facts) -> bool {
-    f.actions.iter().any(|a| {
-        !matches!(
-            a,
-            Action::Insert { .. }
-                | Action::Update { .. }
-                | Action::Delete { .. }
-                | Action::Transaction { .. }
-                | Action::Set { .. }
-                | Action::Other { .. }
-                | Action::Metadata { .. }
-        )
-    })
-}
-
-/// Whether a statement changes rows.
-pub(crate) fn is_dml(f: &Facts) -> bool {
-    f.actions.iter().any(|a| {
-        matches!(
-            a,
-            Action::Insert { .. } | Action::Update { .. } | Action::Delete { .. }
-        )
-    })
-}
-
 pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     let mut open: Option<usize> = None;
     let mut first_dml: Option<usize> = None;
@@ -75,7 +49,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
             }
             continue;
         }
-        if is_ddl(f) {
+        if f.changes_schema() {
             if let Some(begin) = open {
                 out.push(v.at(
                     i,
@@ -98,7 +72,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                 ));
                 first_dml = None;
             }
-        } else if is_dml(f) && first_dml.is_none() {
+        } else if f.changes_rows() && first_dml.is_none() {
             first_dml = Some(line);
         }
     }
