@@ -492,3 +492,52 @@ fn postgres_conforms() {
 fn mariadb_conforms() {
     suite(Target::mariadb);
 }
+
+/// MySQL/MariaDB introspection sends the same number of statements whatever
+/// the schema's size: counted by the server itself (the session's
+/// `Questions` status), for 5 and 60 tables with indexes, foreign keys,
+/// views, triggers and routines.
+#[test]
+fn mysql_introspection_is_a_constant_number_of_queries() {
+    let mut counts = Vec::new();
+    for tables in [5, 60] {
+        let t = Target::mariadb();
+        let mut db = sluice_db::mysql::MysqlDb::connect(&t.url).unwrap();
+        use sluice_db::Executor as _;
+        db.run_alone("CREATE TABLE t0 (id INT PRIMARY KEY)")
+            .unwrap();
+        for i in 1..tables {
+            db.run_alone(&format!(
+                "CREATE TABLE t{i} (id INT PRIMARY KEY, a VARCHAR(20), p INT, KEY t{i}_a (a), CONSTRAINT t{i}_p FOREIGN KEY (p) REFERENCES t0 (id))"
+            ))
+            .unwrap();
+            db.run_alone(&format!("CREATE VIEW v{i} AS SELECT id FROM t{i}"))
+                .unwrap();
+            db.run_alone(&format!(
+                "CREATE TRIGGER tr{i} BEFORE INSERT ON t{i} FOR EACH ROW SET NEW.a = COALESCE(NEW.a, '')"
+            ))
+            .unwrap();
+            db.run_alone(&format!(
+                "CREATE FUNCTION f{i}(n INT) RETURNS INT DETERMINISTIC RETURN n + {i}"
+            ))
+            .unwrap();
+        }
+        let questions = |db: &mut sluice_db::mysql::MysqlDb| -> i64 {
+            db.query_rows("SHOW SESSION STATUS LIKE 'Questions'")
+                .unwrap()[0][1]
+                .clone()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let before = questions(&mut db);
+        let s = sluice_db::mysql::introspect::introspect(&mut db, &Default::default()).unwrap();
+        let after = questions(&mut db);
+        assert_eq!(s.tables.len(), tables);
+        assert_eq!(s.functions.len(), tables - 1);
+        // The second SHOW counts itself.
+        counts.push(after - before - 1);
+    }
+    assert_eq!(counts[0], counts[1], "queries do not grow with the schema");
+    assert_eq!(counts[0] as usize, sluice_db::mysql::introspect::QUERIES);
+}
