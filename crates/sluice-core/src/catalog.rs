@@ -145,11 +145,38 @@ impl Catalog {
                 display_path(opts.root, opts.dir)
             )));
         };
-        let entries = entries
+        let mut entries: Vec<crate::tree::Entry> = entries
             .into_iter()
             .filter(|e| !opts.ignore.iter().any(|i| i == &e.path))
             .collect();
-        opts.layout.imp().scan(opts, tree, entries)
+        // A file that is not UTF-8 is an issue of the catalog in every
+        // layout: the migration it belongs to is left out (and every command
+        // that would run migrations refuses until it is fixed), the others
+        // are still read. Layouts stop at the first such file; read again
+        // without it.
+        let mut not_utf8 = Vec::new();
+        loop {
+            match opts.layout.imp().scan(opts, tree, entries.clone()) {
+                Err(CoreError::NotUtf8 { path, line, offset })
+                    if entries.iter().any(|e| path.starts_with(&e.path)) =>
+                {
+                    entries.retain(|e| !path.starts_with(&e.path));
+                    let issue = CatalogIssue::NotUtf8 {
+                        display_path: display_path(opts.root, &path),
+                        line,
+                        offset,
+                    };
+                    if !not_utf8.contains(&issue) {
+                        not_utf8.push(issue);
+                    }
+                }
+                Ok(mut c) => {
+                    c.issues.extend(not_utf8);
+                    return Ok(c);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Sorts the migrations by version (ties by file name) and records every

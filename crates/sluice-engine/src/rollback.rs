@@ -199,7 +199,9 @@ fn inverse(a: &Action, dialect: Dialect) -> Inverse {
             ident(policy),
             name(table)
         )),
-        Action::CreateObject { kind, object, table } => match (kind.as_str(), table) {
+        Action::CreateObject {
+            kind, object, table, ..
+        } => match (kind.as_str(), table) {
             ("TRIGGER", Some(t)) => Sql(format!(
                 "DROP TRIGGER IF EXISTS {} ON {};",
                 ident(&object.name),

@@ -87,9 +87,7 @@ fn parse(sql: &str, dialect: Dialect) -> Result<Facts, String> {
             sluice_sql::mysql::analyze(sql, dialect).map_err(|e| e.message)
         }
         // SQLite: SQLite's own parser judges the syntax.
-        Dialect::Sqlite => sluice_sql::sqlite::check(sql)
-            .map(|()| sluice_sql::generic::analyze(sql, dialect))
-            .map_err(|e| e.message),
+        Dialect::Sqlite => sluice_sql::sqlite::analyze(sql).map_err(|e| e.message),
     }
 }
 
@@ -134,15 +132,18 @@ pub struct Created {
 
 impl Created {
     /// Whether `t` was created earlier (or may have been, by `CREATE TABLE
-    /// IF NOT EXISTS`): lock and rewrite rules do not fire on it.
+    /// IF NOT EXISTS` of a table the history model does not know while the
+    /// model is incomplete): lock and rewrite rules do not fire on it.
     pub fn table(&self, t: &ObjectName) -> bool {
         self.certainly(t) || self.maybe.has(t)
     }
 
     /// Whether `t` was certainly created earlier. `CREATE TABLE IF NOT
-    /// EXISTS` creates nothing when the table exists, so the rules about
-    /// losing data (the destructive group) treat its table as existing: an
-    /// `IF NOT EXISTS` before a `DROP COLUMN` does not silence the drop.
+    /// EXISTS` creates nothing when the table exists: when the history
+    /// model has the table it is not created at all, and when the model
+    /// cannot tell, the rules about losing data (the destructive group)
+    /// still treat it as existing: an `IF NOT EXISTS` before a `DROP
+    /// COLUMN` does not silence the drop.
     pub fn certainly(&self, t: &ObjectName) -> bool {
         self.tables.has(t)
     }
@@ -162,15 +163,25 @@ impl Created {
         self.parts.get(name).is_some_and(|t| t.has(table))
     }
 
-    /// Records what a statement creates.
-    pub fn record(&mut self, facts: &Facts) {
+    /// Records what a statement creates. `model` is the schema before the
+    /// statement: `CREATE TABLE IF NOT EXISTS` creates its table only when
+    /// the model has none (and may have, when the model cannot tell).
+    pub fn record(&mut self, facts: &Facts, model: &crate::history::Model) {
         for a in &facts.actions {
             match a {
                 Action::CreateTable {
                     table,
                     if_not_exists: true,
                     ..
-                } => self.maybe.insert(table),
+                } if !self.tables.has(table) => match model.has_table(table) {
+                    Some(true) => {}
+                    Some(false) => self.tables.insert(table),
+                    None => self.maybe.insert(table),
+                },
+                Action::CreateTable {
+                    if_not_exists: true,
+                    ..
+                } => {}
                 Action::CreateTable { table, .. } => self.tables.insert(table),
                 Action::CreateIndex { index: Some(i), .. } => {
                     self.indexes.insert(i.clone());

@@ -102,4 +102,17 @@ impl Diagnostic {
     pub fn in_down_section(&self) -> bool {
         self.section == Some("down")
     }
+
+    /// Whether it refuses `apply` (and makes `plan` say "blocked"): an
+    /// error that is not about a down section. One predicate for both, so
+    /// plan's verdict and apply's refusal cannot disagree.
+    pub fn gates_apply(&self) -> bool {
+        self.severity == Severity::Error && !self.in_down_section()
+    }
+
+    /// Whether it refuses `down` (where the environment allows `down`): an
+    /// error about a statement of a down section.
+    pub fn gates_down(&self) -> bool {
+        self.severity == Severity::Error && self.in_down_section()
+    }
 }

@@ -18,10 +18,11 @@ pub mod analysis;
 pub mod diagnostic;
 pub mod docs;
 pub mod engine;
+pub mod history;
 pub mod registry;
 pub mod rules;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use engine::{lint_migration, MigrationLint, Policy};
+pub use engine::{lint_migration, lint_migration_in, MigrationLint, Policy};
 pub use registry::{RuleId, RuleInfo, RULES};
 pub use rules::{lint_contract, Context, RULE_SOURCES};

@@ -3,7 +3,8 @@
 use sluice_core::config::{Dialect, PolicySection};
 use sluice_core::{Migration, Version};
 use sluice_lint::analysis::analyze;
-use sluice_lint::{lint_migration, Diagnostic, Policy};
+use sluice_lint::history::Model;
+use sluice_lint::{lint_migration_in, Diagnostic, Policy};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -68,10 +69,12 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
     };
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut statements = 0;
+    // In order, each against the history before it.
+    let mut model = Model::empty();
     for m in &migrations {
         let a = analyze(m, Dialect::Postgres);
         statements += a.statements.len();
-        all.extend(lint_migration(m, &a, &policy).diagnostics);
+        all.extend(lint_migration_in(m, &a, &policy, &mut model).diagnostics);
     }
     let syntax: Vec<_> = all.iter().filter(|d| d.rule == "syntax-error").collect();
     assert!(
@@ -90,6 +93,20 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
         println!("  {}:{}: {}: {}", d.path, d.line, d.rule, d.message);
     }
     assert!(statements > 200, "{statements}");
+    // The history model follows the whole history (every statement parses),
+    // and `CREATE TABLE IF NOT EXISTS` of a table an earlier migration
+    // created creates nothing: a later index on it is judged on an existing
+    // table.
+    assert!(model.complete());
+    assert!(
+        model
+            .table(&sluice_sql::facts::ObjectName {
+                schema: Some("auth".into()),
+                name: "users".into()
+            })
+            .is_some_and(|t| t.columns.iter().any(|c| c == "email")),
+        "auth.users in the model"
+    );
 }
 
 #[test]
@@ -146,10 +163,11 @@ fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     let mut calls = 0;
     let mut all = Vec::new();
+    let mut model = Model::empty();
     for m in &catalog.migrations {
         let a = sluice_lint::alembic::analyze(m, Dialect::Postgres);
         calls += a.statements.len();
-        for d in lint_migration(m, &a, &policy).diagnostics {
+        for d in lint_migration_in(m, &a, &policy, &mut model).diagnostics {
             *by_rule.entry(d.rule).or_default() += 1;
             all.push(d);
         }

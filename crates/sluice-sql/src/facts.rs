@@ -4,12 +4,12 @@
 //! [`Facts`] holding one [`Action`] per effect (an `ALTER TABLE` with three
 //! subcommands has three actions) and the locks Postgres takes on each relation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A schema-qualified object name, with identifiers folded the way the database
 /// folds them (unquoted → lower case in Postgres; quoted kept as written).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ObjectName {
     /// The schema, when the statement names one.
     pub schema: Option<String>,
@@ -49,7 +49,7 @@ impl fmt::Display for ObjectName {
 }
 
 /// Postgres table-level lock modes, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LockMode {
     /// SELECT.
     AccessShare,
@@ -107,7 +107,7 @@ impl LockMode {
 }
 
 /// How a new column's default behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DefaultKind {
     /// No default.
     None,
@@ -122,7 +122,7 @@ pub enum DefaultKind {
 }
 
 /// Kinds of table constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstraintKind {
     /// PRIMARY KEY.
     PrimaryKey,
@@ -139,7 +139,7 @@ pub enum ConstraintKind {
 }
 
 /// A foreign key: referencing columns on a table, and the table referenced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// The referencing columns.
     pub columns: Vec<String>,
@@ -148,7 +148,7 @@ pub struct ForeignKey {
 }
 
 /// One effect of a statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Action {
@@ -266,6 +266,13 @@ pub enum Action {
         /// Its type as written (`int4`, `varchar(255)`, `serial`), empty
         /// where unknown.
         data_type: String,
+        /// When not empty, the default is [`DefaultKind::Volatile`] only
+        /// because it calls these functions, which are neither known
+        /// built-ins nor known volatile: a user-defined function is
+        /// volatile unless its `CREATE FUNCTION` says `IMMUTABLE` or
+        /// `STABLE`, which only the migration history can tell.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        default_functions: Vec<String>,
     },
     /// ALTER TABLE ... DROP COLUMN.
     DropColumn {
@@ -333,7 +340,9 @@ pub enum Action {
         not_valid: bool,
         /// USING INDEX (built from an existing index).
         using_index: bool,
-        /// Its columns (referencing columns for a foreign key).
+        /// Its columns (referencing columns for a foreign key; for a CHECK,
+        /// the one column when the check is exactly `col IS NOT NULL`,
+        /// which lets Postgres 12+ skip the scan of a later SET NOT NULL).
         columns: Vec<String>,
         /// The referenced table of a foreign key.
         references: Option<ObjectName>,
@@ -431,6 +440,10 @@ pub enum Action {
         object: ObjectName,
         /// The table it is defined on (trigger, policy), if any.
         table: Option<ObjectName>,
+        /// For a function: whether it is VOLATILE (the default of `CREATE
+        /// FUNCTION`) rather than STABLE or IMMUTABLE.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        volatile: Option<bool>,
     },
     /// Another ALTER TABLE subcommand.
     AlterTableOther {
@@ -527,7 +540,7 @@ impl Action {
 }
 
 /// Everything known about one statement.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     /// The statement's kind, such as `ALTER TABLE`.
     pub kind: String,
@@ -544,7 +557,7 @@ pub struct Facts {
 }
 
 /// MySQL/MariaDB online-DDL algorithms, cheapest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Algorithm {
     /// Metadata only: no rows are touched.
@@ -568,7 +581,7 @@ impl Algorithm {
 }
 
 /// MySQL/MariaDB online-DDL lock levels (`LOCK=`), weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum DdlLock {
     /// Concurrent reads and writes.
@@ -593,7 +606,7 @@ impl DdlLock {
 /// How MySQL/MariaDB runs one `ALTER TABLE` (or `CREATE`/`DROP INDEX`) on
 /// InnoDB: the cheapest algorithm and lock level every operation of the
 /// statement allows, or what its `ALGORITHM=`/`LOCK=` clauses demand.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnlineDdl {
     /// The table.
     pub table: ObjectName,

@@ -298,6 +298,7 @@ fn create(cx: &Cx, f: &mut Facts) {
                 kind: kind.into(),
                 object,
                 table: None,
+                volatile: None,
             });
         }
         _ => other(f, "CREATE"),
@@ -408,6 +409,7 @@ fn alter_table(cx: &Cx, f: &mut Facts) {
                             .any(|s| s == "GENERATED" || s == "AUTO_INCREMENT"),
                         references: None,
                         data_type: String::new(),
+                        default_functions: vec![],
                     });
                 }
             }

@@ -662,6 +662,7 @@ fn alter_table(at: &ast::AlterTable) -> Facts {
                     generated: info.generated || info.auto_increment,
                     references: info.references,
                     data_type: column_def.data_type.to_string().to_ascii_lowercase(),
+                    default_functions: vec![],
                 });
             }
             Op::DropColumn { column_names, .. } => {

@@ -68,3 +68,37 @@ mod tests {
         }
     }
 }
+
+/// The facts of one SQLite statement: SQLite's own parser judges the
+/// syntax ([`check`]), the dialect-aware classifier gives the facts, and a
+/// `CREATE TABLE`'s column list is read from its syntax tree (the history
+/// model needs it to tell whether a table rebuild keeps every column).
+pub fn analyze(sql: &str) -> Result<crate::facts::Facts, SyntaxError> {
+    check(sql)?;
+    let mut f = crate::generic::analyze(sql, sluice_core::config::Dialect::Sqlite);
+    for a in &mut f.actions {
+        if let crate::facts::Action::CreateTable { columns, .. } = a {
+            if columns.is_empty() {
+                *columns = table_columns(sql).unwrap_or_default();
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// The column names of a `CREATE TABLE` (lower-cased: SQLite compares them
+/// case-insensitively), when sqlparser's SQLite grammar reads it.
+fn table_columns(sql: &str) -> Option<Vec<String>> {
+    use sqlparser::ast::Statement;
+    let stmts =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql).ok()?;
+    match stmts.first()? {
+        Statement::CreateTable(ct) if !ct.columns.is_empty() => Some(
+            ct.columns
+                .iter()
+                .map(|c| c.name.value.to_lowercase())
+                .collect(),
+        ),
+        _ => None,
+    }
+}

@@ -52,7 +52,7 @@ pub struct Global {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Print only findings and errors.
+    /// Print only errors: error-severity findings and failures, no warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Say more (where the URL came from, timings).

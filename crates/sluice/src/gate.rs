@@ -40,6 +40,14 @@ pub fn check_approvals(
         None => None,
     };
     let policy = crate::risk::policy(project)?;
+    // Each pending migration's risk, judged against the history before it.
+    let key = |m: &Migration| (m.version.to_string(), m.checksum.to_hex());
+    let risks: std::collections::HashMap<_, _> = pending
+        .iter()
+        .map(|m| key(m))
+        .zip(crate::risk::lint_pending(project, &policy, pending)?)
+        .map(|(k, l)| (k, l.risk))
+        .collect();
     Ok(sluice_engine::approvals::check(
         env,
         pending,
@@ -48,6 +56,40 @@ pub fn check_approvals(
         signers
             .as_ref()
             .map(|s| s as &dyn sluice_engine::approvals::SignatureVerifier),
-        &mut |m| crate::risk::lint(project, &policy, m).risk,
+        &mut |m| {
+            risks
+                .get(&key(m))
+                .copied()
+                .unwrap_or_else(|| crate::risk::lint(project, &policy, m).risk)
+        },
     ))
+}
+
+/// The policy gate of a run on `env`: the error findings (after `[rules]`)
+/// of the migrations about to run, each judged against the history before
+/// it, with the environment's policy, as `plan` judges them. For `apply`,
+/// the findings of up sections and of the migrations as a whole
+/// ([`sluice_lint::Diagnostic::gates_apply`]); for `down`, those of down
+/// sections ([`sluice_lint::Diagnostic::gates_down`]).
+pub fn policy_findings(
+    project: &Project,
+    env: &Environment,
+    migrations: &[&Migration],
+    down: bool,
+) -> Result<Vec<sluice_lint::Diagnostic>> {
+    if migrations.is_empty() {
+        return Ok(vec![]);
+    }
+    let policy = crate::risk::policy_for(project, env)?;
+    Ok(crate::risk::lint_pending(project, &policy, migrations)?
+        .into_iter()
+        .flat_map(|l| l.diagnostics)
+        .filter(|d| {
+            if down {
+                d.gates_down()
+            } else {
+                d.gates_apply()
+            }
+        })
+        .collect())
 }

@@ -28,8 +28,8 @@ pub fn print_findings(project: &Project, diags: &[Diagnostic]) {
 }
 
 /// Prints diagnostics in the selected format (`check`, `guard`). In text, a
-/// clean result prints `clean_text` when given, else the summary; `-q` keeps a
-/// clean result silent.
+/// clean result prints `clean_text` when given, else the summary; `-q` prints
+/// only error-severity findings (and nothing when there are none).
 pub fn print_diagnostics(
     project: &Project,
     diags: &[Diagnostic],
@@ -49,9 +49,21 @@ pub fn print_diagnostics(
         Format::Github => print!("{}", sluice_report::github::render(diags)),
         Format::Markdown => print!("{}", sluice_report::markdown::render(diags, summary)),
         Format::Text => {
-            if diags.is_empty() && project.global.quiet {
-                return;
-            }
+            // `-q`: errors only (the exit code still says what was found).
+            let errors: Vec<Diagnostic>;
+            let diags = if project.global.quiet {
+                errors = diags
+                    .iter()
+                    .filter(|d| d.severity == sluice_lint::Severity::Error)
+                    .cloned()
+                    .collect();
+                if errors.is_empty() {
+                    return;
+                }
+                &errors[..]
+            } else {
+                diags
+            };
             match clean_text.filter(|_| diags.is_empty()) {
                 Some(t) => println!("{t}"),
                 None => {

@@ -67,6 +67,11 @@ impl sluice_engine::plan::Host for Session<'_> {
         crate::risk::analyze(self.project, m)
     }
 
+    fn lint(&self, pending: &[&sluice_core::Migration]) -> Result<Vec<sluice_lint::MigrationLint>> {
+        let policy = crate::risk::policy_for(self.project, &self.env)?;
+        crate::risk::lint_pending(self.project, &policy, pending)
+    }
+
     fn approvals(&self, pending: &[&sluice_core::Migration]) -> Result<crate::gate::ApprovalCheck> {
         crate::gate::check_approvals(self.project, &self.env, pending)
     }

@@ -4,22 +4,6 @@
 mod common;
 use common::*;
 
-/// The rule ids `check --format json` reported on the migration named `name`.
-fn rules_of(doc: &serde_json::Value, name: &str) -> Vec<String> {
-    doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| {
-            d["path"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!("_{name}.sql"))
-        })
-        .map(|d| d["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// `REINDEX (CONCURRENTLY false)` is not concurrent and `VACUUM (FULL
 /// false)` is not `VACUUM FULL`: option lists are read for their values.
 #[test]
@@ -74,10 +58,21 @@ fn sqlite_syntax_error_is_reported() {
         .code(1)
         .says("error[syntax-error]: near \"TABLEE\": syntax error (in sqlite SQL)")
         .says("db/migrations/1000000000002_typo.sql:8:1");
+    // apply refuses what check and plan call an error, before running
+    // anything (it used to run the first migration and fail on the second).
     p.run(&["apply"])
-        .code(2)
+        .code(1)
         .says("near \"TABLEE\": syntax error")
-        .says("nothing of it was applied");
+        .says("apply refused on environment `dev`: nothing was changed");
+    assert!(
+        !p.path().join("dev.db").exists() || {
+            let tables = sqlite_column(
+                &p.path().join("dev.db"),
+                "SELECT name FROM sqlite_master WHERE name = 'a'",
+            );
+            tables.is_empty()
+        }
+    );
 }
 
 /// `CREATE TABLE IF NOT EXISTS t` before `ALTER TABLE t DROP COLUMN x` used
@@ -408,4 +403,90 @@ fn a_non_utf8_file_is_a_finding_and_the_rest_is_still_checked() {
                 "SELECT count(*) FROM sqlite_master WHERE name = 'a'"
             ) == ["0"]
     );
+}
+
+/// The same in the other layouts, which used to stop the whole catalog at
+/// the first non-UTF-8 file (`check` exit 2): golang-migrate's paired files
+/// and Flyway's scripts each get a `file-encoding` finding at their line,
+/// and every other migration is still checked.
+#[test]
+fn a_non_utf8_file_is_a_finding_in_every_layout() {
+    for (layout, good, bad) in [
+        ("golang-migrate", "2_drops.up.sql", "3_latin1.up.sql"),
+        ("flyway", "V2__drops.sql", "V3__latin1.sql"),
+    ] {
+        let p = Project::new(&format!(
+            "[migrations]\nlayout = \"{layout}\"\ndir = \"migrations\"\ndialect = \"sqlite\"\n\n[policy]\nrequire_header = []\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\n"
+        ));
+        p.raw(&format!("migrations/{good}"), b"DROP TABLE legacy;\n");
+        p.raw(
+            &format!("migrations/{bad}"),
+            b"CREATE TABLE a (id INTEGER);\n-- Z\xfcrich\n",
+        );
+        let r = p.run(&["check", "--format", "json"]);
+        let doc = r.code(1).json();
+        let find = |rule: &str, file: &str| {
+            doc["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["rule"] == rule && d["path"].as_str().unwrap().ends_with(file))
+                .cloned()
+        };
+        let enc = find("file-encoding", bad).unwrap_or_else(|| panic!("{layout}: {doc}"));
+        assert_eq!(enc["line"], 2, "{layout}: {enc}");
+        assert!(find("drop-table", good).is_some(), "{layout}: {doc}");
+        p.run(&["apply"]).code(1).says("file-encoding");
+    }
+}
+
+/// A finding about one clause of a multi-clause `ALTER TABLE` is reported at
+/// that clause's line and column, not at the statement's first line.
+#[test]
+fn a_multi_clause_alter_reports_each_finding_at_its_clause() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgres\"\n");
+    p.migration(
+        "1000000000001",
+        "alter",
+        "ALTER TABLE users\n  ADD COLUMN nickname text,\n  DROP COLUMN legacy,\n  ALTER COLUMN n TYPE bigint;\n",
+    );
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let at = |rule: &str| {
+        let d = doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule}: {doc}"));
+        (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap())
+    };
+    // The header takes six lines: the statement starts on line 7.
+    assert_eq!(at("drop-column"), (9, 3));
+    assert_eq!(at("column-type-change"), (10, 3));
+}
+
+/// `-q` prints errors only: warnings used to be printed with it, so a
+/// quiet `check` of a history full of warnings printed all of them.
+#[test]
+fn quiet_check_prints_errors_only() {
+    let p = Project::sqlite();
+    p.raw("sluice.toml", b"[migrations]\ndialect = \"postgres\"\n");
+    p.migration(
+        "1000000000001",
+        "warns",
+        "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp);\n",
+    );
+    p.hash();
+    p.run(&["check"]).ok().says("warn[prefer-timestamptz]");
+    let quiet = p.run(&["check", "-q"]);
+    quiet.ok();
+    assert_eq!(quiet.stdout, "", "{}", quiet.stdout);
+    p.migration("1000000000002", "drops", "DROP TABLE legacy;\n");
+    p.hash();
+    p.run(&["check", "-q"])
+        .code(1)
+        .says("error[drop-table]")
+        .never_says("prefer-timestamptz");
 }

@@ -52,8 +52,8 @@ use sluice_db::inspect::{self, HeldLock};
 use sluice_db::scratch::Scratch;
 use sluice_db::{Backend, Database, LockGuard, SessionSettings};
 use sluice_lint::analysis::Analysis;
+use sluice_lint::Diagnostic;
 use sluice_lint::Policy;
-use sluice_lint::{Diagnostic, Severity};
 use sluice_sql::facts::{Action, DefaultKind, Facts, LockMode, ObjectName};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -76,6 +76,16 @@ pub trait Host {
     fn allow_out_of_order(&self) -> bool;
     /// The lint policy for this environment.
     fn policy(&self) -> Result<Policy<'_>>;
+    /// The pending migrations linted with this environment's policy, each
+    /// against the schema model of the history before it. Without a
+    /// history at hand, each is judged alone.
+    fn lint(&self, pending: &[&Migration]) -> Result<Vec<sluice_lint::MigrationLint>> {
+        let policy = self.policy()?;
+        Ok(pending
+            .iter()
+            .map(|m| sluice_lint::lint_migration(m, &self.analyze(m), &policy))
+            .collect())
+    }
     /// A migration's analysis, as its body is written.
     fn analyze(&self, m: &Migration) -> Analysis;
     /// The approvals gate over the pending migrations.
@@ -282,15 +292,14 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
     let refuses_transaction_control = !transaction_control.is_empty();
     gates.extend(transaction_control);
 
-    let policy = host.policy()?;
     let analyses: Vec<Analysis> = pending.iter().map(|m| host.analyze(m)).collect();
+    let lints = host.lint(&pending)?;
     let approvals = host.approvals(&pending)?;
     gates.extend(approvals.findings.iter().cloned());
     let mut blocking = gates.clone();
     let mut report_pending = Vec::new();
     let mut max_risk = None;
-    for (m, analysis) in pending.iter().zip(&analyses) {
-        let lint = sluice_lint::lint_migration(m, analysis, &policy);
+    for ((m, analysis), lint) in pending.iter().zip(&analyses).zip(lints) {
         max_risk = max_risk.max(Some(lint.risk));
         // A lint finding the gates already hold (transaction-nesting) counts once.
         let held: Vec<(&str, String, usize)> = gates
@@ -301,7 +310,7 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
         blocking.extend(
             lint.diagnostics
                 .iter()
-                .filter(|d| d.severity == Severity::Error && !d.in_down_section())
+                .filter(|d| d.gates_apply())
                 .filter(|d| !held.contains(&(d.rule, d.path.clone(), d.line)))
                 .cloned(),
         );

@@ -27,6 +27,7 @@ mod allow;
 
 use crate::analysis::{Analysis, AnalyzedStatement, Created};
 use crate::diagnostic::Fix;
+use crate::history::{Model, UnindexedForeignKey};
 use crate::registry::{lookup, Group};
 use crate::Diagnostic;
 use allow::{bypasses, suppressions};
@@ -66,6 +67,9 @@ pub struct Stmt<'a> {
     pub lock_timeout_set: bool,
     /// `SET statement_timeout` ran earlier in this section.
     pub statement_timeout_set: bool,
+    /// The schema as of this statement: the history before the migration,
+    /// then the up section's statements before this one.
+    pub model: &'a Model,
 }
 
 /// A rule's finding before severity, bypass and suppression.
@@ -120,6 +124,37 @@ impl Stmt<'_> {
         }
     }
 
+    /// A finding about one action of this statement: in a statement of
+    /// several clauses (`ALTER TABLE t ADD COLUMN a int, DROP COLUMN b`
+    /// over several lines), at the clause that names the action's column
+    /// or constraint, not at the statement's first line.
+    pub fn finding_for(
+        &self,
+        action: &Action,
+        rule: crate::RuleId,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        let mut f = self.finding(rule, message, help);
+        let Some(needle) = clause_subject(action) else {
+            return f;
+        };
+        if let Some(at) = clause_offset(self.sql, needle) {
+            let before = &self.sql[..at];
+            let lines = before.matches('\n').count();
+            f.line = self.a.stmt.line + lines;
+            f.column = if lines == 0 {
+                self.a.stmt.column + before.chars().count()
+            } else {
+                before.rsplit('\n').next().unwrap_or("").chars().count() + 1
+            };
+            let start = self.a.stmt.range.start + at;
+            let end = start + clause_len(&self.sql[at..]);
+            f.span = Some(start..end);
+        }
+        f
+    }
+
     /// A fix that inserts `text` after the part of this statement's SQL that
     /// `anchor` matches at its start (a keyword prefix such as `CREATE INDEX`),
     /// or, when `anchor` does not match, only describes what to do.
@@ -172,6 +207,15 @@ pub struct MigrationView<'a> {
     pub risk: RiskLevel,
     /// Why (statements that set the risk), for messages.
     pub risk_reasons: Vec<String>,
+    /// The schema after the up section (the history, then this migration).
+    pub model: &'a Model,
+    /// Per statement, the first lock it takes that blocks writes on a
+    /// relation that existed before it (not created earlier in the
+    /// migration).
+    pub blocking: Vec<Option<(sluice_sql::facts::ObjectName, LockMode)>>,
+    /// Foreign keys reported without an index, which an index added by a
+    /// later migration resolves (see [`crate::history::resolve_later_indexes`]).
+    pub unindexed: std::cell::RefCell<Vec<UnindexedForeignKey>>,
 }
 
 impl MigrationView<'_> {
@@ -240,6 +284,11 @@ pub struct MigrationLint {
     pub diagnostics: Vec<Diagnostic>,
     /// Computed risk of the up section.
     pub risk: RiskLevel,
+    /// What the migration does to the schema model, for the migrations
+    /// after it.
+    pub effects: crate::history::Effects,
+    /// Its `fk-without-index` findings that a later index would resolve.
+    pub unindexed: Vec<UnindexedForeignKey>,
 }
 
 fn syntax_column(sql: &str, stmt_line: usize, stmt_col: usize, message: &str) -> (usize, usize) {
@@ -267,8 +316,28 @@ fn syntax_column(sql: &str, stmt_line: usize, stmt_col: usize, message: &str) ->
     }
 }
 
-/// Lints one analysed migration.
+/// Lints one analysed migration on its own, without its history: any table
+/// it does not create may exist ([`Model::unknown`]).
 pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> MigrationLint {
+    lint_migration_in(m, analysis, p, &mut Model::unknown())
+}
+
+/// Lints one analysed migration against the schema model of the history
+/// before it, and applies the migration's up section to the model.
+pub fn lint_migration_in(
+    m: &Migration,
+    analysis: &Analysis,
+    p: &Policy<'_>,
+    model: &mut Model,
+) -> MigrationLint {
+    let effects =
+        crate::history::effects(analysis, m.body != sluice_core::layout::BodyKind::Opaque);
+    if effects.opaque {
+        model.apply_effects(&crate::history::Effects {
+            actions: vec![],
+            opaque: true,
+        });
+    }
     let mut findings: Vec<Finding> = Vec::new();
     for e in &analysis.split_errors {
         findings.push(Finding {
@@ -284,9 +353,9 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         });
     }
     let mut stmt_risk: Vec<RiskLevel> = vec![RiskLevel::Low; analysis.statements.len()];
-    statement_rules(m, analysis, p, &mut findings, &mut stmt_risk);
+    let rules_out = statement_rules(m, analysis, p, &mut findings, &mut stmt_risk, model);
     if p.dialect == Dialect::Sqlite {
-        sqlite_rebuilds(analysis, &mut findings, &mut stmt_risk);
+        sqlite_rebuilds(analysis, &rules_out.dropped, &mut findings, &mut stmt_risk);
     }
     let out = bypasses(m, analysis, p, findings, &mut stmt_risk);
     let mut kept = suppressions(m, analysis, out, &mut stmt_risk);
@@ -319,6 +388,9 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
         analysis,
         risk,
         risk_reasons: reasons,
+        model,
+        blocking: rules_out.blocking,
+        unindexed: Default::default(),
     };
     let mut raised = Vec::new();
     for rule in crate::rules::migration_rules() {
@@ -348,18 +420,38 @@ pub fn lint_migration(m: &Migration, analysis: &Analysis, p: &Policy<'_>) -> Mig
             }
         })
         .collect();
-    MigrationLint { diagnostics, risk }
+    let unindexed = view
+        .unindexed
+        .into_inner()
+        .into_iter()
+        .map(|u| UnindexedForeignKey {
+            line: m.locate(u.line, None).1,
+            ..u
+        })
+        .collect();
+    MigrationLint {
+        diagnostics,
+        risk,
+        effects,
+        unindexed,
+    }
 }
 
 /// Runs the statement rules, section by section, and computes each
-/// statement's baseline risk.
+/// statement's baseline risk. The up section's statements are applied to
+/// `model` as they go.
 fn statement_rules(
     m: &Migration,
     analysis: &Analysis,
     p: &Policy<'_>,
     findings: &mut Vec<Finding>,
     stmt_risk: &mut [RiskLevel],
-) {
+    model: &mut Model,
+) -> StatementRules {
+    let mut out = StatementRules {
+        dropped: Default::default(),
+        blocking: vec![None; analysis.statements.len()],
+    };
     // Statement rules, section by section.
     let mut created = Created::default();
     // What the up section creates: a down section that drops it reverses the
@@ -402,6 +494,7 @@ fn statement_rules(
             transactional: !a.no_transaction,
             lock_timeout_set,
             statement_timeout_set,
+            model,
         };
         let start = findings.len();
         for rule in crate::rules::statement_rules() {
@@ -421,10 +514,12 @@ fn statement_rules(
             .collect();
         findings.extend(raised);
         // Baseline risk: not purely additive and blocking writes on an existing table.
-        let blocks = facts
+        out.blocking[i] = facts
             .locks
             .iter()
-            .any(|(rel, mode)| mode.blocks_writes() && !created.table(rel) && !created.index(rel));
+            .find(|(rel, mode)| mode.blocks_writes() && !created.table(rel) && !created.index(rel))
+            .cloned();
+        let blocks = out.blocking[i].is_some();
         if blocks
             && facts
                 .actions
@@ -447,8 +542,28 @@ fn statement_rules(
         {
             statement_timeout_set = true;
         }
-        created.record(facts);
+        created.record(facts, model);
+        if !a.down {
+            for act in &facts.actions {
+                if let Action::DropTable { table } = act {
+                    if let Some(t) = model.table(table) {
+                        out.dropped.insert(i, t.columns.clone());
+                    }
+                }
+                model.apply(act);
+            }
+        }
     }
+    out
+}
+
+/// What the statement pass learns for the passes after it.
+struct StatementRules {
+    /// Per `DROP TABLE` statement of the up section, the columns the dropped
+    /// table had (when the model knows them).
+    dropped: std::collections::HashMap<usize, Vec<String>>,
+    /// See [`MigrationView::blocking`].
+    blocking: Vec<Option<(sluice_sql::facts::ObjectName, LockMode)>>,
 }
 
 /// SQLite's documented way to change a table (create the new one, copy
@@ -456,12 +571,20 @@ fn statement_rules(
 /// section) is one rebuild, not a drop and a rename: the `drop-table` and
 /// `rename-table` findings of the pattern give way to one `table-rewrite`
 /// (Medium: it rewrites the table and locks the database while it runs).
-fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: &mut [RiskLevel]) {
+/// A rebuild whose new table lacks columns the old one had (as the history
+/// model knows them, `dropped`) loses data: that is a `drop-column` finding.
+fn sqlite_rebuilds(
+    analysis: &Analysis,
+    dropped: &std::collections::HashMap<usize, Vec<String>>,
+    findings: &mut Vec<Finding>,
+    stmt_risk: &mut [RiskLevel],
+) {
     use std::collections::HashMap;
     // One pass: per (section, table name), the first statement that creates
     // it and the first that fills it; per (section, new name), the renames
     // to it. Then each drop is a few lookups, whatever the file's size.
     let mut created: HashMap<(bool, &str), usize> = HashMap::new();
+    let mut new_columns: HashMap<(bool, &str), &Vec<String>> = HashMap::new();
     let mut filled: HashMap<(bool, &str), usize> = HashMap::new();
     let mut renamed_to: HashMap<(bool, &str), Vec<(usize, &sluice_sql::facts::ObjectName)>> =
         HashMap::new();
@@ -470,8 +593,11 @@ fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: 
         let Ok(f) = &st.facts else { continue };
         for a in &f.actions {
             match a {
-                Action::CreateTable { table, .. } => {
+                Action::CreateTable { table, columns, .. } => {
                     created.entry((st.down, table.name.as_str())).or_insert(i);
+                    new_columns
+                        .entry((st.down, table.name.as_str()))
+                        .or_insert(columns);
                 }
                 Action::Insert { table } => {
                     filled.entry((st.down, table.name.as_str())).or_insert(i);
@@ -488,7 +614,7 @@ fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: 
     for (drop_at, down, old) in drops {
         // The first rename of a table to `old` after the drop, of a table
         // created and filled before it.
-        let Some((rename_at, _)) = renamed_to
+        let Some((rename_at, new)) = renamed_to
             .get(&(down, old.name.as_str()))
             .and_then(|r| r.iter().find(|(k, _)| *k > drop_at))
             .filter(|(_, new)| {
@@ -521,6 +647,33 @@ fn sqlite_rebuilds(analysis: &Analysis, findings: &mut Vec<Finding>, stmt_risk: 
             fix: None,
         });
         stmt_risk[drop_at] = stmt_risk[drop_at].max(RiskLevel::Medium);
+        // Columns of the old table the new one does not have.
+        let kept = new_columns.get(&(down, new.name.as_str()));
+        let lost: Vec<&str> = dropped
+            .get(&drop_at)
+            .into_iter()
+            .flatten()
+            .filter(|c| kept.is_some_and(|k| !k.iter().any(|x| x.eq_ignore_ascii_case(c))))
+            .map(String::as_str)
+            .collect();
+        if !lost.is_empty() {
+            findings.push(Finding {
+                rule: crate::RuleId::DropColumn,
+                line: s.line,
+                column: s.column,
+                message: format!(
+                    "the rebuild of {old} loses column{} {}: its data is gone once the old table is dropped",
+                    if lost.len() == 1 { "" } else { "s" },
+                    lost.join(", ")
+                ),
+                help: "keep the columns in the new table, or document the loss with a bypass (`-- CI:DESTRUCTIVE_OK <ref> <why>`)".into(),
+                risk: Some(RiskLevel::High),
+                statement: Some(drop_at),
+                span: Some(s.range.clone()),
+                fix: None,
+            });
+            stmt_risk[drop_at] = RiskLevel::High;
+        }
     }
 }
 
@@ -544,4 +697,82 @@ pub fn locks_existing(s: &Stmt<'_>, mode: LockMode) -> bool {
         .locks
         .iter()
         .any(|(rel, m)| *m >= mode && !s.created.table(rel) && !s.created.index(rel))
+}
+
+/// The name a clause of an `ALTER TABLE` gives for an action: its column or
+/// its constraint.
+fn clause_subject(a: &Action) -> Option<&str> {
+    match a {
+        Action::AddColumn { column, .. }
+        | Action::DropColumn { column, .. }
+        | Action::AlterColumnType { column, .. }
+        | Action::SetNotNull { column, .. }
+        | Action::DropNotNull { column, .. }
+        | Action::DropDefault { column, .. }
+        | Action::RenameColumn { column, .. } => Some(column),
+        Action::AddConstraint { name: Some(n), .. }
+        | Action::DropConstraint { name: n, .. }
+        | Action::ValidateConstraint { name: n, .. } => Some(n),
+        Action::AddConstraint { columns, .. } => columns.first().map(String::as_str),
+        _ => None,
+    }
+}
+
+/// The top-level clauses of a statement (split at commas outside
+/// parentheses, quotes and comments), as byte ranges.
+fn clauses(sql: &str) -> Vec<std::ops::Range<usize>> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' | b'`' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                out.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(start..sql.len());
+    out
+}
+
+/// The offset of the first clause (of several) naming `subject` as a word,
+/// at its first non-blank character.
+fn clause_offset(sql: &str, subject: &str) -> Option<usize> {
+    let cs = clauses(sql);
+    if cs.len() < 2 {
+        return None;
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    cs.into_iter().find_map(|r| {
+        let text = &sql[r.clone()];
+        let names = text
+            .split(|c: char| !word(c))
+            .any(|w| w.eq_ignore_ascii_case(subject));
+        names.then(|| r.start + (text.len() - text.trim_start().len()))
+    })
+}
+
+/// The length of the clause starting at the beginning of `rest`.
+fn clause_len(rest: &str) -> usize {
+    clauses(rest)
+        .first()
+        .map(|r| rest[r.clone()].trim_end().len())
+        .unwrap_or(rest.len())
 }

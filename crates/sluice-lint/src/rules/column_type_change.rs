@@ -32,7 +32,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::AlterColumnType { table, column } = a {
             if !s.created.certainly(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::ColumnTypeChange,
                     if p.dialect.is_mysql() {
                         format!("redefining {table}.{column} can change its type: a narrower type truncates or rejects existing values")

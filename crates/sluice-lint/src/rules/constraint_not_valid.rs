@@ -34,7 +34,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::ValidateConstraint { table, name } = a {
             if s.transactional && s.created.part(table, name) && !s.created.table(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::ConstraintNotValid,
                     format!(
                         "VALIDATE CONSTRAINT {name} runs in the transaction that added it NOT VALID: the ADD's locks on {table} are held through the whole validation scan"
@@ -59,7 +59,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
                 } else {
                     "CHECK"
                 };
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::ConstraintNotValid,
                     format!(
                         "adding {what} {}to {table} scans the whole table while blocking writes",

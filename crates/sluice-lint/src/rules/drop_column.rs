@@ -27,7 +27,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropColumn { table, column } = a {
             if !s.created.certainly(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::DropColumn,
                     format!("dropping column {column} of {table} destroys its data and breaks code that still uses it"),
                     "remove it from the code and deploy first; then drop it with `-- CI:DESTRUCTIVE_OK <ADR> <why>` on the same line",

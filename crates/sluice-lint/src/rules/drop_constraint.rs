@@ -34,7 +34,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             let key = ["_pkey", "_key", "_unique", "_uniq"]
                 .iter()
                 .any(|s| name.ends_with(s));
-            let mut f = s.finding(
+            let mut f = s.finding_for(a, 
                 crate::RuleId::DropConstraint,
                 format!(
                     "dropping constraint {name} on {table} stops the database enforcing it{}",

@@ -29,7 +29,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropDefault { table, column } = a {
             if !s.created.table(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::DropDefault,
                     format!("{table}.{column} loses its default: writers that omit it now store NULL or fail"),
                     "ship writers that set the column first, then allow it with a reason",

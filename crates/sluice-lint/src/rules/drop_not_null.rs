@@ -29,7 +29,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
     for a in &s.facts.actions {
         if let Action::DropNotNull { table, column } = a {
             if !s.created.table(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::DropNotNull,
                     format!("{table}.{column} may hold NULL from now on: code that reads it assumed it never does"),
                     "ship readers that handle NULL first, then allow it with a reason",

@@ -1,9 +1,13 @@
-//! `fk-without-index` (warn, Low): a foreign key on a table created in this
-//! migration whose referencing columns are not the leading columns of any
-//! index, primary key or unique constraint created in the same migration.
+//! `fk-without-index` (warn, Low): a foreign key whose referencing columns
+//! are not the leading columns of any index, primary key or unique
+//! constraint of its table.
 //!
-//! Foreign keys added to older tables are not checked: their indexes may come
-//! from earlier migrations, which a static check cannot see.
+//! The rule judges the history, not one file: an index counts when an
+//! earlier migration created it, when this migration does, or when a later
+//! migration adds it (so a team that adds the index in the next migration
+//! is not told to add it twice). A foreign key added to an older table is
+//! checked when the history model knows that table; when the history does
+//! not reach it (a baseline, a migration another program runs), it is not.
 //!
 //! Not on MySQL or MariaDB: InnoDB creates an index on a foreign key's
 //! columns itself when none leads with them (and refuses to drop an index a
@@ -17,7 +21,7 @@
 //! **Example.** `CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));`
 //!
 //! **Instead.** Add `CREATE INDEX posts_user_id_idx ON posts (user_id);` in the
-//! same migration.
+//! same migration (or the next).
 
 use super::define::*;
 use super::prelude::*;
@@ -65,7 +69,7 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
                     ..
                 } => match (kind, references) {
                     (ConstraintKind::ForeignKey, Some(r))
-                        if created.has(table) =>
+                        if created.has(table) || v.model.table(table).is_some_and(|t| t.created) =>
                     {
                         fks.push((i, table.clone(), columns.clone(), r.clone()))
                     }
@@ -82,17 +86,29 @@ pub(crate) fn check(v: &MigrationView<'_>, _p: &Policy<'_>, out: &mut Vec<Findin
         if cols.is_empty() {
             continue;
         }
-        let covered = indexed.iter().any(|(t, ix)| {
-            t.same_as(&table) && ix.len() >= cols.len() && ix[..cols.len()] == cols[..]
-        });
+        // An index of this migration, or of the history before it (the
+        // model is the schema after this migration's up section).
+        let covered = v.model.covers(&table, &cols)
+            || indexed.iter().any(|(t, ix)| {
+                t.same_as(&table) && ix.len() >= cols.len() && ix[..cols.len()] == cols[..]
+            });
         if !covered {
+            let message = format!(
+                "foreign key {table} ({}) → {to} has no index on its columns",
+                cols.join(", ")
+            );
+            v.unindexed
+                .borrow_mut()
+                .push(crate::history::UnindexedForeignKey {
+                    table: table.clone(),
+                    columns: cols.clone(),
+                    line: v.analysis.statements[i].stmt.line,
+                    message: message.clone(),
+                });
             out.push(v.at(
                 i,
                 crate::RuleId::FkWithoutIndex,
-                format!(
-                    "foreign key {table} ({}) → {to} has no index on its columns",
-                    cols.join(", ")
-                ),
+                message,
                 format!(
                     "add `CREATE INDEX ON {table} ({});` to this migration",
                     cols.join(", ")

@@ -35,7 +35,6 @@ pub(crate) fn check(v: &MigrationView<'_>, p: &Policy<'_>, out: &mut Vec<Finding
     if p.statement_timeout_everywhere {
         return;
     }
-    let mut created = crate::analysis::Created::default();
     for (i, _, f) in v.up() {
         if f
             .actions
@@ -44,11 +43,7 @@ pub(crate) fn check(v: &MigrationView<'_>, p: &Policy<'_>, out: &mut Vec<Finding
         {
             return;
         }
-        if let Some((rel, mode)) = f
-            .locks
-            .iter()
-            .find(|(rel, m)| m.blocks_writes() && !created.table(rel) && !created.index(rel))
-        {
+        if let Some((rel, mode)) = &v.blocking[i] {
             out.push(v.at(
                 i,
                 crate::RuleId::MissingStatementTimeout,
@@ -57,7 +52,6 @@ pub(crate) fn check(v: &MigrationView<'_>, p: &Policy<'_>, out: &mut Vec<Finding
             ));
             return;
         }
-        created.record(f);
     }
 }
 

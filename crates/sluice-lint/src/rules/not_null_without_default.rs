@@ -39,7 +39,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
         } = a
         {
             if !s.created.table(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::NotNullWithoutDefault,
                     if p.dialect.is_mysql() {
                         format!("adding NOT NULL column {column} to {table} without a DEFAULT gives every existing row the type's implicit default (0, '', a zero date) and breaks running inserts in strict mode")

@@ -31,7 +31,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
         } = a
         {
             if !s.created.table(table) {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::RenameColumn,
                     format!("renaming {table}.{column} to {new_name} breaks the code that is running now"),
                     "add the new column, write both, backfill, switch reads, then drop the old one",

@@ -36,7 +36,7 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             if matches!(kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
                 && !s.created.table(table)
             {
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::UniqueConstraintLock,
                     format!("adding a {} constraint to {table} builds its index under an ACCESS EXCLUSIVE lock", if *kind == ConstraintKind::Unique { "UNIQUE" } else { "PRIMARY KEY" }),
                     "build the index with CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",

@@ -5,7 +5,9 @@
 //! known to be stable or immutable, such as `now()`, are not), a `serial` /
 //! `bigserial` or identity column (filled from a sequence, row by row), or
 //! a `GENERATED ALWAYS AS (...) STORED` column, on a table this migration
-//! did not create.
+//! did not create. A function created earlier in the history (or in this
+//! migration) counts as it was declared: `IMMUTABLE` or `STABLE` ones do not
+//! rewrite the table, `VOLATILE` ones (the default) do.
 //!
 //! **Why.** A constant default is stored once in the catalog; a volatile one has
 //! to be computed per row, so Postgres rewrites the whole table under an ACCESS
@@ -37,16 +39,23 @@ pub(crate) fn check(s: &Stmt<'_>, _p: &Policy<'_>, out: &mut Vec<Finding>) {
             table,
             column,
             default: default @ (DefaultKind::Volatile | DefaultKind::Generated),
+            default_functions,
             ..
         } = a
         {
-            if !s.created.table(table) {
+            // Volatile only through functions the history declares STABLE
+            // or IMMUTABLE: no rewrite.
+            let declared_stable = !default_functions.is_empty()
+                && default_functions
+                    .iter()
+                    .all(|f| s.model.function_volatile(f) == Some(false));
+            if !s.created.table(table) && !declared_stable {
                 let what = if *default == DefaultKind::Generated {
                     "is a STORED generated column, computed for every row"
                 } else {
                     "has a volatile DEFAULT (or fills from a sequence)"
                 };
-                out.push(s.finding(
+                out.push(s.finding_for(a, 
                     crate::RuleId::VolatileDefaultRewrite,
                     format!("column {column} {what}: adding it rewrites all of {table} under an ACCESS EXCLUSIVE lock"),
                     "add the column without that default, then ALTER COLUMN ... SET DEFAULT, and backfill existing rows in batches",
@@ -82,6 +91,15 @@ mod tests {
         lint_ok(
             "volatile-default-rewrite",
             "ALTER TABLE orders ADD COLUMN k text DEFAULT lower('A');",
+        );
+        // A function of the history: VOLATILE unless it says otherwise.
+        lint_err(
+            "volatile-default-rewrite",
+            "CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ select 'x' $$;\nALTER TABLE orders ADD COLUMN code text DEFAULT next_code();",
+        );
+        lint_ok(
+            "volatile-default-rewrite",
+            "CREATE FUNCTION zero() RETURNS int LANGUAGE sql IMMUTABLE AS $$ select 0 $$;\nALTER TABLE orders ADD COLUMN z int DEFAULT zero();",
         );
     }
 }

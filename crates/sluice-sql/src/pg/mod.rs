@@ -123,18 +123,21 @@ fn object_kind(t: Ot) -> &'static str {
     }
 }
 
-fn default_kind(expr: Option<&protobuf::Node>) -> DefaultKind {
+fn default_kind(expr: Option<&protobuf::Node>) -> (DefaultKind, Vec<String>) {
     let Some(e) = expr else {
-        return DefaultKind::None;
+        return (DefaultKind::None, vec![]);
     };
     // `DEFAULT NULL` is no default at all.
     if matches!(e.node.as_ref(), Some(N::AConst(c)) if c.isnull) {
-        return DefaultKind::None;
+        return (DefaultKind::None, vec![]);
     }
-    if contains_volatile(e) {
-        DefaultKind::Volatile
+    let calls = volatile_calls(e);
+    if calls.known {
+        (DefaultKind::Volatile, vec![])
+    } else if !calls.unknown.is_empty() {
+        (DefaultKind::Volatile, calls.unknown)
     } else {
-        DefaultKind::Constant
+        (DefaultKind::Constant, vec![])
     }
 }
 
@@ -226,12 +229,19 @@ pub const NON_VOLATILE_FUNCTIONS: &[&str] = &[
     "timestamptz",
 ];
 
-/// Whether an expression calls a volatile function anywhere inside it: a
-/// known volatile one, or any function not known to be stable or immutable.
+/// The volatile calls of an expression: whether it calls a known volatile
+/// function anywhere inside it, and the functions it calls that are neither
+/// known volatile nor known stable or immutable (user-defined or unknown:
+/// volatile unless their `CREATE FUNCTION` says otherwise).
+struct Calls {
+    known: bool,
+    unknown: Vec<String>,
+}
+
 /// Walks the expression's serialised form, which reaches every node kind
 /// (defaults are short and rare, so the cost does not matter).
-fn contains_volatile(n: &protobuf::Node) -> bool {
-    fn walk(v: &serde_json::Value) -> bool {
+fn volatile_calls(n: &protobuf::Node) -> Calls {
+    fn walk(v: &serde_json::Value, out: &mut Calls) {
         match v {
             serde_json::Value::Object(o) => {
                 if let Some(fc) = o.get("FuncCall") {
@@ -239,19 +249,33 @@ fn contains_volatile(n: &protobuf::Node) -> bool {
                         .as_array()
                         .and_then(|a| a.last())
                         .and_then(|n| n["node"]["String"]["sval"].as_str());
-                    if name.is_some_and(|n| {
-                        VOLATILE_FUNCTIONS.contains(&n) || !NON_VOLATILE_FUNCTIONS.contains(&n)
-                    }) {
-                        return true;
+                    match name {
+                        Some(n) if VOLATILE_FUNCTIONS.contains(&n) => out.known = true,
+                        Some(n)
+                            if !NON_VOLATILE_FUNCTIONS.contains(&n)
+                                && !out.unknown.iter().any(|u| u == n) =>
+                        {
+                            out.unknown.push(n.to_string());
+                        }
+                        _ => {}
                     }
                 }
-                o.values().any(walk)
+                o.values().for_each(|x| walk(x, out));
             }
-            serde_json::Value::Array(a) => a.iter().any(walk),
-            _ => false,
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
         }
     }
-    serde_json::to_value(n).map(|v| walk(&v)).unwrap_or(false)
+    let mut out = Calls {
+        known: false,
+        unknown: vec![],
+    };
+    match serde_json::to_value(n) {
+        Ok(v) => walk(&v, &mut out),
+        // Unreadable: volatile, to be safe.
+        Err(_) => out.known = true,
+    }
+    out
 }
 
 /// A column's type as written: the type's last name, lower-cased, with its
@@ -294,6 +318,8 @@ fn column_names(keys: &[protobuf::Node]) -> Vec<String> {
 struct ColumnInfo {
     not_null: bool,
     default: DefaultKind,
+    /// See [`Action::AddColumn`]'s `default_functions`.
+    default_functions: Vec<String>,
     generated: bool,
     primary_or_unique: bool,
     /// PRIMARY KEY or UNIQUE written on the column.
@@ -315,17 +341,19 @@ fn column_info(c: &protobuf::ColumnDef) -> ColumnInfo {
     );
     let mut info = ColumnInfo {
         not_null: c.is_not_null || serial,
-        // A serial's default is nextval(): computed per row.
-        default: if serial {
-            DefaultKind::Volatile
-        } else {
-            default_kind(c.raw_default.as_deref())
-        },
+        // A serial's default is nextval(): computed per row (set below).
+        default: DefaultKind::None,
+        default_functions: vec![],
         generated: !c.identity.is_empty() || !c.generated.is_empty(),
         primary_or_unique: false,
         unique_kind: None,
         references: None,
     };
+    if serial {
+        info.default = DefaultKind::Volatile;
+    } else {
+        (info.default, info.default_functions) = default_kind(c.raw_default.as_deref());
+    }
     for con in &c.constraints {
         if let Some(N::Constraint(k)) = con.node.as_ref() {
             match k.contype() {
@@ -339,17 +367,21 @@ fn column_info(c: &protobuf::ColumnDef) -> ColumnInfo {
                     info.primary_or_unique = true;
                     info.unique_kind.get_or_insert(ConstraintKind::Unique);
                 }
-                Ct::ConstrDefault => info.default = default_kind(k.raw_expr.as_deref()),
+                Ct::ConstrDefault => {
+                    (info.default, info.default_functions) = default_kind(k.raw_expr.as_deref())
+                }
                 // An identity column is filled from its sequence, row by row.
                 Ct::ConstrIdentity => {
                     info.generated = true;
                     info.default = DefaultKind::Volatile;
+                    info.default_functions.clear();
                 }
                 // STORED (the only kind before Postgres 18): computed per row.
                 Ct::ConstrGenerated => {
                     info.generated = true;
                     if k.generated_kind != "v" {
                         info.default = DefaultKind::Generated;
+                        info.default_functions.clear();
                     }
                 }
                 Ct::ConstrForeign => info.references = Some(rv(&k.pktable)),
@@ -433,6 +465,7 @@ fn create_object(f: &mut Facts, kind: &str, object: ObjectName) {
         kind: kind.into(),
         object,
         table: None,
+        volatile: None,
     });
 }
 
@@ -698,9 +731,24 @@ fn add_column(cmd: &protobuf::AlterTableCmd, table: &ObjectName, f: &mut Facts) 
                 generated: info.generated,
                 references: info.references,
                 data_type: type_of(c),
+                default_functions: info.default_functions,
             }
         }
         None => other_cmd(table, "AT_AddColumn"),
+    }
+}
+
+/// The column of a CHECK expression that is exactly `col IS NOT NULL`.
+fn checks_not_null(e: Option<&protobuf::Node>) -> Option<String> {
+    let Some(N::NullTest(t)) = e.and_then(|e| e.node.as_ref()) else {
+        return None;
+    };
+    if t.nulltesttype() != protobuf::NullTestType::IsNotNull {
+        return None;
+    }
+    match t.arg.as_deref().and_then(|a| a.node.as_ref()) {
+        Some(N::ColumnRef(c)) if c.fields.len() == 1 => sval(&c.fields[0]).map(str::to_string),
+        _ => None,
     }
 }
 
@@ -724,10 +772,10 @@ fn add_constraint(
     if let Some(to) = &references {
         f.lock(to, ShareRowExclusive);
     }
-    let columns = if kind == ConstraintKind::ForeignKey {
-        column_names(&k.fk_attrs)
-    } else {
-        column_names(&k.keys)
+    let columns = match kind {
+        ConstraintKind::ForeignKey => column_names(&k.fk_attrs),
+        ConstraintKind::Check => checks_not_null(k.raw_expr.as_deref()).into_iter().collect(),
+        _ => column_names(&k.keys),
     };
     let fk = references.is_some();
     let action = Action::AddConstraint {

@@ -87,6 +87,7 @@ pub(super) fn create_table_as_stmt(s: &protobuf::CreateTableAsStmt, f: &mut Fact
             kind: "MATERIALIZED VIEW".into(),
             object,
             table: None,
+            volatile: None,
         });
     } else {
         f.kind = "CREATE TABLE AS".into();
@@ -254,6 +255,7 @@ pub(super) fn view_stmt(s: &protobuf::ViewStmt, f: &mut Facts) {
         kind: "VIEW".into(),
         object: rv(&s.view),
         table: None,
+        volatile: None,
     });
 }
 
@@ -291,7 +293,21 @@ pub(super) fn create_function_stmt(s: &protobuf::CreateFunctionStmt, f: &mut Fac
         .into(),
         object: dotted(&s.funcname),
         table: None,
+        volatile: (!s.is_procedure).then(|| function_volatile(&s.options)),
     });
+}
+
+/// Whether a function's options leave it VOLATILE (the default), rather
+/// than declare it `IMMUTABLE` or `STABLE`.
+fn function_volatile(options: &[protobuf::Node]) -> bool {
+    !options.iter().any(|o| match o.node.as_ref() {
+        Some(N::DefElem(d)) if d.defname == "volatility" => {
+            d.arg.as_deref().and_then(sval).is_some_and(|v| {
+                v.eq_ignore_ascii_case("immutable") || v.eq_ignore_ascii_case("stable")
+            })
+        }
+        _ => false,
+    })
 }
 
 /// `CreateTrigStmt`.
@@ -303,6 +319,7 @@ pub(super) fn create_trig_stmt(s: &protobuf::CreateTrigStmt, f: &mut Facts) {
         kind: "TRIGGER".into(),
         object: ObjectName::bare(s.trigname.clone()),
         table: Some(table),
+        volatile: None,
     });
 }
 

@@ -86,6 +86,11 @@ fn plan<'a>(
     if !refused.is_empty() {
         return Ok(Plan::Blocked(refused));
     }
+    // The policy: what `plan` calls blocking, `apply` refuses.
+    let policy = crate::gate::policy_findings(project, &session.env, &pending, false)?;
+    if !policy.is_empty() {
+        return Ok(Plan::Blocked(policy));
+    }
     let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
     if !approvals.findings.is_empty() {
         return Ok(Plan::Blocked(approvals.findings));

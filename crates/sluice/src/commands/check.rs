@@ -2,7 +2,8 @@
 //! Exit 0 clean (warnings allowed), 1 when an error-severity finding remains, 2
 //! when the input cannot be read (a malformed ledger, a non-UTF-8 file).
 //!
-//! Migrations are independent until policy, so they are analysed on all cores.
+//! Each migration is judged against the schema model of the history before
+//! it; they are parsed on all cores, then judged in apply order.
 
 use crate::cli::Outcome;
 use crate::project::Project;
@@ -56,66 +57,15 @@ pub fn contract(
     })
 }
 
-/// Statement and migration rules over every migration: unchanged migrations
-/// from the analysis cache, the others on all cores.
+/// Statement and migration rules over every migration, each judged against
+/// the history before it: unchanged migrations from the analysis cache, the
+/// others parsed on all cores.
 fn lint_statements(project: &Project, migrations: &[Migration]) -> Result<Vec<Diagnostic>> {
     let policy = crate::risk::policy(project)?;
-    let mut cache = crate::lint_cache::LintCache::load(project, &policy);
-    let mut diags = Vec::new();
-    let mut misses = Vec::new();
-    for m in migrations {
-        match cache.get(m) {
-            Some(lint) => diags.extend(lint.diagnostics),
-            None => misses.push(m),
-        }
-    }
-    for (m, lint) in lint_all(project, &policy, misses)? {
-        cache.put(m, &lint);
-        diags.extend(lint.diagnostics);
-    }
-    cache.save();
-    Ok(diags)
-}
-
-/// Analyses migrations on all cores. Work is taken from a shared queue, largest
-/// file first, so one large file does not leave the other cores idle at the end.
-fn lint_all<'m>(
-    project: &Project,
-    policy: &sluice_lint::Policy<'_>,
-    mut migrations: Vec<&'m Migration>,
-) -> Result<Vec<(&'m Migration, sluice_lint::MigrationLint)>> {
-    // Reading the text is the only fallible step; do it first, in order.
-    for m in &migrations {
-        m.load_text()?;
-    }
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(migrations.len().max(1));
-    let lint_one = |m: &'m Migration| (m, crate::risk::lint(project, policy, m));
-    if migrations.len() < 4 || threads == 1 {
-        return Ok(migrations.into_iter().map(lint_one).collect());
-    }
-    migrations.sort_by_key(|m| std::cmp::Reverse(m.text().len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let queue = &migrations;
-    Ok(std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(m) = queue.get(i) else { break };
-                        out.push(lint_one(m));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
+    Ok(
+        crate::risk::lint_history(project, &policy, migrations, &|_| true)?
             .into_iter()
-            .flat_map(|h| h.join().expect("lint thread panicked"))
-            .collect()
-    }))
+            .flat_map(|(_, lint)| lint.diagnostics)
+            .collect(),
+    )
 }

@@ -143,6 +143,12 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     if !refused.is_empty() {
         return session.refuse(&mut db, refused);
     }
+    // A down section's own findings (a drop of what its up section did not
+    // create, without a bypass) gate `down`, as up-section ones gate `apply`.
+    let policy = crate::gate::policy_findings(project, &session.env, &migrations, true)?;
+    if !policy.is_empty() {
+        return session.refuse(&mut db, policy);
+    }
     let text = !project.json() && !project.global.quiet;
     if text {
         println!(

@@ -54,11 +54,10 @@ fn migration_report(
     project: &Project,
     env: Option<&sluice_core::Environment>,
     m: &Migration,
+    lint: sluice_lint::MigrationLint,
     approvals: &crate::gate::ApprovalCheck,
 ) -> MigrationPack {
-    let policy = crate::risk::policy(project).expect("validated at load");
     let analysis = crate::risk::analyze(project, m);
-    let lint = sluice_lint::lint_migration(m, &analysis, &policy);
     let mut changes = Vec::new();
     let mut verification = Vec::new();
     for s in analysis.statements.iter().filter(|s| !s.down) {
@@ -200,12 +199,16 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         Some(e) => crate::gate::check_approvals(project, e, &pending)?,
         None => Default::default(),
     };
+    // Each judged against the history before it, as `check` judges it.
+    let policy = crate::risk::policy(project)?;
+    let lints = crate::risk::lint_pending(project, &policy, &pending)?;
     let doc = Pack {
         schema_version: crate::output::SCHEMA_VERSION,
         environment: env.as_ref().map(|e| e.name.clone()),
         migrations: pending
             .iter()
-            .map(|m| migration_report(project, env.as_ref(), m, &approvals))
+            .zip(lints)
+            .map(|(m, lint)| migration_report(project, env.as_ref(), m, lint, &approvals))
             .collect(),
         evidence: crate::evidence::latest(project),
     };

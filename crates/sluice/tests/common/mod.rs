@@ -367,3 +367,19 @@ impl Drop for MyDb {
         let _ = my_admin().query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
     }
 }
+
+/// The rule ids `check --format json` reported on the migration named `name`.
+pub fn rules_of(doc: &serde_json::Value, name: &str) -> Vec<String> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("_{name}.sql"))
+        })
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
