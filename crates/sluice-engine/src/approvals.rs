@@ -44,6 +44,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
+use sluice_core::config::Requirement;
 use sluice_core::header::RiskLevel;
 use sluice_core::{Environment, Migration};
 use sluice_lint::Diagnostic;
@@ -164,27 +165,31 @@ pub struct ApprovalCheck {
 /// Checks approvals for `pending` on `env`.
 /// `all` is the approvals file (`display`, for findings); `signers` verifies
 /// signatures when the environment names an `allowed_signers` file;
-/// `risk_of` computes a migration's risk.
+/// `policy_rationale` is the header field a High-risk migration must carry
+/// (`[policy] high_risk_rationale`; empty: none); `risk_of` computes a
+/// migration's risk.
+///
+/// A requirement by role (`high = { architect = 1, tech-lead = 1 }`) counts
+/// distinct people of each role (`env.roles`), one person per slot; the
+/// finding says which roles still lack approvers.
 pub fn check(
     env: &Environment,
     pending: &[&Migration],
     all: &[Approval],
     display: &str,
     signers: Option<&dyn SignatureVerifier>,
+    policy_rationale: &str,
     risk_of: &mut dyn FnMut(&Migration) -> RiskLevel,
 ) -> ApprovalCheck {
     let mut out = ApprovalCheck::default();
-    let req = env.approvals;
-    if pending.is_empty() || (req.low == 0 && req.medium == 0 && req.high == 0) {
+    let req = &env.approvals;
+    if pending.is_empty() || req.none() {
         return out;
     }
     for m in pending {
         let risk = risk_of(m);
-        let needed = match risk {
-            RiskLevel::Low => req.low,
-            RiskLevel::Medium => req.medium,
-            RiskLevel::High => req.high,
-        };
+        let requirement = req.for_risk(risk);
+        let needed = requirement.total();
         out.requirements
             .insert(m.version.to_string(), (risk, needed));
         let mine: Vec<&Approval> = all
@@ -203,7 +208,47 @@ pub fn check(
                 used.push(serde_json::json!({ "by": a.by, "ref": a.reference, "at": a.at, "signed": a.signature.is_some() }));
             }
         }
-        if (valid.len() as u32) < needed {
+        // A High-risk migration carries its documented rationale.
+        let rationale = policy_rationale.trim();
+        if risk == RiskLevel::High
+            && needed > 0
+            && !rationale.is_empty()
+            && m.header
+                .value(rationale)
+                .is_none_or(|v| v.trim().is_empty())
+        {
+            out.findings.push(Diagnostic::new(
+                sluice_lint::RuleId::ApprovalMissing,
+                &m.display_path,
+                1,
+                1,
+                format!(
+                    "migration {} is High risk: `{}` needs its documented rationale, and the header has no {rationale}",
+                    m.version, env.name
+                ),
+                format!("add `-- {rationale}: <why this change, and why now>` to the header, then run `sluice hash` (approvals are bound to the checksum: approve again)"),
+            ));
+        }
+        let shortfall = match requirement {
+            Requirement::Count(n) => ((valid.len() as u32) < *n).then(|| {
+                format!(
+                    "{n} approval{} and has {}",
+                    if *n == 1 { "" } else { "s" },
+                    valid.len()
+                )
+            }),
+            Requirement::Roles(roles) => {
+                let missing = missing_roles(roles, &env.roles, &valid);
+                (!missing.is_empty()).then(|| {
+                    let list: Vec<String> = missing
+                        .iter()
+                        .map(|(r, k)| format!("{k} more {r}"))
+                        .collect();
+                    format!("approvals by role and still lacks {}", list.join(", "))
+                })
+            }
+        };
+        if let Some(what) = shortfall {
             let so_far = if valid.is_empty() {
                 "none".to_string()
             } else {
@@ -214,22 +259,37 @@ pub fn check(
             } else {
                 format!("; not counted: {}", not_counted.join(", "))
             };
+            let who = match requirement {
+                Requirement::Roles(roles) => {
+                    let mut people: Vec<String> = roles
+                        .keys()
+                        .flat_map(|r| {
+                            env.roles
+                                .get(r)
+                                .into_iter()
+                                .flatten()
+                                .map(move |p| format!("{p} ({r})"))
+                        })
+                        .collect();
+                    people.dedup();
+                    people.join(" or ")
+                }
+                Requirement::Count(_) if env.approvers.is_empty() => "a reviewer".to_string(),
+                Requirement::Count(_) => env.approvers.join(" or "),
+            };
             out.findings.push(Diagnostic::new(
                 sluice_lint::RuleId::ApprovalMissing,
                 &m.display_path,
                 1,
                 1,
                 format!(
-                    "migration {} is {} risk: `{}` needs {needed} approval{} and has {} (approved by: {so_far}{others})",
+                    "migration {} is {} risk: `{}` needs {what} (approved by: {so_far}{others})",
                     m.version,
                     risk.as_str(),
                     env.name,
-                    if needed == 1 { "" } else { "s" },
-                    valid.len()
                 ),
                 format!(
-                    "ask {} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
-                    if env.approvers.is_empty() { "a reviewer".to_string() } else { env.approvers.join(" or ") },
+                    "ask {who} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
                     m.version,
                     crate::shell_word(&env.name)
                 ),
@@ -242,6 +302,63 @@ pub fn check(
         .sort_by(|a, b| (a.rule, &a.path).cmp(&(b.rule, &b.path)));
     out.findings.dedup();
     out
+}
+
+/// The roles still short of approvers, with how many each lacks: distinct
+/// people are matched to role slots (one person fills one slot, even when
+/// in several roles), by augmenting paths, so the answer does not depend on
+/// the order of the approvals.
+fn missing_roles(
+    required: &BTreeMap<String, u32>,
+    roles: &BTreeMap<String, Vec<String>>,
+    approvers: &BTreeSet<&str>,
+) -> Vec<(String, u32)> {
+    // Slots: one per required approval of each role.
+    let slots: Vec<&str> = required
+        .iter()
+        .flat_map(|(r, n)| std::iter::repeat_n(r.as_str(), *n as usize))
+        .collect();
+    let people: Vec<&str> = approvers.iter().copied().collect();
+    let fits = |p: &str, slot: &str| {
+        roles
+            .get(slot)
+            .is_some_and(|list| list.iter().any(|x| x == p))
+    };
+    let mut holder: Vec<Option<usize>> = vec![None; slots.len()];
+    fn place(
+        p: usize,
+        people: &[&str],
+        slots: &[&str],
+        holder: &mut [Option<usize>],
+        seen: &mut [bool],
+        fits: &dyn Fn(&str, &str) -> bool,
+    ) -> bool {
+        for s in 0..slots.len() {
+            if seen[s] || !fits(people[p], slots[s]) {
+                continue;
+            }
+            seen[s] = true;
+            if holder[s].is_none_or(|q| place(q, people, slots, holder, seen, fits)) {
+                holder[s] = Some(p);
+                return true;
+            }
+        }
+        false
+    }
+    for p in 0..people.len() {
+        let mut seen = vec![false; slots.len()];
+        place(p, &people, &slots, &mut holder, &mut seen, &fits);
+    }
+    let mut missing: BTreeMap<&str, u32> = BTreeMap::new();
+    for (s, h) in slots.iter().zip(&holder) {
+        if h.is_none() {
+            *missing.entry(s).or_default() += 1;
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(r, n)| (r.to_string(), n))
+        .collect()
 }
 
 /// Whether one approval counts for `m` on `env`: Err says why not (for the
@@ -268,6 +385,14 @@ fn judge(
                 format!("review the change and approve again: `sluice approve {} --env {} --by NAME --ref TICKET`", m.version, crate::shell_word(&env.name)),
             ));
         return Err(format!("{} (stale)", a.by));
+    }
+    if let Some(pattern) = &env.section.approval_reference {
+        if !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&a.reference)) {
+            return Err(format!(
+                "{} (reference {} does not match approval_reference)",
+                a.by, a.reference
+            ));
+        }
     }
     if !env.approvers.is_empty() && !env.approvers.contains(&a.by) {
         return Err(format!("{} (not in approvers)", a.by));

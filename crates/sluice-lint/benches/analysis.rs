@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
         bypass: regex::Regex::new(&section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
+        risk_overrides: Default::default(),
     };
     let mut g = c.benchmark_group("postgres-regress");
     g.throughput(Throughput::Bytes(bytes as u64));

@@ -66,6 +66,7 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
         bypass: regex::Regex::new(&policy_section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
+        risk_overrides: Default::default(),
     };
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut statements = 0;
@@ -159,6 +160,7 @@ fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
         bypass: regex::Regex::new(&policy_section.bypass_reference).unwrap(),
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
+        risk_overrides: Default::default(),
     };
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     let mut calls = 0;

@@ -84,6 +84,7 @@ fn lint(text: String, policy: PolicySection, dialect: Dialect) -> (String, Vec<D
         policy: &policy,
         lock_timeout_everywhere: false,
         statement_timeout_everywhere: false,
+        risk_overrides: Default::default(),
     };
     let a = sluice_lint::analysis::analyze(&m, dialect);
     (text, sluice_lint::lint_migration(&m, &a, &p).diagnostics)

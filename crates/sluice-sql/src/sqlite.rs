@@ -45,30 +45,6 @@ pub fn check(sql: &str) -> Result<(), SyntaxError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::check;
-
-    #[test]
-    fn syntax_errors_but_not_unknown_names() {
-        let e = check("CREATE TABLEE t (id INTEGER)").unwrap_err();
-        assert!(e.message.contains("TABLEE"), "{}", e.message);
-        assert!(check("SELECT 'unterminated").is_err());
-        for ok in [
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-            "ALTER TABLE missing ADD COLUMN c TEXT",
-            "INSERT INTO missing (a) VALUES (1)",
-            "CREATE INDEX i ON missing (a)",
-            "CREATE TRIGGER tr AFTER INSERT ON missing BEGIN DELETE FROM other; END",
-            "PRAGMA foreign_keys = ON",
-            "DROP TABLE IF EXISTS missing",
-            "UPDATE missing SET a = nosuchfunc(1)",
-        ] {
-            assert_eq!(check(ok), Ok(()), "{ok}");
-        }
-    }
-}
-
 /// The facts of one SQLite statement: SQLite's own parser judges the
 /// syntax ([`check`]), the dialect-aware classifier gives the facts, and a
 /// `CREATE TABLE`'s column list is read from its syntax tree (the history
@@ -100,5 +76,29 @@ fn table_columns(sql: &str) -> Option<Vec<String>> {
                 .collect(),
         ),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn syntax_errors_but_not_unknown_names() {
+        let e = check("CREATE TABLEE t (id INTEGER)").unwrap_err();
+        assert!(e.message.contains("TABLEE"), "{}", e.message);
+        assert!(check("SELECT 'unterminated").is_err());
+        for ok in [
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+            "ALTER TABLE missing ADD COLUMN c TEXT",
+            "INSERT INTO missing (a) VALUES (1)",
+            "CREATE INDEX i ON missing (a)",
+            "CREATE TRIGGER tr AFTER INSERT ON missing BEGIN DELETE FROM other; END",
+            "PRAGMA foreign_keys = ON",
+            "DROP TABLE IF EXISTS missing",
+            "UPDATE missing SET a = nosuchfunc(1)",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
     }
 }

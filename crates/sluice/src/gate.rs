@@ -26,8 +26,7 @@ pub fn check_approvals(
     env: &Environment,
     pending: &[&Migration],
 ) -> Result<ApprovalCheck> {
-    let req = env.approvals;
-    if pending.is_empty() || (req.low == 0 && req.medium == 0 && req.high == 0) {
+    if pending.is_empty() || env.approvals.none() {
         return Ok(ApprovalCheck::default());
     }
     let display = project.rel(&project.config.approvals_path);
@@ -56,6 +55,7 @@ pub fn check_approvals(
         signers
             .as_ref()
             .map(|s| s as &dyn sluice_engine::approvals::SignatureVerifier),
+        &project.config.file.policy.high_risk_rationale,
         &mut |m| {
             risks
                 .get(&key(m))

@@ -141,8 +141,8 @@ impl LintCache {
             policy.dialect,
             policy.policy,
             policy.lock_timeout_everywhere,
-            policy.statement_timeout_everywhere
-        );
+            policy.statement_timeout_everywhere,
+        ) + &format!("|{:?}", policy.risk_overrides);
         let path = project.cache_dir().map(|d| d.join("check.json"));
         let fingerprint = format!(
             "{}|{}",

@@ -16,6 +16,8 @@ pub struct Project {
     pub config: Config,
     /// Validated `[rules]` overrides.
     pub rule_overrides: BTreeMap<&'static str, Level>,
+    /// `[risk]`, validated: rule id → the risk its findings carry.
+    pub risk_overrides: BTreeMap<&'static str, sluice_core::header::RiskLevel>,
     /// Global options.
     pub global: Global,
 }
@@ -37,7 +39,7 @@ impl Project {
     /// Loads and validates configuration.
     pub fn load(g: &Global) -> Result<Project> {
         let config = Config::load(&overrides(g))?;
-        let rule_overrides = parse_overrides(&config.file.rules).map_err(|m| {
+        let invalid = |m: String| {
             anyhow::anyhow!(
                 "invalid configuration in {}: {m}",
                 config
@@ -46,10 +48,13 @@ impl Project {
                     .map(|p| display_path(&config.root, p))
                     .unwrap_or_else(|| "sluice.toml".into())
             )
-        })?;
+        };
+        let rule_overrides = parse_overrides(&config.file.rules).map_err(invalid)?;
+        let risk_overrides = parse_risk(&config.file.risk).map_err(invalid)?;
         Ok(Project {
             config,
             rule_overrides,
+            risk_overrides,
             global: g.clone(),
         })
     }
@@ -192,4 +197,22 @@ impl Project {
             )
         })
     }
+}
+
+/// `[risk]`: rule id → `low` | `medium` | `high`. An unknown rule id or
+/// level is an error naming it.
+fn parse_risk(
+    risk: &BTreeMap<String, String>,
+) -> std::result::Result<BTreeMap<&'static str, sluice_core::header::RiskLevel>, String> {
+    risk.iter()
+        .map(|(id, level)| {
+            let rule = sluice_lint::registry::lookup(id).ok_or_else(|| {
+                format!("[risk] {id}: no such rule (rule ids are listed in docs/rules/)")
+            })?;
+            let level = sluice_core::header::RiskLevel::parse(level).ok_or_else(|| {
+                format!("[risk] {id} = {level:?}: the level is low, medium or high")
+            })?;
+            Ok((rule.id, level))
+        })
+        .collect()
 }

@@ -44,6 +44,7 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
         bypass: project.config.bypass.clone(),
         lock_timeout_everywhere: lock_timeout_everywhere(project),
         statement_timeout_everywhere: statement_timeout_everywhere(project),
+        risk_overrides: project.risk_overrides.clone(),
     })
 }
 

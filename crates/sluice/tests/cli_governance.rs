@@ -31,6 +31,16 @@ fn migrations(p: &Project) {
         "ALTER TABLE users DROP COLUMN legacy; -- CI:DESTRUCTIVE_OK ADR-9 moved to archive\n",
     );
     set_risk(&h, "High");
+    // High risk carries its documented rationale ([policy] high_risk_rationale).
+    let text = std::fs::read_to_string(&h).unwrap();
+    std::fs::write(
+        &h,
+        text.replace(
+            "-- ROLLBACK_STRATEGY",
+            "-- JUSTIFICATION: legacy moved to the archive (ADR-9)\n-- ROLLBACK_STRATEGY",
+        ),
+    )
+    .unwrap();
     p.hash();
 }
 
@@ -182,6 +192,7 @@ fn approvers_restricts_who_counts() {
     );
     set_risk(&m, "Medium");
     p.hash();
+    // `approve` refuses a name outside `approvers` before writing anything.
     p.run(&[
         "approve",
         "1000000000002",
@@ -192,7 +203,24 @@ fn approvers_restricts_who_counts() {
         "--ref",
         "X-1",
     ])
+    .code(2)
+    .says("`mallory` is not among `production`'s approvers (alice, bob); nothing was recorded");
+    assert!(!p.path().join("db/approvals.toml").exists());
+    // One written into the file by hand does not count either.
+    p.run(&[
+        "approve",
+        "1000000000002",
+        "--env",
+        "production",
+        "--by",
+        "alice",
+        "--ref",
+        "X-1",
+    ])
     .ok();
+    let file = p.path().join("db/approvals.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("\"alice\"", "\"mallory\"")).unwrap();
     p.run(&["apply", "--env", "production"])
         .code(1)
         .says("mallory (not in approvers)")

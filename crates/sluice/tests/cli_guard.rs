@@ -81,7 +81,10 @@ fn modified_renamed_and_deleted_migrations_are_refused() {
         .code(1)
         .says("migration-modified")
         .says("db/migrations/1000000000001_users.sql exists on the base and is modified here")
-        .says("add a new migration");
+        .says("add a new migration")
+        // It counts what it checked (it used to say "in 0 migrations" when
+        // the change added none).
+        .says("failed: 1 error and 0 warnings in 1 migration");
     git(p.path(), &["checkout", "-q", "main", "--", "db"]);
     commit(&p, "restore");
     p.run(&["guard", "--base", "main"]).ok();

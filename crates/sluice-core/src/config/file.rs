@@ -78,6 +78,10 @@ pub struct PolicySection {
     /// own version or revision id, the default), `any` (the team's own id),
     /// or a regular expression it must match.
     pub migration_id: String,
+    /// The header field a High-risk migration must carry as its documented
+    /// rationale before an environment that needs approvals for High runs
+    /// it (default `JUSTIFICATION`; empty: none).
+    pub high_risk_rationale: String,
 }
 
 /// The header fields required by default.
@@ -103,20 +107,92 @@ impl Default for PolicySection {
             require_rls_in_schemas: vec![],
             protected_indexes: vec![],
             migration_id: "revision".into(),
+            high_risk_rationale: "JUSTIFICATION".into(),
         }
     }
 }
 
+/// What one risk level needs: a number of distinct approvers (any role, or
+/// anyone in `approvers`), or, per role, how many of its people.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Requirement {
+    /// That many distinct approvers.
+    Count(u32),
+    /// Role → how many distinct people of that role.
+    Roles(BTreeMap<String, u32>),
+}
+
+impl Default for Requirement {
+    fn default() -> Self {
+        Requirement::Count(0)
+    }
+}
+
+impl From<u32> for Requirement {
+    fn from(n: u32) -> Self {
+        Requirement::Count(n)
+    }
+}
+
+impl Requirement {
+    /// How many approvals it takes in all.
+    pub fn total(&self) -> u32 {
+        match self {
+            Requirement::Count(n) => *n,
+            Requirement::Roles(r) => r.values().sum(),
+        }
+    }
+
+    /// The roles it names.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        let names: Vec<&str> = match self {
+            Requirement::Count(_) => vec![],
+            Requirement::Roles(r) => r.keys().map(String::as_str).collect(),
+        };
+        names.into_iter()
+    }
+}
+
 /// Approvals needed per risk level.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApprovalCounts {
     /// For Low risk.
-    pub low: u32,
+    pub low: Requirement,
     /// For Medium risk.
-    pub medium: u32,
+    pub medium: Requirement,
     /// For High risk.
-    pub high: u32,
+    pub high: Requirement,
+}
+
+impl ApprovalCounts {
+    /// Whether nothing needs an approval.
+    pub fn none(&self) -> bool {
+        self.low.total() == 0 && self.medium.total() == 0 && self.high.total() == 0
+    }
+
+    /// The requirement for a risk level.
+    pub fn for_risk(&self, risk: crate::header::RiskLevel) -> &Requirement {
+        match risk {
+            crate::header::RiskLevel::Low => &self.low,
+            crate::header::RiskLevel::Medium => &self.medium,
+            crate::header::RiskLevel::High => &self.high,
+        }
+    }
+
+    /// Every role any level names.
+    pub fn roles(&self) -> Vec<&str> {
+        let mut r: Vec<&str> = self
+            .low
+            .roles()
+            .chain(self.medium.roles())
+            .chain(self.high.roles())
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
 }
 
 /// `[environments.NAME]` as written.
@@ -131,6 +207,9 @@ pub struct EnvironmentSection {
     pub approvals: Option<ApprovalCounts>,
     /// Who may approve.
     pub approvers: Vec<String>,
+    /// A pattern every approval's `--ref` must match (a ticket id such as
+    /// `OPS-\d+`); unset: any reference.
+    pub approval_reference: Option<String>,
     /// OpenSSH allowed_signers file for signed approvals.
     pub allowed_signers: Option<String>,
     /// `lock_timeout` set on the migration session.
@@ -267,6 +346,12 @@ pub struct ConfigFile {
     pub policy: PolicySection,
     /// `[rules]`: rule id → `error` | `warn` | `off`.
     pub rules: BTreeMap<String, String>,
+    /// `[risk]`: rule id → `low` | `medium` | `high`, the risk a rule's
+    /// findings carry for this team.
+    pub risk: BTreeMap<String, String>,
+    /// `[roles]`: role → the people in it (names as given to `approve
+    /// --by`, which are also the principals of `allowed_signers`).
+    pub roles: BTreeMap<String, Vec<String>>,
     /// `[environments.NAME]`.
     pub environments: BTreeMap<String, EnvironmentSection>,
     /// `[guard]`.

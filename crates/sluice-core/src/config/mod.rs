@@ -177,6 +177,9 @@ pub struct Config {
     pub layout: Layout,
     /// The compiled `[policy] bypass_reference`.
     pub bypass: Regex,
+    /// Role → people: `[roles]`, with `roles.toml` beside the approvals file
+    /// (a `[roles]` table of the same shape) added when it exists.
+    pub roles: BTreeMap<String, Vec<String>>,
 }
 
 /// How a migrations directory is laid out (`[migrations] layout`).
@@ -280,6 +283,8 @@ pub struct Environment {
     pub approvals: ApprovalCounts,
     /// Who may approve (empty = anyone).
     pub approvers: Vec<String>,
+    /// `[roles]` (and the roles file beside the approvals): role → people.
+    pub roles: BTreeMap<String, Vec<String>>,
     /// The raw section.
     pub section: EnvironmentSection,
 }
@@ -440,7 +445,30 @@ impl Config {
                 .as_deref()
                 .unwrap_or("db/approvals.toml"),
         );
+        let mut roles = file.roles.clone();
+        let roles_file = approvals_path.with_file_name("roles.toml");
+        if let Ok(text) = std::fs::read_to_string(&roles_file) {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct RolesFile {
+                #[serde(default)]
+                roles: BTreeMap<String, Vec<String>>,
+            }
+            let extra: RolesFile = toml::from_str(&text).map_err(|e| CoreError::Config {
+                path: roles_file.clone(),
+                message: e.to_string().trim_end().to_string(),
+            })?;
+            for (role, people) in extra.roles {
+                let list = roles.entry(role).or_default();
+                for p in people {
+                    if !list.contains(&p) {
+                        list.push(p);
+                    }
+                }
+            }
+        }
         Ok(Config {
+            roles,
             approvals_path,
             root,
             config_path,
@@ -546,15 +574,30 @@ impl Config {
         let allow_down = section
             .allow_down
             .unwrap_or_else(|| !production_like && is_development_name(&name));
-        let approvals = section.approvals.unwrap_or(if production_like {
+        let approvals = section.approvals.clone().unwrap_or(if production_like {
             ApprovalCounts {
-                low: 0,
-                medium: 1,
-                high: 2,
+                low: 0.into(),
+                medium: 1.into(),
+                high: 2.into(),
             }
         } else {
             ApprovalCounts::default()
         });
+        if let Some(pattern) = &section.approval_reference {
+            Regex::new(pattern).map_err(|e| {
+                cfg_err(format!(
+                    "[environments.{name}] approval_reference is not a valid pattern: {e}"
+                ))
+            })?;
+        }
+        // Every role a requirement names is defined, with someone in it.
+        for role in approvals.roles() {
+            if self.roles.get(role).is_none_or(|p| p.is_empty()) {
+                return Err(cfg_err(format!(
+                    "[environments.{name}] approvals need role `{role}`, which [roles] does not define (or lists no one in)"
+                )));
+            }
+        }
         let session = session_variables(&name, &section.session).map_err(cfg_err)?;
         Ok(Environment {
             session,
@@ -571,6 +614,7 @@ impl Config {
             lock_timeout_total,
             approvals,
             approvers: section.approvers.clone(),
+            roles: self.roles.clone(),
             section,
         })
     }

@@ -262,6 +262,7 @@ mod tests {
             bypass: regex::Regex::new(&section.bypass_reference).unwrap(),
             lock_timeout_everywhere: true,
             statement_timeout_everywhere: true,
+            risk_overrides: Default::default(),
         };
         let a = analyze(&m, Dialect::Postgres);
         lint_migration(&m, &a, &p).diagnostics

@@ -49,6 +49,9 @@ pub struct Policy<'a> {
     pub lock_timeout_everywhere: bool,
     /// Whether every environment considered sets `statement_timeout`.
     pub statement_timeout_everywhere: bool,
+    /// `[risk]`: the team's own risk for a rule's findings (rule id →
+    /// level), in place of the registry's.
+    pub risk_overrides: std::collections::BTreeMap<&'static str, RiskLevel>,
 }
 
 /// One statement as a rule sees it.
@@ -356,6 +359,14 @@ pub fn lint_migration_in(
     let rules_out = statement_rules(m, analysis, p, &mut findings, &mut stmt_risk, model);
     if p.dialect == Dialect::Sqlite {
         sqlite_rebuilds(analysis, &rules_out.dropped, &mut findings, &mut stmt_risk);
+    }
+    // The team's own risk per rule ([risk]), before it counts anywhere.
+    if !p.risk_overrides.is_empty() {
+        for f in &mut findings {
+            if let Some(r) = p.risk_overrides.get(f.rule.info().id) {
+                f.risk = Some(*r);
+            }
+        }
     }
     let out = bypasses(m, analysis, p, findings, &mut stmt_risk);
     let mut kept = suppressions(m, analysis, out, &mut stmt_risk);

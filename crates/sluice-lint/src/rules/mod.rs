@@ -316,6 +316,7 @@ pub(crate) mod testing {
             policy: &policy,
             lock_timeout_everywhere,
             statement_timeout_everywhere: lock_timeout_everywhere,
+            risk_overrides: Default::default(),
         };
         let a = crate::analysis::analyze(&m, dialect);
         crate::engine::lint_migration(&m, &a, &p).diagnostics

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 pub struct ApproveArgs {
     /// The migration's version.
     pub version: String,
-    /// Who approves (must be in the environment's `approvers` when it has any).
+    /// Who approves: in a role the environment's approvals name, or in its
+    /// `approvers` (when it has any); anyone else is refused before anything
+    /// is written.
     #[arg(long, value_name = "NAME")]
     pub by: String,
     /// The ticket or change reference.
@@ -42,6 +44,23 @@ pub fn run(project: &Project, a: &ApproveArgs) -> Result<Outcome> {
     for (what, v) in [("--by", &a.by), ("--ref", &a.reference)] {
         if v.trim().is_empty() {
             bail!("{what} must not be empty");
+        }
+    }
+    refuse_unknown_approver(project, &env, a.by.trim())?;
+    if let Some(pattern) = project
+        .config
+        .file
+        .environments
+        .get(&env)
+        .and_then(|e| e.approval_reference.as_deref())
+    {
+        let re = regex::Regex::new(pattern)
+            .map_err(|e| anyhow!("[environments.{env}] approval_reference: {e}"))?;
+        if !re.is_match(a.reference.trim()) {
+            bail!(
+                "--ref {:?} does not match `{env}`'s approval_reference '{pattern}'; nothing was recorded",
+                a.reference.trim()
+            );
         }
     }
     let catalog = project.catalog_with_text()?;
@@ -107,4 +126,46 @@ pub fn run(project: &Project, a: &ApproveArgs) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Ok)
+}
+
+/// Refuses, before anything is written, a name that could never count on
+/// `env`: not in its `approvers` (when it lists any), or in none of the
+/// roles its approvals name when every requirement is by role.
+fn refuse_unknown_approver(project: &Project, env: &str, by: &str) -> Result<()> {
+    let Some(section) = project.config.file.environments.get(env) else {
+        return Ok(());
+    };
+    let in_role = |role: &str| {
+        project
+            .config
+            .roles
+            .get(role)
+            .is_some_and(|people| people.iter().any(|p| p == by))
+    };
+    let roles: Vec<&str> = section
+        .approvals
+        .as_ref()
+        .map(|a| a.roles())
+        .unwrap_or_default();
+    let by_count_only = section.approvals.as_ref().is_some_and(|a| {
+        [&a.low, &a.medium, &a.high]
+            .iter()
+            .all(|r| matches!(r, sluice_core::config::Requirement::Roles(_)) || r.total() == 0)
+    });
+    if !roles.is_empty() && by_count_only && !roles.iter().any(|r| in_role(r)) {
+        bail!(
+            "`{by}` is in none of the roles `{env}` takes approvals from ({}); nothing was recorded. [roles] in sluice.toml (or roles.toml beside the approvals) says who is in each",
+            roles.join(", ")
+        );
+    }
+    if !section.approvers.is_empty()
+        && !section.approvers.iter().any(|p| p == by)
+        && !roles.iter().any(|r| in_role(r))
+    {
+        bail!(
+            "`{by}` is not among `{env}`'s approvers ({}); nothing was recorded",
+            section.approvers.join(", ")
+        );
+    }
+    Ok(())
 }

@@ -4,14 +4,15 @@ use super::*;
 use sluice_core::tree::{GitTree, SourceTree};
 
 /// The contract rules (filenames, duplicates, ledger) over the migrations
-/// directory as it is at `head`, read from git's tree (never extracted).
+/// directory as it is at `head`, read from git's tree (never extracted),
+/// and how many migrations that directory holds (what the summary counts).
 pub(super) fn contract_at_head(
     project: &Project,
     repo: &Repo,
     head: &str,
     dir_repo: &str,
     ledger_repo: &str,
-) -> Result<Vec<Diagnostic>> {
+) -> Result<(Vec<Diagnostic>, usize)> {
     // The common case (CI checks out head): the working tree's directory is
     // head's, so read it in place instead of extracting thousands of files.
     let checked_out = git_text(&repo.top, &["rev-parse", "HEAD"]).is_ok_and(|h| h == head);
@@ -28,10 +29,10 @@ pub(super) fn contract_at_head(
         )
         .is_ok_and(|s| s.is_empty())
     {
-        return Ok(crate::commands::check::contract(
-            project,
-            &project.catalog()?,
-            project.ledger()?,
+        let catalog = project.catalog()?;
+        return Ok((
+            crate::commands::check::contract(project, &catalog, project.ledger()?),
+            catalog.migrations.len(),
         ));
     }
     // Otherwise read head's tree as git holds it: one `git ls-tree` and one
@@ -41,7 +42,7 @@ pub(super) fn contract_at_head(
     let dir = repo.top.join(dir_repo.trim_end_matches('/'));
     if tree.list(&dir)?.is_none() {
         // The directory does not exist at head: nothing to check.
-        return Ok(vec![]);
+        return Ok((vec![], 0));
     }
     let ledger_path = repo.top.join(ledger_repo);
     let ignore = [ledger_path.clone()];
@@ -57,5 +58,8 @@ pub(super) fn contract_at_head(
         &tree,
     )?;
     let ledger = Ledger::read_from(&tree, &ledger_path)?;
-    Ok(crate::commands::check::contract(project, &catalog, ledger))
+    Ok((
+        crate::commands::check::contract(project, &catalog, ledger),
+        catalog.migrations.len(),
+    ))
 }

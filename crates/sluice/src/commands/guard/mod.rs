@@ -129,13 +129,8 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     )?);
 
     // 3. The directory and ledger at head pass check's contract rules.
-    diags.extend(contract_at_head(
-        project,
-        &repo,
-        &head,
-        &dir_repo,
-        &ledger_repo,
-    )?);
+    let (contract, checked) = contract_at_head(project, &repo, &head, &dir_repo, &ledger_repo)?;
+    diags.extend(contract);
 
     // 4. Signals and waivers.
     let today = &sluice_core::clock::now_rfc3339()[..10];
@@ -149,7 +144,8 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
 
     let mut diags = sluice_lint::registry::apply_overrides(diags, &project.rule_overrides);
     diags.sort_by(|x, y| (&x.path, x.line, x.rule).cmp(&(&y.path, y.line, y.rule)));
-    let summary = Summary::of(&diags, added.len());
+    // The migrations guard checked: the whole directory at head.
+    let summary = Summary::of(&diags, checked);
     crate::output::print_diagnostics(
         project,
         &diags,

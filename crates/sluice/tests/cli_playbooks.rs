@@ -1,0 +1,210 @@
+//! The playbooks' remaining rules (issue 20), each through the real binary.
+
+mod common;
+use common::*;
+
+const ROLES: &str = "[migrations]\ndialect = \"sqlite\"\n\n[roles]\narchitect = [\"ann\"]\ntech-lead = [\"ben\"]\nbackend-lead = [\"cat\", \"dan\"]\n\n[environments.production]\nurl = \"sqlite://prod.db\"\napprovals = { low = 0, medium = { backend-lead = 1 }, high = { architect = 1, tech-lead = 1 } }\n";
+
+/// Reviewers by role and risk: High needs one architect and one tech lead
+/// (distinct people) and a documented rationale in the header; `approve`
+/// refuses a name in none of the roles before writing anything; the
+/// finding says which roles are still missing.
+#[test]
+fn approvals_by_role_and_risk() {
+    let p = Project::new(ROLES);
+    p.migration(
+        "1000000000001",
+        "legacy",
+        "CREATE TABLE legacy (id INTEGER);\n",
+    );
+    let drop = p.migration(
+        "1000000000002",
+        "drop_legacy",
+        "DROP TABLE legacy; -- CI:DESTRUCTIVE_OK ADR-7 replaced by accounts\n",
+    );
+    set_risk(&drop, "High");
+    p.hash();
+    // Low: no approval needed; High: roles and a rationale.
+    p.run(&["--env", "production", "apply", "--to", "1000000000001"])
+        .ok();
+    p.run(&["--env", "production", "apply"])
+        .code(1)
+        .says("approval-missing")
+        .says("still lacks 1 more architect, 1 more tech-lead")
+        .says("has no JUSTIFICATION");
+
+    // Someone in no role is refused before anything is written.
+    p.run(&[
+        "--env", "production", "approve", "1000000000002", "--by", "intern", "--ref", "OPS-1",
+    ])
+    .code(2)
+    .says("`intern` is in none of the roles `production` takes approvals from (architect, backend-lead, tech-lead)");
+    assert!(!p.path().join("db/approvals.toml").exists());
+
+    // The rationale first (approvals are bound to the file's checksum).
+    let text = std::fs::read_to_string(&drop).unwrap();
+    std::fs::write(
+        &drop,
+        text.replace(
+            "-- ROLLBACK_STRATEGY",
+            "-- JUSTIFICATION: legacy has been unused since ADR-7\n-- ROLLBACK_STRATEGY",
+        ),
+    )
+    .unwrap();
+    p.hash();
+    // One architect is not enough; the finding names the missing role.
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000002",
+        "--by",
+        "ann",
+        "--ref",
+        "OPS-1",
+    ])
+    .ok();
+    p.run(&["--env", "production", "apply"])
+        .code(1)
+        .says("still lacks 1 more tech-lead")
+        .never_says("more architect")
+        .never_says("JUSTIFICATION");
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000002",
+        "--by",
+        "ben",
+        "--ref",
+        "OPS-1",
+    ])
+    .ok();
+    p.run(&["--env", "production", "apply"]).ok();
+}
+
+/// A requirement naming a role that `[roles]` does not define is a
+/// configuration error naming it; `roles.toml` beside the approvals file
+/// may define roles too.
+#[test]
+fn roles_must_be_defined_and_may_live_beside_the_approvals() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"sqlite\"\n\n[environments.production]\nurl = \"sqlite://prod.db\"\napprovals = { low = { dba = 1 } }\n",
+    );
+    p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    p.hash();
+    p.run(&["--env", "production", "apply"])
+        .code(2)
+        .says("approvals need role `dba`, which [roles] does not define");
+    p.raw("db/roles.toml", b"[roles]\ndba = [\"eve\"]\n");
+    p.run(&["--env", "production", "apply"])
+        .code(1)
+        .says("still lacks 1 more dba")
+        .says("eve (dba)");
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000001",
+        "--by",
+        "eve",
+        "--ref",
+        "OPS-2",
+    ])
+    .ok();
+    p.run(&["--env", "production", "apply"]).ok();
+}
+
+/// An environment that asks for a ticket pattern refuses an `approve
+/// --ref` that does not match it, before writing anything; an approval
+/// with such a reference written by hand does not count.
+#[test]
+fn approve_ref_must_match_the_environment_ticket_pattern() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"sqlite\"\n\n[environments.production]\nurl = \"sqlite://prod.db\"\napprovals = { low = 1 }\napproval_reference = '^OPS-\\d+$'\n",
+    );
+    p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    p.hash();
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000001",
+        "--by",
+        "ann",
+        "--ref",
+        "looked fine",
+    ])
+    .code(2)
+    .says("--ref \"looked fine\" does not match `production`'s approval_reference '^OPS-\\d+$'");
+    assert!(!p.path().join("db/approvals.toml").exists());
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000001",
+        "--by",
+        "ann",
+        "--ref",
+        "OPS-12",
+    ])
+    .ok();
+    let file = p.path().join("db/approvals.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("OPS-12", "trust me")).unwrap();
+    p.run(&["--env", "production", "apply"])
+        .code(1)
+        .says("ann (reference trust me does not match approval_reference)");
+    std::fs::write(&file, text).unwrap();
+    p.run(&["--env", "production", "apply"]).ok();
+}
+
+/// Risk in the team's own terms: `[risk]` sets the risk a rule's findings
+/// carry, and check (risk-understated) and the approvals gate agree on it;
+/// an unknown rule id is a configuration error naming it.
+#[test]
+fn risk_overrides_per_rule_apply_to_check_and_approvals() {
+    let config = "[migrations]\ndialect = \"postgres\"\n\n[environments.production]\nurl = \"postgres://127.0.0.1:9/none\"\napprovals = { low = 0, medium = 1, high = 2 }\n";
+    let p = Project::new(config);
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE t (id bigint, email text);\n",
+    );
+    p.migration(
+        "1000000000002",
+        "idx",
+        "CREATE INDEX t_email_idx ON t (email);\n",
+    );
+    p.hash();
+    // By default a non-concurrent index on an existing table is Medium.
+    p.run(&["check"])
+        .code(1)
+        .says("RISK_LEVEL is Low but the computed risk is Medium");
+    p.raw(
+        "sluice.toml",
+        format!("{config}\n[risk]\nindex-not-concurrent = \"low\"\n").as_bytes(),
+    );
+    p.run(&["check"])
+        .ok()
+        .never_says("risk-understated")
+        .says("warn[index-not-concurrent]");
+    p.run(&[
+        "--env",
+        "production",
+        "report",
+        "--versions",
+        "1000000000002",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .says("\"computed_risk\": \"Low\"");
+    p.raw(
+        "sluice.toml",
+        format!("{config}\n[risk]\nindex-not-concurent = \"low\"\n").as_bytes(),
+    );
+    p.run(&["check"])
+        .code(2)
+        .says("[risk] index-not-concurent: no such rule");
+}
