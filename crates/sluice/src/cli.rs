@@ -55,6 +55,10 @@ pub struct Global {
     /// Print only errors: error-severity findings and failures, no warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The work order this run belongs to: `{work_order}` in `[evidence]
+    /// path`.
+    #[arg(long, global = true, env = "SLUICE_WORK_ORDER", value_name = "ID")]
+    pub work_order: Option<String>,
     /// Say more (where the URL came from, timings).
     #[arg(short, long, global = true)]
     pub verbose: bool,

@@ -59,6 +59,35 @@ pub struct Run {
     pub details: Value,
 }
 
+/// The evidence file of a run on `env` (`[evidence] path`, a template, or
+/// `<dir>/{sha}/migration.json`), and the commit it is for. A `{work_order}`
+/// with no `--work-order` (or `SLUICE_WORK_ORDER`) becomes `unassigned`,
+/// with a warning.
+pub fn evidence_path(project: &Project, env: &str) -> (PathBuf, String) {
+    let ev = &project.config.file.evidence;
+    let sha = git_sha(&project.config.root).unwrap_or_else(|| "nogit".into());
+    let template = ev
+        .path
+        .clone()
+        .unwrap_or_else(|| format!("{}/{{sha}}/migration.json", ev.dir.trim_end_matches('/')));
+    let work_order = match &project.global.work_order {
+        Some(w) if !w.trim().is_empty() => w.trim().replace(['/', '\\'], "_"),
+        _ => {
+            if template.contains("{work_order}") {
+                eprintln!("warning: [evidence] path uses {{work_order}} and none was given (--work-order ID or SLUICE_WORK_ORDER): writing under `unassigned`");
+            }
+            "unassigned".into()
+        }
+    };
+    let date = &sluice_core::clock::now_rfc3339()[..10];
+    let rel = template
+        .replace("{sha}", &sha)
+        .replace("{env}", &env.replace(['/', '\\'], "_"))
+        .replace("{work_order}", &work_order)
+        .replace("{date}", date);
+    (project.config.root.join(rel), sha)
+}
+
 /// Appends `run` to the evidence file; returns its path. Failure to write
 /// evidence is reported but does not change the command's outcome.
 pub fn record(project: &Project, run: &Run) -> Option<PathBuf> {
@@ -66,13 +95,7 @@ pub fn record(project: &Project, run: &Run) -> Option<PathBuf> {
     if !ev.enabled {
         return None;
     }
-    let sha = git_sha(&project.config.root).unwrap_or_else(|| "nogit".into());
-    let path = project
-        .config
-        .root
-        .join(&ev.dir)
-        .join(&sha)
-        .join("migration.json");
+    let (path, sha) = evidence_path(project, &run.environment);
     match append(&path, &sha, run) {
         Ok(()) => Some(path),
         Err(e) => {
@@ -143,14 +166,8 @@ fn scrub_value(v: &mut Value) {
 /// The latest evidence record for this commit, as `{ file, last_run }`, when
 /// one exists.
 pub fn latest(project: &Project) -> Option<sluice_report::pack::LatestEvidence> {
-    let ev = &project.config.file.evidence;
-    let sha = git_sha(&project.config.root).unwrap_or_else(|| "nogit".into());
-    let path = project
-        .config
-        .root
-        .join(&ev.dir)
-        .join(&sha)
-        .join("migration.json");
+    let env = project.global.env.clone().unwrap_or_default();
+    let (path, _) = evidence_path(project, &env);
     let doc = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())?;

@@ -208,3 +208,58 @@ fn risk_overrides_per_rule_apply_to_check_and_approvals() {
         .code(2)
         .says("[risk] index-not-concurent: no such rule");
 }
+
+/// Evidence where the team keeps it: `[evidence] path` is a template of
+/// `{sha}`, `{env}`, `{work_order}` (`--work-order` or
+/// `SLUICE_WORK_ORDER`) and `{date}`.
+#[test]
+fn evidence_path_is_a_template() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"sqlite\"\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\n\n[evidence]\npath = \"docs/evidence/{work_order}/logs/{env}-{date}.json\"\n",
+    );
+    p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    p.hash();
+    p.run(&["--work-order", "WO-42", "apply"]).ok();
+    let logs = p.path().join("docs/evidence/WO-42/logs");
+    let files: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| !f.ends_with(".lock"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].starts_with("dev-20") && files[0].ends_with(".json"),
+        "{files:?}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(logs.join(&files[0])).unwrap()).unwrap();
+    assert_eq!(doc["runs"][0]["command"], "apply", "{doc}");
+    // From the environment variable; and without one, `unassigned`, said.
+    p.run_env(&["status"], &[("SLUICE_WORK_ORDER", "WO-43")])
+        .ok();
+    assert!(p.path().join("docs/evidence/WO-43/logs").is_dir());
+    p.run(&["status"])
+        .ok()
+        .says("none was given (--work-order ID or SLUICE_WORK_ORDER)");
+    assert!(p.path().join("docs/evidence/unassigned/logs").is_dir());
+}
+
+/// `init` adds the default evidence directory to `.gitignore` (once).
+#[test]
+fn init_ignores_the_evidence_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Project { dir };
+    p.raw(".gitignore", b"target/");
+    p.run(&["init", "--dialect", "sqlite"]).ok();
+    let ignore = std::fs::read_to_string(p.path().join(".gitignore")).unwrap();
+    assert!(ignore.starts_with("target/\n"), "{ignore}");
+    assert_eq!(ignore.matches(".artifacts/").count(), 1, "{ignore}");
+    let dir = tempfile::tempdir().unwrap();
+    let q = Project { dir };
+    q.raw(".gitignore", b"/.artifacts\n");
+    q.run(&["init", "--dialect", "sqlite"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(q.path().join(".gitignore")).unwrap(),
+        "/.artifacts\n"
+    );
+}

@@ -283,11 +283,17 @@ pub struct EvidenceSection {
     pub dir: String,
     /// Set to false to write no evidence.
     pub enabled: bool,
+    /// Where records go, as a template relative to the project root:
+    /// `{sha}` (git HEAD, or `nogit`), `{env}` (the environment), `{date}`
+    /// (UTC, `YYYY-MM-DD`), `{work_order}` (`--work-order`, or
+    /// `SLUICE_WORK_ORDER`). Default: `<dir>/{sha}/migration.json`.
+    pub path: Option<String>,
 }
 
 impl Default for EvidenceSection {
     fn default() -> Self {
         EvidenceSection {
+            path: None,
             dir: ".artifacts/deploy".into(),
             enabled: true,
         }

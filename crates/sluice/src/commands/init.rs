@@ -157,6 +157,7 @@ allow_down = true
     std::fs::write(&config, text).with_context(|| format!("writing {}", config.display()))?;
     let dir = root.join(&dir_name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    ignore_evidence(&root)?;
     let ledger = dir.join("checksums.json");
     if let Some((layout, _)) = &found {
         // Pin what is there now: the ledger of the existing files.
@@ -198,4 +199,30 @@ allow_down = true
         println!("next: sluice new create_first_table");
     }
     Ok(Outcome::Ok)
+}
+
+/// Adds the default evidence directory to the project's `.gitignore` (run
+/// records are artefacts of a machine, not of the repository), creating
+/// the file when there is none and leaving it alone when it already says so.
+fn ignore_evidence(root: &std::path::Path) -> Result<()> {
+    let dir = sluice_core::config::EvidenceSection::default().dir;
+    let top = dir.split('/').next().unwrap_or(&dir).to_string();
+    let path = root.join(".gitignore");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let covered = text.lines().map(str::trim).any(|l| {
+        let l = l.trim_start_matches('/').trim_end_matches('/');
+        l == top || l == dir
+    });
+    if covered {
+        return Ok(());
+    }
+    let mut out = text;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "# sluice evidence records (docs/runner.md)\n{top}/\n"
+    ));
+    std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
