@@ -263,3 +263,35 @@ fn init_ignores_the_evidence_directory() {
         "/.artifacts\n"
     );
 }
+
+/// `new --edit` opens the migration in `$EDITOR` and records what is saved:
+/// the first edit needs no `sluice hash` (without it, check says the file
+/// no longer matches its ledger entry).
+#[test]
+fn new_edit_records_what_the_editor_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Project { dir };
+    p.run(&["init", "--dialect", "sqlite"]).ok();
+    let editor = p.raw(
+        "editor.sh",
+        b"#!/bin/sh\nsed -i 's/^-- Write the forward change here.$/CREATE TABLE users (id INTEGER PRIMARY KEY);/' \"$1\"\n",
+    );
+    let editor = format!("sh {}", editor.display());
+    let out = p
+        .run_env(
+            &["new", "create users", "--edit", "--format", "json"],
+            &[("EDITOR", &editor), ("VISUAL", "")],
+        )
+        .ok()
+        .json();
+    let text = std::fs::read_to_string(p.path().join(out["path"].as_str().unwrap())).unwrap();
+    assert!(text.contains("CREATE TABLE users"), "{text}");
+    p.run(&["check"]).ok().never_says("ledger-mismatch");
+    // A failing editor leaves the template's checksum, and says so.
+    p.run_env(
+        &["new", "second", "--edit"],
+        &[("EDITOR", "false"), ("VISUAL", "")],
+    )
+    .code(2)
+    .says("run `sluice hash` when it is ready");
+}

@@ -1,7 +1,9 @@
 //! `sluice new NAME`: creates a migration in the project's layout
 //! (`<version>_<name>.sql` in sluice's own; an `.up.sql`/`.down.sql` pair,
 //! marked sections, a directory, as the layout has them) with a header that is
-//! valid as written, and adds it to the ledger.
+//! valid as written, and adds it to the ledger. With `--edit`, it opens the
+//! file in `$VISUAL` / `$EDITOR` and records what is saved, so the first
+//! edit needs no `sluice hash`.
 //!
 //! The version is the current Unix time in milliseconds (13 digits), or one more
 //! than the newest existing version when the clock is behind it. The ledger is
@@ -23,6 +25,10 @@ pub struct NewArgs {
     /// Create it with `-- sluice:no-transaction` (for CREATE INDEX CONCURRENTLY).
     #[arg(long)]
     pub no_transaction: bool,
+    /// Open it in `$VISUAL` / `$EDITOR` and record what is saved in the
+    /// ledger when the editor exits (no `sluice hash` needed).
+    #[arg(long)]
+    pub edit: bool,
 }
 
 /// A name in snake_case.
@@ -82,6 +88,9 @@ pub fn run(project: &Project, a: &NewArgs) -> Result<Outcome> {
         no_transaction: a.no_transaction,
     }
     })?;
+    if a.edit {
+        edit_and_record(project, &path, &version)?;
+    }
     if project.json() {
         crate::output::print_json(&serde_json::json!({
             "schema_version": crate::output::SCHEMA_VERSION,
@@ -148,6 +157,62 @@ pub fn create(
     let files = layout.author(&build(&version, &name));
     let path = write_new(project, &ledger, version.as_str(), &files)?;
     Ok((path, version))
+}
+
+/// Opens the new migration in the user's editor and, when it exits
+/// successfully, records the saved text's checksum in the ledger in place
+/// of the template's (the migration was added to the ledger as written).
+fn edit_and_record(project: &Project, path: &std::path::Path, version: &Version) -> Result<()> {
+    let set = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let editor = set("VISUAL")
+        .or_else(|| set("EDITOR"))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--edit needs $VISUAL or $EDITOR; {} was created and recorded: edit it, then run `sluice hash`",
+                project.rel(path)
+            )
+        })?;
+    // Through the shell, so an editor with arguments (`code --wait`) works.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .status()
+        .map_err(|e| anyhow::anyhow!("could not run the editor `{editor}`: {e}"))?;
+    if !status.success() {
+        bail!(
+            "the editor `{editor}` exited with {status}; {} keeps what was saved, and the ledger the template: run `sluice hash` when it is ready",
+            project.rel(path)
+        );
+    }
+    let catalog = project.catalog()?;
+    let Some(m) = catalog.find(version.as_str()) else {
+        bail!(
+            "{} is no longer a migration; run `sluice check`",
+            project.rel(path)
+        );
+    };
+    let Some(ledger) = project.ledger()?.map(|(l, _)| l) else {
+        bail!("the ledger is gone; run `sluice hash`");
+    };
+    let entries: Vec<(String, Checksum)> = ledger
+        .migrations
+        .iter()
+        .filter_map(|e| {
+            let c = if e.file == m.file_name {
+                Some(m.checksum)
+            } else {
+                Checksum::from_hex(&e.checksum)
+            };
+            c.map(|c| (e.file.clone(), c))
+        })
+        .collect();
+    Ledger::build(entries.iter().map(|(f, c)| (f.as_str(), *c))).save_as(
+        &project.config.ledger_path,
+        project.config.file.migrations.ledger_format,
+    )?;
+    Ok(())
 }
 
 /// Writes a new migration's files (paths relative to the migrations
