@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
         risk_overrides: Default::default(),
+        domains: Default::default(),
     };
     let mut g = c.benchmark_group("postgres-regress");
     g.throughput(Throughput::Bytes(bytes as u64));

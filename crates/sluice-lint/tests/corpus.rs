@@ -67,6 +67,7 @@ fn supabase_auth_has_no_syntax_errors_and_sensible_findings() {
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
         risk_overrides: Default::default(),
+        domains: Default::default(),
     };
     let mut all: Vec<Diagnostic> = Vec::new();
     let mut statements = 0;
@@ -161,6 +162,7 @@ fn airflow_alembic_history_is_one_chain_without_syntax_errors() {
         lock_timeout_everywhere: true,
         statement_timeout_everywhere: true,
         risk_overrides: Default::default(),
+        domains: Default::default(),
     };
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     let mut calls = 0;

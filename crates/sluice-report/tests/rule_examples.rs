@@ -85,6 +85,7 @@ fn lint(text: String, policy: PolicySection, dialect: Dialect) -> (String, Vec<D
         lock_timeout_everywhere: false,
         statement_timeout_everywhere: false,
         risk_overrides: Default::default(),
+        domains: Default::default(),
     };
     let a = sluice_lint::analysis::analyze(&m, dialect);
     (text, sluice_lint::lint_migration(&m, &a, &p).diagnostics)

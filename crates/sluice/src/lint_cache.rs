@@ -142,7 +142,20 @@ impl LintCache {
             policy.policy,
             policy.lock_timeout_everywhere,
             policy.statement_timeout_everywhere,
-        ) + &format!("|{:?}", policy.risk_overrides);
+        ) + &format!(
+            "|{:?}|{:?}",
+            policy.risk_overrides,
+            policy
+                .domains
+                .iter()
+                .map(|d| (
+                    &d.name,
+                    &d.header,
+                    &d.objects,
+                    d.reference.as_ref().map(|r| r.as_str())
+                ))
+                .collect::<Vec<_>>()
+        );
         let path = project.cache_dir().map(|d| d.join("check.json"));
         let fingerprint = format!(
             "{}|{}",

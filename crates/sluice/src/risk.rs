@@ -35,6 +35,32 @@ fn statement_timeout_everywhere(project: &Project) -> bool {
     }
 }
 
+/// `[domains.<name>]`, compiled.
+fn domains(project: &Project) -> Result<Vec<sluice_lint::rules::domain_undeclared::Domain>> {
+    project
+        .config
+        .file
+        .domains
+        .iter()
+        .map(|(name, d)| {
+            let reference = match &d.reference {
+                Some(r) => Some(regex::Regex::new(r).map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid configuration: [domains.{name}] reference is not a valid pattern: {e}"
+                    )
+                })?),
+                None => None,
+            };
+            Ok(sluice_lint::rules::domain_undeclared::Domain {
+                name: name.clone(),
+                header: d.header.clone(),
+                objects: sluice_lint::rules::domain_undeclared::Domain::objects_of(&d.objects),
+                reference,
+            })
+        })
+        .collect()
+}
+
 /// The lint policy of a project.
 pub fn policy(project: &Project) -> Result<Policy<'_>> {
     let section = &project.config.file.policy;
@@ -45,6 +71,7 @@ pub fn policy(project: &Project) -> Result<Policy<'_>> {
         lock_timeout_everywhere: lock_timeout_everywhere(project),
         statement_timeout_everywhere: statement_timeout_everywhere(project),
         risk_overrides: project.risk_overrides.clone(),
+        domains: domains(project)?,
     })
 }
 

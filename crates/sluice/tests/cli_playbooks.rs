@@ -295,3 +295,92 @@ fn new_edit_records_what_the_editor_saved() {
     .code(2)
     .says("run `sluice hash` when it is ready");
 }
+
+/// Data domains: a statement touching a domain object under a header that
+/// does not say Yes is `domain-undeclared` (an error, so apply refuses it); Yes
+/// without a header field matching the domain's reference is
+/// `domain-reference-missing`; Yes with it passes.
+#[test]
+fn data_domains_need_their_flag_and_reference() {
+    let p = Project::new(
+        "[migrations]\ndialect = \"postgres\"\n\n[domains.privacy]\nheader = \"TOUCHES_PRIVACY\"\nobjects = [\"users.email\", \"profiles\"]\nreference = 'docs/privacy/[a-z0-9_-]+\\.md'\n",
+    );
+    let with = |extra: &str| format!("-- TOUCHES_PRIVACY: {extra}\n-- ROLLBACK_STRATEGY");
+    let drop = p.migration(
+        "1000000000001",
+        "drop_email",
+        "ALTER TABLE users DROP COLUMN email; -- CI:DESTRUCTIVE_OK ADR-3 moved to accounts\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    set_risk(&drop, "High");
+    let text = std::fs::read_to_string(&drop).unwrap();
+    std::fs::write(&drop, text.replace("-- ROLLBACK_STRATEGY", &with("No"))).unwrap();
+    p.migration(
+        "1000000000002",
+        "profiles",
+        "INSERT INTO profiles (id) VALUES (1);\n",
+    );
+    p.migration(
+        "1000000000003",
+        "other",
+        "CREATE TABLE notes (id bigint);\n",
+    );
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let of = |name: &str| rules_of(&doc, name);
+    assert!(
+        of("drop_email").contains(&"domain-undeclared".to_string()),
+        "{doc}"
+    );
+    assert!(
+        of("profiles").contains(&"domain-undeclared".to_string()),
+        "{doc}"
+    );
+    assert!(
+        !of("other").iter().any(|r| r.starts_with("domain-")),
+        "{doc}"
+    );
+    let d = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["rule"] == "domain-undeclared"
+                && d["path"].as_str().unwrap().ends_with("_drop_email.sql")
+        })
+        .unwrap()
+        .clone();
+    assert_eq!(d["line"], 8, "{d}");
+    assert!(
+        d["message"].as_str().unwrap().contains("touches users.email, which is in the privacy domain, and the header says TOUCHES_PRIVACY: No"),
+        "{d}"
+    );
+    // Yes without the document; then with it.
+    std::fs::write(&drop, text.replace("-- ROLLBACK_STRATEGY", &with("Yes"))).unwrap();
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    assert!(
+        of_rules(&doc, "drop_email", "domain-reference-missing"),
+        "{doc}"
+    );
+    assert!(!of_rules(&doc, "drop_email", "domain-undeclared"), "{doc}");
+    std::fs::write(
+        &drop,
+        text.replace(
+            "-- ROLLBACK_STRATEGY",
+            &with("Yes\n-- PRIVACY_DOC: docs/privacy/email-removal.md"),
+        ),
+    )
+    .unwrap();
+    p.hash();
+    let doc = p.run(&["check", "--format", "json"]).json();
+    assert!(
+        !rules_of(&doc, "drop_email")
+            .iter()
+            .any(|r| r.starts_with("domain-")),
+        "{doc}"
+    );
+}
+
+fn of_rules(doc: &serde_json::Value, name: &str, rule: &str) -> bool {
+    rules_of(doc, name).iter().any(|r| r == rule)
+}

@@ -112,6 +112,20 @@ impl Default for PolicySection {
     }
 }
 
+/// `[domains.<name>]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DomainSection {
+    /// The header flag (`TOUCHES_PRIVACY`): `Yes` when a migration touches
+    /// the domain.
+    pub header: String,
+    /// Its tables, or `table.column`.
+    pub objects: Vec<String>,
+    /// A pattern a header field must match when the flag is Yes (the
+    /// domain's document).
+    pub reference: Option<String>,
+}
+
 /// What one risk level needs: a number of distinct approvers (any role, or
 /// anyone in `approvers`), or, per role, how many of its people.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -352,6 +366,9 @@ pub struct ConfigFile {
     pub policy: PolicySection,
     /// `[rules]`: rule id → `error` | `warn` | `off`.
     pub rules: BTreeMap<String, String>,
+    /// `[domains.<name>]`: data domains (privacy, billing) and the header
+    /// flag that declares a migration touches one.
+    pub domains: BTreeMap<String, DomainSection>,
     /// `[risk]`: rule id → `low` | `medium` | `high`, the risk a rule's
     /// findings carry for this team.
     pub risk: BTreeMap<String, String>,

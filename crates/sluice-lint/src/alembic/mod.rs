@@ -263,6 +263,7 @@ mod tests {
             lock_timeout_everywhere: true,
             statement_timeout_everywhere: true,
             risk_overrides: Default::default(),
+            domains: Default::default(),
         };
         let a = analyze(&m, Dialect::Postgres);
         lint_migration(&m, &a, &p).diagnostics

@@ -52,6 +52,9 @@ pub struct Policy<'a> {
     /// `[risk]`: the team's own risk for a rule's findings (rule id →
     /// level), in place of the registry's.
     pub risk_overrides: std::collections::BTreeMap<&'static str, RiskLevel>,
+    /// `[domains.<name>]`: data domains and the header flags that declare
+    /// them.
+    pub domains: Vec<crate::rules::domain_undeclared::Domain>,
 }
 
 /// One statement as a rule sees it.
@@ -360,6 +363,7 @@ pub fn lint_migration_in(
     if p.dialect == Dialect::Sqlite {
         sqlite_rebuilds(analysis, &rules_out.dropped, &mut findings, &mut stmt_risk);
     }
+    crate::rules::domain_undeclared::check(m, analysis, &p.domains, &mut findings);
     // The team's own risk per rule ([risk]), before it counts anywhere.
     if !p.risk_overrides.is_empty() {
         for f in &mut findings {

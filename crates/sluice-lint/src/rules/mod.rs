@@ -132,6 +132,8 @@ registry! {
         MysqlDdlInTransaction: mysql_ddl_in_transaction,
         SuppressionInvalid: suppression_invalid,
         SuppressionUnused: suppression_unused,
+        DomainUndeclared: domain_undeclared,
+        DomainReferenceMissing: domain_reference_missing,
     }
     gates {
         ApprovalMissing: APPROVAL_MISSING,
@@ -317,6 +319,7 @@ pub(crate) mod testing {
             lock_timeout_everywhere,
             statement_timeout_everywhere: lock_timeout_everywhere,
             risk_overrides: Default::default(),
+            domains: Default::default(),
         };
         let a = crate::analysis::analyze(&m, dialect);
         crate::engine::lint_migration(&m, &a, &p).diagnostics
