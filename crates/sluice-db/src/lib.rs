@@ -279,6 +279,35 @@ pub trait Executor {
         Ok(vec![])
     }
 
+    /// Whether `table` holds at least one row, read from the relation
+    /// itself (`SELECT EXISTS (SELECT 1 FROM t)`), never from planner
+    /// estimates, which are unknown for a small table never analysed. None
+    /// when no such table exists on this database.
+    fn has_rows(&mut self, table: &sluice_sql::facts::ObjectName) -> Result<Option<bool>, DbError> {
+        let name = match &table.schema {
+            Some(s) => format!("{}.{}", self.quote_ident(s), self.quote_ident(&table.name)),
+            None => self.quote_ident(&table.name),
+        };
+        match self.query_rows(&format!("SELECT EXISTS (SELECT 1 FROM {name})")) {
+            Ok(rows) => Ok(Some(matches!(
+                rows.first()
+                    .and_then(|r| r.first())
+                    .cloned()
+                    .flatten()
+                    .as_deref(),
+                Some("t" | "1" | "true")
+            ))),
+            Err(e) if self.classify(&e) == ErrorKind::UndefinedTable => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Quotes an identifier in this database's SQL (`"name"`; MySQL:
+    /// `` `name` ``).
+    fn quote_ident(&self, s: &str) -> String {
+        quote_ident(s)
+    }
+
     /// A statement that takes `locks` (relation, mode) up front, in a fixed
     /// order, at the start of a migration's transaction, spending at most
     /// `budget` in total from the first request (each wait gets what is left

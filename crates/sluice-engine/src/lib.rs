@@ -20,6 +20,7 @@
 
 pub mod approvals;
 pub mod current;
+pub mod data_loss;
 pub mod plan;
 pub mod record;
 pub mod rollback;

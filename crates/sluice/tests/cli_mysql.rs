@@ -783,3 +783,27 @@ fn mysql_lock_is_per_database() {
     pa2.run(&["apply"]).code(2).says("migration lock");
     assert!(slow.wait().unwrap().success());
 }
+
+/// The data-loss gate asks MariaDB itself whether a table has rows
+/// (backtick-quoted names), and a dropped column of a non-empty table needs
+/// the header's DATA_STRATEGY.
+#[test]
+fn mysql_data_loss_gate_reads_rows() {
+    let db = MyDb::create();
+    let p = project(&db, "");
+    two_migrations(&p);
+    p.run(&["apply"]).ok();
+    db.exec("INSERT INTO users (id, email) VALUES (1, 'a@example.com')");
+    let m = p.migration(
+        "1000000000003",
+        "drop_nickname",
+        "ALTER TABLE users DROP COLUMN nickname; -- CI:DESTRUCTIVE_OK ADR-2 unused\n",
+    );
+    set_risk(&m, "High");
+    p.hash();
+    p.run(&["apply"])
+        .code(1)
+        .says("DROP COLUMN users.nickname loses data: users holds rows on `dev`");
+    db.exec("DELETE FROM users");
+    p.run(&["apply"]).ok().says("applied 1 migration");
+}

@@ -384,3 +384,125 @@ fn data_domains_need_their_flag_and_reference() {
 fn of_rules(doc: &serde_json::Value, name: &str, rule: &str) -> bool {
     rules_of(doc, name).iter().any(|r| r == rule)
 }
+
+/// Adds `line` to a migration's header (before ROLLBACK_STRATEGY).
+fn add_header(path: &std::path::Path, line: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(
+        path,
+        text.replacen(
+            "-- ROLLBACK_STRATEGY",
+            &format!("-- {line}\n-- ROLLBACK_STRATEGY"),
+            1,
+        ),
+    )
+    .unwrap();
+}
+
+/// Stop before losing data: a destructive statement on a table that holds
+/// rows on the target (asked of the table, never analysed, so no planner
+/// estimate exists) is `data-loss-unplanned` in `plan` and refused by
+/// `apply` until the header states a DATA_STRATEGY citing a reference. The
+/// same statements on empty tables, or on a table a pending migration
+/// creates, pass.
+#[test]
+fn data_loss_needs_a_strategy_where_tables_have_rows() {
+    let db = PgDb::create();
+    let p = Project::postgres(&db.url());
+    p.migration(
+        "1000000000001",
+        "tables",
+        "CREATE TABLE orders (id int, note text);\nCREATE TABLE drafts (id int);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    db.client()
+        .batch_execute("INSERT INTO orders VALUES (1, 'kept')")
+        .unwrap();
+    assert_eq!(
+        db.scalar("SELECT reltuples::bigint FROM pg_class WHERE relname = 'orders'"),
+        "-1",
+        "orders was never analysed: a planner estimate would say nothing"
+    );
+    let drop = p.migration(
+        "1000000000002",
+        "drop_notes",
+        "ALTER TABLE orders DROP COLUMN note; -- CI:DESTRUCTIVE_OK ADR-9 notes moved to tickets\nDROP TABLE drafts; -- CI:DESTRUCTIVE_OK ADR-9 never used\nCREATE TABLE scratch (id int);\nTRUNCATE scratch;\n",
+    );
+    set_risk(&drop, "High");
+    p.hash();
+
+    let doc = p
+        .run(&["plan", "--no-replay", "--format", "json"])
+        .code(1)
+        .json();
+    let findings: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "data-loss-unplanned")
+        .map(|d| format!("{}:{}", d["line"], d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(findings.len(), 1, "{doc}");
+    assert!(
+        findings[0].contains("DROP COLUMN orders.note loses data: orders holds rows on `dev`, and the header has no DATA_STRATEGY"),
+        "{findings:?}"
+    );
+    p.run(&["apply"])
+        .code(1)
+        .says("data-loss-unplanned")
+        .says("orders holds rows on `dev`")
+        .says("DATA_STRATEGY")
+        .never_says("drafts holds rows");
+    assert_eq!(db.column("SELECT version FROM sluice_history").len(), 1);
+    assert_eq!(db.scalar("SELECT note FROM orders"), "kept");
+
+    // A strategy without a reference is not one.
+    add_header(&drop, "DATA_STRATEGY: notes copied to the ticket system");
+    p.hash();
+    p.run(&["apply"])
+        .code(1)
+        .says("cites no reference matching");
+    let text = std::fs::read_to_string(&drop).unwrap();
+    std::fs::write(
+        &drop,
+        text.replace("ticket system\n", "ticket system by job OPS-41 (ADR-9)\n"),
+    )
+    .unwrap();
+    p.hash();
+    p.run(&["plan", "--no-replay"])
+        .ok()
+        .never_says("data-loss-unplanned");
+    p.run(&["apply"]).ok();
+    assert_eq!(db.column("SELECT version FROM sluice_history").len(), 2);
+}
+
+/// The same gate on SQLite, and the switch that turns it off.
+#[test]
+fn data_loss_gate_on_sqlite_and_off_switch() {
+    let p = Project::sqlite();
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE t (id INTEGER);\nINSERT INTO t VALUES (1);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    let m = p.migration(
+        "1000000000002",
+        "wipe",
+        "DELETE FROM t; -- CI:DESTRUCTIVE_OK ADR-3 test rows only\n",
+    );
+    set_risk(&m, "High");
+    p.hash();
+    p.run(&["apply"])
+        .code(1)
+        .says("DELETE without WHERE from t loses data: t holds rows on `dev`");
+    let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
+    std::fs::write(
+        p.path().join("sluice.toml"),
+        format!("[policy]\ndata_loss_strategy = \"\"\n\n{cfg}"),
+    )
+    .unwrap();
+    p.run(&["apply"]).ok().never_says("data-loss-unplanned");
+}

@@ -82,6 +82,11 @@ pub struct PolicySection {
     /// rationale before an environment that needs approvals for High runs
     /// it (default `JUSTIFICATION`; empty: none).
     pub high_risk_rationale: String,
+    /// The header field that states a migration's data strategy, required
+    /// when a statement would lose data of a table that has rows on the
+    /// target (`data-loss-unplanned`; default `DATA_STRATEGY`; empty: the
+    /// gate is off).
+    pub data_loss_strategy: String,
 }
 
 /// The header fields required by default.
@@ -108,6 +113,7 @@ impl Default for PolicySection {
             protected_indexes: vec![],
             migration_id: "revision".into(),
             high_risk_rationale: "JUSTIFICATION".into(),
+            data_loss_strategy: "DATA_STRATEGY".into(),
         }
     }
 }

@@ -371,6 +371,10 @@ impl Executor for MysqlDb {
         self.run_alone("ROLLBACK")
     }
 
+    fn quote_ident(&self, s: &str) -> String {
+        format!("`{}`", s.replace('`', "``"))
+    }
+
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(err)?;
         Ok(rows

@@ -22,7 +22,8 @@
 //! 5. **Rollback guide**: see [`crate::rollback`].
 //!
 //! Blocking (exit 1): a gate, missing approvals, an error-severity `check`
-//! finding on a pending migration, a migration that fails on the replay, a
+//! finding on a pending migration, a statement that loses the rows of a
+//! non-empty table without a data strategy ([`crate::data_loss`]), a migration that fails on the replay, a
 //! second apply that is not a no-op, or a down section that does not restore
 //! the schema.
 //!
@@ -296,11 +297,21 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
     let lints = host.lint(&pending)?;
     let approvals = host.approvals(&pending)?;
     gates.extend(approvals.findings.iter().cloned());
+    // The data-loss gate, against the target's rows.
+    let losses = crate::data_loss::gate(
+        &mut *target,
+        &env.name,
+        &pending,
+        &analyses,
+        &host.policy()?,
+    )?;
     let mut blocking = gates.clone();
     let mut report_pending = Vec::new();
     let mut max_risk = None;
-    for ((m, analysis), lint) in pending.iter().zip(&analyses).zip(lints) {
+    for ((m, analysis), mut lint) in pending.iter().zip(&analyses).zip(lints) {
         max_risk = max_risk.max(Some(lint.risk));
+        lint.diagnostics
+            .extend(losses.iter().filter(|d| d.path == m.display_path).cloned());
         // A lint finding the gates already hold (transaction-nesting) counts once.
         let held: Vec<(&str, String, usize)> = gates
             .iter()

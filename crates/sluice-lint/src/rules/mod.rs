@@ -134,6 +134,7 @@ registry! {
         SuppressionUnused: suppression_unused,
         DomainUndeclared: domain_undeclared,
         DomainReferenceMissing: domain_reference_missing,
+        DataLossUnplanned: data_loss_unplanned,
     }
     gates {
         ApprovalMissing: APPROVAL_MISSING,

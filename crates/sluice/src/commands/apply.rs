@@ -55,6 +55,7 @@ enum Plan<'a> {
 fn plan<'a>(
     project: &Project,
     session: &Session<'_>,
+    db: &mut dyn sluice_db::Database,
     catalog: &'a sluice_core::Catalog,
     history: &'a [sluice_db::HistoryRow],
     to: Option<&Version>,
@@ -90,6 +91,21 @@ fn plan<'a>(
     let policy = crate::gate::policy_findings(project, &session.env, &pending, false)?;
     if !policy.is_empty() {
         return Ok(Plan::Blocked(policy));
+    }
+    // Data lost from a table with rows on the target needs a strategy.
+    let analyses: Vec<_> = pending
+        .iter()
+        .map(|m| crate::risk::analyze(project, m))
+        .collect();
+    let losses = sluice_engine::data_loss::gate(
+        db,
+        &session.env.name,
+        &pending,
+        &analyses,
+        &crate::risk::policy_for(project, &session.env)?,
+    )?;
+    if !losses.is_empty() {
+        return Ok(Plan::Blocked(losses));
     }
     let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
     if !approvals.findings.is_empty() {
@@ -174,7 +190,7 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
 
     let mut db = session.lock()?;
     let history = read_history(&mut *db)?;
-    let steps = match plan(project, &session, &catalog, &history, to.as_ref())? {
+    let steps = match plan(project, &session, &mut *db, &catalog, &history, to.as_ref())? {
         Plan::Blocked(findings) => return session.refuse(&mut db, findings),
         Plan::Ready { steps, applied } if steps.is_empty() => {
             print_pending(
