@@ -541,6 +541,8 @@ fn mysql_online_ddl_algorithm_in_check_and_plan() {
     let high = |body: &str| {
         let text = header("1000000000002", "narrow_email")
             .replace("RISK_LEVEL: Low", "RISK_LEVEL: High")
+            // users has rows: a narrowing states its data strategy.
+            + "-- DATA_STRATEGY: every email checked to fit 100 characters (ADR-7)\n"
             + body;
         p.raw(
             "db/migrations/1000000000002_narrow_email.sql",
@@ -555,14 +557,14 @@ fn mysql_online_ddl_algorithm_in_check_and_plan() {
         .says("mysql-table-copy")
         .says("runs ALGORITHM=COPY with LOCK=SHARED (MODIFY `email` (its definition))")
         .says("mysql-ddl-in-transaction")
-        .says("commits the rows changed from line 7");
+        .says("commits the rows changed from line 8");
     p.run(&["plan"])
         .ok()
         .says("ALGORITHM=COPY, LOCK=SHARED on users")
-        .says("if ALTER TABLE at line 8 fails, these stay applied (DDL commits itself): line 7: UPDATE")
+        .says("if ALTER TABLE at line 9 fails, these stay applied (DDL commits itself): line 8: UPDATE")
         .says("risk High")
         // The generated inverse is MySQL's: no IF EXISTS on columns.
-        .says("ALTER TABLE users DROP COLUMN nickname;  -- undoes line 9");
+        .says("ALTER TABLE users DROP COLUMN nickname;  -- undoes line 10");
     let json = p.run(&["plan", "--format", "json"]).ok().stdout.clone();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let size = v["sizes"]
