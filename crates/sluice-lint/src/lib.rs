@@ -15,6 +15,7 @@
 
 pub mod alembic;
 pub mod analysis;
+pub mod deploy;
 pub mod diagnostic;
 pub mod docs;
 pub mod engine;

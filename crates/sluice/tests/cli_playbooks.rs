@@ -506,3 +506,130 @@ fn data_loss_gate_on_sqlite_and_off_switch() {
     .unwrap();
     p.run(&["apply"]).ok().never_says("data-loss-unplanned");
 }
+
+/// Start-up detection reads each deploy file as its format, with the
+/// shapes real projects use: a Heroku `Procfile` and `app.json`, a Fly
+/// `fly.toml`, a GitHub workflow, a Supabase-style Prisma `package.json`, a
+/// Dockerfile, FastAPI-style Python settings and a `.env` file. Files that
+/// migrate only in CI, or set the flag off, are left alone.
+#[test]
+fn startup_detection_reads_real_deploy_files() {
+    let p = Project::sqlite();
+    p.raw(
+        "Procfile",
+        b"web: gunicorn app.main:app\nrelease: alembic -c alembic.ini upgrade head\n",
+    );
+    p.raw(
+        "app.json",
+        br#"{
+  "name": "billing",
+  "env": {
+    "SECRET_KEY": { "generator": "secret" },
+    "RUN_DB_MIGRATIONS_ON_STARTUP": { "description": "migrate on boot", "value": "1" }
+  },
+  "buildpacks": [{ "url": "heroku/python" }]
+}
+"#,
+    );
+    p.raw(
+        "fly.toml",
+        b"app = \"billing\"\nprimary_region = \"ams\"\n\n[deploy]\n  release_command = \"bin/rails db:migrate\"\n\n[env]\n  PORT = \"8080\"\n",
+    );
+    p.raw(
+        "web/package.json",
+        br#"{
+  "name": "web",
+  "scripts": {
+    "dev": "next dev",
+    "db:deploy": "prisma migrate deploy",
+    "setup": "npm run db:deploy && prisma generate",
+    "migrate": "prisma migrate deploy",
+    "start": "next start"
+  }
+}
+"#,
+    );
+    p.raw(
+        ".github/workflows/deploy.yml",
+        br#"name: deploy
+on:
+  push:
+    branches: [main]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    services:
+      postgres:
+        image: postgres:16
+    steps:
+      - uses: actions/checkout@v4
+      - run: npx prisma migrate deploy
+        env:
+          DATABASE_URL: postgres://postgres@localhost:5432/test
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: actions/checkout@v4
+      - name: Migrate
+        run: |
+          pip install -r requirements.txt
+          alembic upgrade head
+        env:
+          DATABASE_URL: ${{ secrets.DATABASE_URL }}
+"#,
+    );
+    p.raw(
+        "Dockerfile",
+        b"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"sh\", \"-c\", \\\n  \"alembic upgrade head && uvicorn app.main:app --host 0.0.0.0\"]\n",
+    );
+    p.raw(
+        "app/core/config.py",
+        b"from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    DATABASE_URL: str\n    RUN_DB_MIGRATIONS_ON_STARTUP: bool = True\n    DEBUG: bool = False\n",
+    );
+    p.raw(
+        ".env.production",
+        b"# prod\nexport RUN_DB_MIGRATIONS_ON_STARTUP=\"true\"\n",
+    );
+    // Off, or not at start-up: no finding.
+    p.raw(".env.example", b"RUN_DB_MIGRATIONS_ON_STARTUP=false\n");
+    p.raw(
+        "worker/settings.py",
+        b"RUN_DB_MIGRATIONS_ON_STARTUP = False\n",
+    );
+    let doc = p.run(&["check", "--format", "json"]).code(1).json();
+    let mut found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "startup-migration")
+        .map(|d| format!("{}:{}", d["path"].as_str().unwrap(), d["line"]))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ".env.production:2",
+            ".github/workflows/deploy.yml:24",
+            "Dockerfile:4",
+            "Procfile:2",
+            "app.json:5",
+            "app/core/config.py:6",
+            "fly.toml:5",
+            "web/package.json:6",
+        ],
+        "{doc}"
+    );
+    let run = p.run(&["check"]);
+    let text = format!("{}{}", run.code(1).stdout, run.stderr);
+    for says in [
+        "package.json script `setup` (through `db:deploy`) runs `prisma migrate deploy`",
+        "step `Migrate` of job `deploy` runs `alembic upgrade` against environment `production`",
+        "Dockerfile ENTRYPOINT runs `alembic upgrade`",
+        "app.json `env` sets RUN_DB_MIGRATIONS_ON_STARTUP to 1",
+        "process `release` runs `alembic -c alembic.ini upgrade`",
+        "fly.toml [deploy] release_command runs `rails db:migrate`",
+    ] {
+        assert!(text.contains(says), "{says}\n{text}");
+    }
+}

@@ -1,13 +1,17 @@
-//! `startup-migration` (error): a deploy or config file matches a "migrates at
-//! start-up" pattern (`[startup]` in sluice.toml).
+//! `startup-migration` (error): a deploy or config file migrates at start-up
+//! (`[startup]` in sluice.toml).
 //!
-//! Defaults: files `fly.toml`, `Procfile`, `app.json`, `package.json`,
-//! `**/*.env*`, `.github/workflows/*.yml`; patterns
-//! `RUN_DB_MIGRATIONS_ON_STARTUP=1`/`true` (also `:` and quoted), a fly.toml
-//! `release_command` running `migrate deploy`/`migrate up`, a Procfile
-//! `release:` line doing so, and an `app.json`/`package.json` `release`,
-//! `postdeploy`, `start` or `prestart` script doing so. Setting `paths` or
-//! `patterns` in `[startup]` replaces the corresponding defaults.
+//! Each default file is read as its format (see [`crate::deploy`]): `.env`
+//! files, a `Procfile`'s process types, `app.json` `env` and `scripts`,
+//! `package.json` scripts that run at install, build or start (and the
+//! scripts they call), `fly.toml`'s release command, processes and `[env]`,
+//! a Dockerfile's `CMD`/`ENTRYPOINT` and `ENV`, GitHub workflow steps that
+//! migrate a non-development environment, and Python settings that turn
+//! `RUN_DB_MIGRATIONS_ON_STARTUP` (or `RUN_MIGRATIONS_ON_STARTUP`,
+//! `MIGRATE_ON_STARTUP`, `AUTO_MIGRATE`) on. Setting `paths` in `[startup]`
+//! replaces the default files (a file of none of these formats is searched
+//! for the flag); setting `patterns` replaces the readers with those
+//! regular expressions, searched line by line.
 //!
 //! **Why.** Migrations that run when the app boots run once per instance, race
 //! each other, run without review or approval, and turn a bad migration into a
@@ -37,26 +41,25 @@ pub const RULE: Def = Def {
 
 /// Default file globs.
 pub const DEFAULT_PATHS: &[&str] = &[
-    "fly.toml",
-    "Procfile",
-    "app.json",
-    "package.json",
+    "**/fly.toml",
+    "**/Procfile",
+    "**/app.json",
+    "**/package.json",
     "**/*.env*",
     ".github/workflows/*.yml",
     ".github/workflows/*.yaml",
     "**/Dockerfile",
     "**/Dockerfile.*",
+    "**/settings.py",
+    "**/config.py",
+    "**/settings/*.py",
+    "**/config/*.py",
 ];
 
-/// Default patterns. A runner's apply command is `migrate deploy|up`
-/// (prisma, dbmate, goose, golang-migrate), `alembic [-c INI] upgrade`, or
-/// `node <…migrat…> up`.
+/// What a file of no known format (a `paths` entry of the team's own) is
+/// searched for: a start-up flag set to a true value.
 pub const DEFAULT_PATTERNS: &[&str] = &[
-    r#"(?i)RUN_DB_MIGRATIONS_ON_STARTUP\s*[=:]\s*["']?(1|true)\b"#,
-    r#"release_command\s*=.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
-    r#"(?m)^\s*(release|web)\s*:.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
-    r#""(release|postdeploy|start|prestart)"\s*:\s*"[^"]*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
-    r#"(?m)^\s*(CMD|ENTRYPOINT)\b.*(migrate\s+(deploy|up)|alembic\s+(-c\s+\S+\s+)?upgrade|node\s+\S*migrat\S*\s+up)\b"#,
+    r#"(?i)\b(RUN_DB_MIGRATIONS_ON_STARTUP|RUN_MIGRATIONS_ON_STARTUP|MIGRATE_ON_STARTUP|AUTO_MIGRATE)\s*[=:]\s*["']?(1|true|yes|on)\b"#,
 ];
 
 /// Turns a glob (`**/`, `*`, `?`) into an anchored regex over `/` paths.
@@ -126,31 +129,56 @@ pub fn check(
     } else {
         paths.iter().map(|g| glob_regex(g)).collect()
     };
-    let res: Vec<Regex> = if patterns.is_empty() {
-        DEFAULT_PATTERNS
-            .iter()
-            .map(|p| Regex::new(p).expect("default patterns compile"))
-            .collect()
-    } else {
-        patterns
+    let finding = |f: &str, line: usize, column: usize, message: String| {
+        Diagnostic::new(
+            crate::RuleId::StartupMigration,
+            f,
+            line,
+            column,
+            message,
+            "run `sluice apply --env ENV` as an explicit deploy step instead, and call `sluice::verify_current` at start-up to fail fast when the schema is behind",
+        )
+    };
+    let on_match = &mut |f: &str, line, column, _: &str, matched: &str| {
+        Some(finding(
+            f,
+            line,
+            column,
+            format!("`{}` runs migrations when the application starts", matched.trim()),
+        ))
+    };
+    if !patterns.is_empty() {
+        let res: Vec<Regex> = patterns
             .iter()
             .map(|p| {
                 Regex::new(p).map_err(|e| {
                     format!("[startup] patterns: {p:?} is not a valid regular expression: {e}")
                 })
             })
-            .collect::<Result<_, _>>()?
-    };
-    Ok(scan(files, &globs, &res, &mut |f, line, column, _, matched| {
-        Some(Diagnostic::new(
-            crate::RuleId::StartupMigration,
-            f,
-            line,
-            column,
-            format!("`{}` runs migrations when the application starts", matched.trim()),
-            "run `sluice apply --env ENV` as an explicit deploy step instead, and call `sluice::verify_current` at start-up to fail fast when the schema is behind",
-        ))
-    }))
+            .collect::<Result<_, _>>()?;
+        return Ok(scan(files, &globs, &res, on_match));
+    }
+    let flags: Vec<Regex> = DEFAULT_PATTERNS
+        .iter()
+        .map(|p| Regex::new(p).expect("default patterns compile"))
+        .collect();
+    let set = regex::RegexSet::new(globs.iter().map(Regex::as_str)).expect("globs compile");
+    let mut out = Vec::new();
+    for f in files.files.iter().filter(|f| set.is_match(f)) {
+        let Ok(text) = std::fs::read_to_string(files.root.join(f)) else {
+            continue;
+        };
+        // A file read as its format; one that does not parse as it (or of
+        // no known format) is searched for the flag.
+        match crate::deploy::format_of(f).map(|k| crate::deploy::detect(k, f, &text)) {
+            Some(Ok(hits)) => out.extend(
+                hits.into_iter()
+                    .map(|h| finding(f, h.line, h.column, h.message)),
+            ),
+            _ => scan_text(f, &text, &flags, on_match, &mut out),
+        }
+    }
+    Ok(out)
 }
 
 /// A finding for a match: (file, line, column, the whole line, the match).
@@ -193,18 +221,31 @@ pub(crate) fn scan(
         let Ok(text) = std::fs::read_to_string(project.root.join(f)) else {
             continue;
         };
-        for re in patterns {
-            for m in re.find_iter(&text) {
-                let before = &text[..m.start()];
-                let line = before.matches('\n').count() + 1;
-                let start = before.rfind('\n').map_or(0, |i| i + 1);
-                let column = text[start..m.start()].chars().count() + 1;
-                let end = text[m.start()..].find('\n').map_or(text.len(), |i| m.start() + i);
-                out.extend(on(f, line, column, &text[start..end], m.as_str()));
-            }
-        }
+        scan_text(f, &text, patterns, on, &mut out);
     }
     out
+}
+
+/// Every match of `patterns` in `text` (the file `f`).
+fn scan_text(
+    f: &str,
+    text: &str,
+    patterns: &[Regex],
+    on: &mut OnMatch<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for re in patterns {
+        for m in re.find_iter(text) {
+            let before = &text[..m.start()];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = text[start..m.start()].chars().count() + 1;
+            let end = text[m.start()..]
+                .find('\n')
+                .map_or(text.len(), |i| m.start() + i);
+            out.extend(on(f, line, column, &text[start..end], m.as_str()));
+        }
+    }
 }
 
 #[cfg(test)]
