@@ -106,6 +106,8 @@ pub enum AuditKind {
     LockTimeout,
     /// `sluice baseline` recorded migrations as applied without running them.
     Baseline,
+    /// `sluice reset` dropped everything and forgot the history.
+    Reset,
 }
 
 impl AuditKind {
@@ -121,6 +123,7 @@ impl AuditKind {
             AuditKind::Adopt => "adopt",
             AuditKind::LockTimeout => "lock-timeout",
             AuditKind::Baseline => "baseline",
+            AuditKind::Reset => "reset",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod introspect;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
+pub mod reset;
 pub mod scratch;
 pub mod sqlite;
 
@@ -300,6 +301,13 @@ pub trait Executor {
             Err(e) if self.classify(&e) == ErrorKind::UndefinedTable => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The statements that drop every object of this database but sluice's
+    /// own tables (`sluice reset`; see [`crate::reset`]), read from its
+    /// catalog now. Err where the backend cannot say.
+    fn reset_statements(&mut self) -> Result<Vec<String>, DbError> {
+        Err(DbError::msg("this database cannot be reset by sluice"))
     }
 
     /// Quotes an identifier in this database's SQL (`"name"`; MySQL:

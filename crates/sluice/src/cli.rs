@@ -98,6 +98,8 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Reverse applied migrations where the environment allows it.
     Down(commands::down::DownArgs),
+    /// Drop everything and apply every migration again (only where allow_reset = true).
+    Reset(commands::reset::ResetArgs),
     /// Clear a dirty migration after inspecting it, with an audited reason.
     Resolve(commands::resolve::ResolveArgs),
     /// Record an approval of a migration for an environment.
@@ -265,6 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Apply(a) => commands::apply::run(&project, a),
         Command::Status(a) => commands::status::run(&project, a),
         Command::Down(a) => commands::down::run(&project, a),
+        Command::Reset(a) => commands::reset::run(&project, a),
         Command::Resolve(a) => commands::resolve::run(&project, a),
         Command::Approve(a) => commands::approve::run(&project, a),
         Command::Report(a) => commands::report::run(&project, a),

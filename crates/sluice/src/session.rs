@@ -220,6 +220,22 @@ impl<'p> Session<'p> {
         done: Vec<MigrationRecord>,
         stop: Option<crate::runner::Stop>,
     ) -> (Vec<MigrationRecord>, Outcome) {
+        self.finish_run_with(done, stop, Value::Null)
+    }
+
+    /// [`Session::finish_run`] with the command's own `details` (an object,
+    /// or null) in the evidence and the JSON document.
+    pub fn finish_run_with(
+        &self,
+        done: Vec<MigrationRecord>,
+        stop: Option<crate::runner::Stop>,
+        details: Value,
+    ) -> (Vec<MigrationRecord>, Outcome) {
+        let details = if details.is_null() {
+            json!({})
+        } else {
+            details
+        };
         let mut records = done;
         let error = stop.as_ref().map(|s| s.message.clone());
         if let Some(s) = &stop {
@@ -230,14 +246,20 @@ impl<'p> Session<'p> {
         } else {
             RunOutcome::Ok
         };
-        self.finish(outcome, records.clone(), vec![], json!({}), error.clone());
+        self.finish(
+            outcome,
+            records.clone(),
+            vec![],
+            details.clone(),
+            error.clone(),
+        );
         if self.project.json() {
             crate::output::print_json(&self.document(
                 outcome,
                 &records,
                 &[],
                 error.as_deref(),
-                json!({}),
+                details,
             ));
         }
         match stop {

@@ -809,3 +809,23 @@ fn mysql_data_loss_gate_reads_rows() {
     db.exec("DELETE FROM users");
     p.run(&["apply"]).ok().says("applied 1 migration");
 }
+
+/// `reset` on MariaDB: the connection's database emptied of everything but
+/// sluice's tables (foreign keys off while it drops), every migration
+/// applied again.
+#[test]
+fn mysql_reset_drops_and_reapplies() {
+    let db = MyDb::create();
+    let p = project(&db, "allow_reset = true\n");
+    two_migrations(&p);
+    p.run(&["apply"]).ok();
+    db.exec("CREATE TABLE orders (id INT PRIMARY KEY, user_id BIGINT, FOREIGN KEY (user_id) REFERENCES users (id))");
+    db.exec("INSERT INTO users (id, email) VALUES (1, 'a@example.com')");
+    db.exec("INSERT INTO orders VALUES (1, 1)");
+    p.run(&["reset"])
+        .ok()
+        .says("forgot 2 applied migrations")
+        .says("applied 2 migrations");
+    assert_eq!(tables(&db), ["sluice_audit", "sluice_history", "users"]);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM users"), "0");
+}

@@ -633,3 +633,109 @@ jobs:
         assert!(text.contains(says), "{says}\n{text}");
     }
 }
+
+/// `reset` for early-stage projects (Postgres): where `allow_reset = true`,
+/// it drops every schema, type, routine, view and table but sluice's own,
+/// forgets the history, applies every migration again (an edited one
+/// included), and records one `reset` audit row and the run's evidence.
+/// Elsewhere it is refused with nothing dropped; a production-like
+/// environment cannot allow it.
+#[test]
+fn reset_drops_and_reapplies_only_where_allowed() {
+    let db = PgDb::create();
+    let url = db.url();
+    let p = Project::new(&format!(
+        "[migrations]\ndialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\nallow_reset = true\n\n[environments.staging]\nurl = \"{url}\"\n"
+    ));
+    let first = p.migration(
+        "1000000000001",
+        "base",
+        "CREATE SCHEMA app;\nCREATE TYPE mood AS ENUM ('ok', 'sad');\nCREATE TABLE app.users (id serial PRIMARY KEY, mood mood);\nCREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int REFERENCES app.users (id));\nCREATE VIEW recent AS SELECT id FROM orders;\nCREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    db.client()
+        .batch_execute(
+            "INSERT INTO app.users (mood) VALUES ('ok'); INSERT INTO orders (user_id) VALUES (1)",
+        )
+        .unwrap();
+    // Early stage: the applied migration is edited in place.
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&first, text.replace("mood mood)", "mood mood, email text)")).unwrap();
+    p.hash();
+    p.run(&["apply"]).code(1).says("applied-modified");
+
+    // Not where the environment does not allow it.
+    p.run(&["--env", "staging", "reset"])
+        .code(1)
+        .says("reset-forbidden")
+        .says("allow_reset = true");
+    assert_eq!(db.scalar("SELECT count(*) FROM orders"), "1");
+
+    p.run(&["reset"])
+        .ok()
+        .says("reset `dev`: dropped")
+        .says("forgot 1 applied migrations")
+        .says("applied 1 migration");
+    assert_eq!(db.scalar("SELECT count(*) FROM orders"), "0");
+    assert_eq!(
+        db.column("SELECT column_name FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'users' ORDER BY ordinal_position"),
+        ["id", "mood", "email"]
+    );
+    assert_eq!(
+        db.column("SELECT event FROM sluice_audit ORDER BY id"),
+        ["apply", "refusal", "refusal", "reset", "apply"]
+    );
+    p.run(&["status", "--exit-code"]).ok();
+    let evidence = p.evidence();
+    let reset = evidence["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["command"] == "reset" && r["outcome"] == "ok")
+        .unwrap_or_else(|| panic!("no reset run: {evidence}"));
+    assert!(
+        reset["details"]["reset"]["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "DROP SCHEMA IF EXISTS \"app\" CASCADE"),
+        "{evidence}"
+    );
+    // A second reset starts from what the first left.
+    p.run(&["reset"]).ok().says("forgot 1 applied migrations");
+
+    // Never on a production-like environment.
+    let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
+    std::fs::write(
+        p.path().join("sluice.toml"),
+        cfg.replace(
+            "allow_reset = true\n",
+            "allow_reset = true\nproduction = true\n",
+        ),
+    )
+    .unwrap();
+    p.run(&["reset"])
+        .code(2)
+        .says("allow_reset = true on a production-like environment");
+}
+
+/// `reset` on SQLite, with foreign keys between the tables it drops.
+#[test]
+fn reset_on_sqlite() {
+    let p = Project::new("[migrations]\ndialect = \"sqlite\"\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\nallow_reset = true\n");
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\nCREATE INDEX child_parent ON child (parent_id);\nCREATE VIEW kids AS SELECT id FROM child;\nINSERT INTO parent VALUES (1);\nINSERT INTO child VALUES (1, 1);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    p.run(&["reset"]).ok().says("forgot 1 applied migrations");
+    let db = p.path().join("dev.db");
+    assert_eq!(sqlite_column(&db, "SELECT count(*) FROM child"), ["1"]);
+    assert_eq!(
+        sqlite_column(&db, "SELECT event FROM sluice_audit ORDER BY id"),
+        ["apply", "reset", "apply"]
+    );
+}

@@ -223,6 +223,9 @@ pub struct EnvironmentSection {
     pub url: Option<String>,
     /// Whether `down` may run here.
     pub allow_down: Option<bool>,
+    /// Whether `sluice reset` may drop everything here and apply every
+    /// migration again (early-stage projects; never production-like).
+    pub allow_reset: bool,
     /// Approvals needed per risk.
     pub approvals: Option<ApprovalCounts>,
     /// Who may approve.

@@ -598,6 +598,11 @@ impl Config {
                 )));
             }
         }
+        if section.allow_reset && production_like {
+            return Err(cfg_err(format!(
+                "[environments.{name}] allow_reset = true on a production-like environment: `sluice reset` drops everything, so it is never allowed where production_like is true (remove allow_reset, or point the environment at a disposable database)"
+            )));
+        }
         let session = session_variables(&name, &section.session).map_err(cfg_err)?;
         Ok(Environment {
             session,

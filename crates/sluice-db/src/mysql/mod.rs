@@ -371,6 +371,10 @@ impl Executor for MysqlDb {
         self.run_alone("ROLLBACK")
     }
 
+    fn reset_statements(&mut self) -> Result<Vec<String>, DbError> {
+        crate::reset::mysql(self)
+    }
+
     fn quote_ident(&self, s: &str) -> String {
         format!("`{}`", s.replace('`', "``"))
     }

@@ -157,6 +157,11 @@ impl Executor for PostgresDb {
         inspect::relations(self)
     }
 
+    fn reset_statements(&mut self) -> Result<Vec<String>, DbError> {
+        let schema = self.schema.clone();
+        crate::reset::postgres(self, &schema)
+    }
+
     fn relation_sizes(
         &mut self,
         names: &[String],

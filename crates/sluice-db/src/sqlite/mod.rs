@@ -172,6 +172,10 @@ impl Executor for SqliteDb {
         self.run_one(statement)
     }
 
+    fn reset_statements(&mut self) -> Result<Vec<String>, DbError> {
+        crate::reset::sqlite(self)
+    }
+
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         let ncols = self.conn.prepare(sql).map_err(err)?.column_count();
         self.query_text(sql, ncols)

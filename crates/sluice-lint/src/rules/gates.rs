@@ -48,6 +48,17 @@ pub const DOWNGRADE_FORBIDDEN: Def = Def {
     check: Check::Raised,
 };
 
+/// `reset-forbidden`.
+pub const RESET_FORBIDDEN: Def = Def {
+    id: "reset-forbidden",
+    severity: Severity::Error,
+    risk: None,
+    group: Group::Gate,
+    dialects: Dialects::All,
+    summary: "reset where allow_reset is not true",
+    check: Check::Raised,
+};
+
 /// `dirty-state`.
 pub const DIRTY_STATE: Def = Def {
     id: "dirty-state",

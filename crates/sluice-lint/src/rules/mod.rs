@@ -141,6 +141,7 @@ registry! {
         ApprovalStale: APPROVAL_STALE,
         ApprovalUnverified: APPROVAL_UNVERIFIED,
         DowngradeForbidden: DOWNGRADE_FORBIDDEN,
+        ResetForbidden: RESET_FORBIDDEN,
         DirtyState: DIRTY_STATE,
         AppliedModified: APPLIED_MODIFIED,
         AppliedMissing: APPLIED_MISSING,

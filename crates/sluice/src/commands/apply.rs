@@ -42,7 +42,7 @@ pub fn target_version(
 
 /// What a run would do, or why it may not: the gates and approvals decided on
 /// a history read under the lock (a real run) or without it (a dry run).
-enum Plan<'a> {
+pub(crate) enum Plan<'a> {
     /// A gate or the approvals refuse the run.
     Blocked(Vec<sluice_lint::Diagnostic>),
     /// These steps would run; `applied` migrations are already clean.
@@ -52,10 +52,14 @@ enum Plan<'a> {
     },
 }
 
-fn plan<'a>(
+/// The gates, the policy, the data-loss gate (when `judge_rows`: not for
+/// `reset`, whose drops empty every table) and the approvals, on the history
+/// `history` (read under the lock for a real run).
+pub(crate) fn plan<'a>(
     project: &Project,
     session: &Session<'_>,
     db: &mut dyn sluice_db::Database,
+    judge_rows: bool,
     catalog: &'a sluice_core::Catalog,
     history: &'a [sluice_db::HistoryRow],
     to: Option<&Version>,
@@ -93,19 +97,21 @@ fn plan<'a>(
         return Ok(Plan::Blocked(policy));
     }
     // Data lost from a table with rows on the target needs a strategy.
-    let analyses: Vec<_> = pending
-        .iter()
-        .map(|m| crate::risk::analyze(project, m))
-        .collect();
-    let losses = sluice_engine::data_loss::gate(
-        db,
-        &session.env.name,
-        &pending,
-        &analyses,
-        &crate::risk::policy_for(project, &session.env)?,
-    )?;
-    if !losses.is_empty() {
-        return Ok(Plan::Blocked(losses));
+    if judge_rows {
+        let analyses: Vec<_> = pending
+            .iter()
+            .map(|m| crate::risk::analyze(project, m))
+            .collect();
+        let losses = sluice_engine::data_loss::gate(
+            db,
+            &session.env.name,
+            &pending,
+            &analyses,
+            &crate::risk::policy_for(project, &session.env)?,
+        )?;
+        if !losses.is_empty() {
+            return Ok(Plan::Blocked(losses));
+        }
     }
     let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
     if !approvals.findings.is_empty() {
@@ -190,7 +196,15 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
 
     let mut db = session.lock()?;
     let history = read_history(&mut *db)?;
-    let steps = match plan(project, &session, &mut *db, &catalog, &history, to.as_ref())? {
+    let steps = match plan(
+        project,
+        &session,
+        &mut *db,
+        true,
+        &catalog,
+        &history,
+        to.as_ref(),
+    )? {
         Plan::Blocked(findings) => return session.refuse(&mut db, findings),
         Plan::Ready { steps, applied } if steps.is_empty() => {
             print_pending(
@@ -214,6 +228,18 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
 
     db.ensure_history()
         .map_err(|e| anyhow!("creating sluice's tables: {e}"))?;
+    run_steps(project, &session, db, &steps, serde_json::Value::Null)
+}
+
+/// Runs `steps` under the lock `db` holds, printing progress, then writes
+/// the evidence (with `details`) and prints the outcome.
+pub(crate) fn run_steps(
+    project: &Project,
+    session: &Session<'_>,
+    mut db: sluice_db::LockGuard,
+    steps: &[runner::Step<'_>],
+    details: serde_json::Value,
+) -> Result<Outcome> {
     let text = !project.json() && !project.global.quiet;
     if text {
         println!(
@@ -225,7 +251,7 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
         );
     }
     let info = session.info();
-    let (done, stop) = runner::run(&mut db, &info, &steps, &mut |rec| {
+    let (done, stop) = runner::run(&mut db, &info, steps, &mut |rec| {
         if text {
             println!(
                 "  {}_{}  ok ({} ms)",
@@ -234,7 +260,7 @@ pub fn run(project: &Project, a: &ApplyArgs) -> Result<Outcome> {
         }
     });
     drop(db); // releases the lock before the slower file writes
-    let (records, outcome) = session.finish_run(done, stop);
+    let (records, outcome) = session.finish_run_with(done, stop, details);
     if outcome == Outcome::Ok && text {
         let ms: u128 = records.iter().map(|r| r.duration_ms).sum();
         println!(

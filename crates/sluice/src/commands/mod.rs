@@ -11,6 +11,7 @@ pub mod init;
 pub mod new;
 pub mod plan;
 pub mod report;
+pub mod reset;
 pub mod resolve;
 pub mod schema;
 pub mod status;
