@@ -26,6 +26,7 @@ pub mod record;
 pub mod rollback;
 pub mod runner;
 pub mod secrets;
+pub mod size_risk;
 pub mod state;
 
 pub use current::{verify_current, verify_current_with, NotCurrent, VerifyOptions};

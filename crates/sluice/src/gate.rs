@@ -21,10 +21,14 @@ pub use sluice_engine::approvals::ApprovalCheck;
 
 /// Checks approvals for `pending` on `env`: reads the approvals file and the
 /// environment's `allowed_signers`, and runs the engine's gate.
+///
+/// `large` (from [`crate::risk::large_tables`] on the target) lifts the risk
+/// of migrations that lock a large table, as `plan` does.
 pub fn check_approvals(
     project: &Project,
     env: &Environment,
     pending: &[&Migration],
+    large: Option<&sluice_engine::size_risk::LargeTables>,
 ) -> Result<ApprovalCheck> {
     if pending.is_empty() || env.approvals.none() {
         return Ok(ApprovalCheck::default());
@@ -41,10 +45,12 @@ pub fn check_approvals(
     let policy = crate::risk::policy(project)?;
     // Each pending migration's risk, judged against the history before it.
     let key = |m: &Migration| (m.version.to_string(), m.checksum.to_hex());
+    let mut lints = crate::risk::lint_pending(project, &policy, pending)?;
+    crate::risk::lift(project, large, pending, &mut lints);
     let risks: std::collections::HashMap<_, _> = pending
         .iter()
         .map(|m| key(m))
-        .zip(crate::risk::lint_pending(project, &policy, pending)?)
+        .zip(lints)
         .map(|(k, l)| (k, l.risk))
         .collect();
     Ok(sluice_engine::approvals::check(

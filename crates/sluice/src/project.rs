@@ -18,6 +18,9 @@ pub struct Project {
     pub rule_overrides: BTreeMap<&'static str, Level>,
     /// `[risk]`, validated: rule id → the risk its findings carry.
     pub risk_overrides: BTreeMap<&'static str, sluice_core::header::RiskLevel>,
+    /// `[risk] large_table_rows`: migrations that lock a table of at least
+    /// this many rows against writes are one risk level higher.
+    pub large_table_rows: Option<i64>,
     /// Global options.
     pub global: Global,
 }
@@ -51,10 +54,18 @@ impl Project {
         };
         let rule_overrides = parse_overrides(&config.file.rules).map_err(invalid)?;
         let risk_overrides = parse_risk(&config.file.risk).map_err(invalid)?;
+        let large_table_rows = match config.file.risk.get(LARGE_TABLE_ROWS) {
+            None => None,
+            Some(toml::Value::Integer(n)) if *n > 0 => Some(*n),
+            Some(v) => return Err(invalid(format!(
+                "[risk] {LARGE_TABLE_ROWS} = {v}: a number of rows above zero, such as 1_000_000"
+            ))),
+        };
         Ok(Project {
             config,
             rule_overrides,
             risk_overrides,
+            large_table_rows,
             global: g.clone(),
         })
     }
@@ -201,11 +212,18 @@ impl Project {
 
 /// `[risk]`: rule id → `low` | `medium` | `high`. An unknown rule id or
 /// level is an error naming it.
+/// The `[risk]` key that is a size, not a rule.
+const LARGE_TABLE_ROWS: &str = "large_table_rows";
+
 fn parse_risk(
-    risk: &BTreeMap<String, String>,
+    risk: &BTreeMap<String, toml::Value>,
 ) -> std::result::Result<BTreeMap<&'static str, sluice_core::header::RiskLevel>, String> {
     risk.iter()
+        .filter(|(id, _)| *id != LARGE_TABLE_ROWS)
         .map(|(id, level)| {
+            let level = level.as_str().ok_or_else(|| {
+                format!("[risk] {id} = {level}: the level is \"low\", \"medium\" or \"high\"")
+            })?;
             let rule = sluice_lint::registry::lookup(id).ok_or_else(|| {
                 format!("[risk] {id}: no such rule (rule ids are listed in docs/rules/)")
             })?;

@@ -72,8 +72,16 @@ impl sluice_engine::plan::Host for Session<'_> {
         crate::risk::lint_pending(self.project, &policy, pending)
     }
 
-    fn approvals(&self, pending: &[&sluice_core::Migration]) -> Result<crate::gate::ApprovalCheck> {
-        crate::gate::check_approvals(self.project, &self.env, pending)
+    fn approvals(
+        &self,
+        pending: &[&sluice_core::Migration],
+        large: Option<&sluice_engine::size_risk::LargeTables>,
+    ) -> Result<crate::gate::ApprovalCheck> {
+        crate::gate::check_approvals(self.project, &self.env, pending, large)
+    }
+
+    fn large_table_rows(&self) -> Option<i64> {
+        self.project.large_table_rows
     }
 
     fn progress(&self, message: &str) {

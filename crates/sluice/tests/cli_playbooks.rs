@@ -739,3 +739,72 @@ fn reset_on_sqlite() {
         ["apply", "reset", "apply"]
     );
 }
+
+/// `[risk] large_table_rows`: a lock that blocks writes on a table the
+/// target holds at least that many rows in lifts the migration one level,
+/// in `plan` and in `apply`'s approvals alike; a small table (or one never
+/// analysed) does not, and `check` (no target) judges without sizes.
+#[test]
+fn large_tables_lift_risk_in_plan_and_approvals() {
+    let db = PgDb::create();
+    let url = db.url();
+    let p = Project::new(&format!(
+        "[migrations]\ndialect = \"postgres\"\n\n[risk]\nlarge_table_rows = 1_000\n\n[environments.dev]\nurl = \"{url}\"\n\n[environments.staging]\nurl = \"{url}\"\n"
+    ));
+    p.migration(
+        "1000000000001",
+        "events",
+        "CREATE TABLE events (id bigint, kind text);\nCREATE TABLE notes (id bigint, body text);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    db.client()
+        .batch_execute("INSERT INTO events SELECT g, 'k' FROM generate_series(1, 5000) g; ANALYZE events; INSERT INTO notes VALUES (1, 'x')")
+        .unwrap();
+    let m = p.migration(
+        "1000000000002",
+        "index_events",
+        "CREATE INDEX events_kind ON events (kind);\n",
+    );
+    set_risk(&m, "Medium");
+    p.hash();
+    p.run(&["check"]).ok();
+    let doc = p
+        .run(&[
+            "--env",
+            "staging",
+            "plan",
+            "--no-replay",
+            "--format",
+            "json",
+        ])
+        .code(1)
+        .json();
+    assert_eq!(doc["pending"][0]["computed_risk"], "High", "{doc}");
+    assert_eq!(doc["pending"][0]["approvals"]["needed"], 2, "{doc}");
+    p.run(&["--env", "staging", "apply"])
+        .code(1)
+        .says("is High risk: `staging` needs 2 approvals");
+    // The same statement on a small table stays Medium: one approval.
+    std::fs::write(
+        &m,
+        std::fs::read_to_string(&m)
+            .unwrap()
+            .replace("events_kind ON events (kind)", "notes_body ON notes (body)"),
+    )
+    .unwrap();
+    p.hash();
+    p.run(&["--env", "staging", "apply"])
+        .code(1)
+        .says("is Medium risk: `staging` needs 1 approval");
+
+    let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
+    std::fs::write(
+        p.path().join("sluice.toml"),
+        cfg.replace("large_table_rows = 1_000", "large_table_rows = \"big\""),
+    )
+    .unwrap();
+    p.run(&["check"])
+        .code(2)
+        .says("[risk] large_table_rows = \"big\": a number of rows above zero");
+}

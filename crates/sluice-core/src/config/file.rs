@@ -380,7 +380,9 @@ pub struct ConfigFile {
     pub domains: BTreeMap<String, DomainSection>,
     /// `[risk]`: rule id → `low` | `medium` | `high`, the risk a rule's
     /// findings carry for this team.
-    pub risk: BTreeMap<String, String>,
+    /// `large_table_rows = N` (a number) lifts the risk of a migration
+    /// that locks a table of at least N rows one level.
+    pub risk: BTreeMap<String, toml::Value>,
     /// `[roles]`: role → the people in it (names as given to `approve
     /// --by`, which are also the principals of `allowed_signers`).
     pub roles: BTreeMap<String, Vec<String>>,

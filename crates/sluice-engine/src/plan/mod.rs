@@ -89,8 +89,17 @@ pub trait Host {
     }
     /// A migration's analysis, as its body is written.
     fn analyze(&self, m: &Migration) -> Analysis;
-    /// The approvals gate over the pending migrations.
-    fn approvals(&self, pending: &[&Migration]) -> Result<ApprovalCheck>;
+    /// The approvals gate over the pending migrations (`large` lifts the
+    /// risk of those that lock a large table).
+    fn approvals(
+        &self,
+        pending: &[&Migration],
+        large: Option<&crate::size_risk::LargeTables>,
+    ) -> Result<ApprovalCheck>;
+    /// `[risk] large_table_rows`, when the team sets it.
+    fn large_table_rows(&self) -> Option<i64> {
+        None
+    }
     /// A progress line for people (stderr).
     fn progress(&self, message: &str);
     /// Called before a scratch database is created: the caller installs
@@ -294,8 +303,16 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
     gates.extend(transaction_control);
 
     let analyses: Vec<Analysis> = pending.iter().map(|m| host.analyze(m)).collect();
-    let lints = host.lint(&pending)?;
-    let approvals = host.approvals(&pending)?;
+    let mut lints = host.lint(&pending)?;
+    // Risk by size: a lock on a large table lifts a migration one level.
+    let large =
+        crate::size_risk::LargeTables::read(&mut *target, host.large_table_rows(), &analyses)?;
+    if let Some(large) = &large {
+        for (l, a) in lints.iter_mut().zip(&analyses) {
+            l.risk = large.lift(a, l.risk).0;
+        }
+    }
+    let approvals = host.approvals(&pending, large.as_ref())?;
     gates.extend(approvals.findings.iter().cloned());
     // The data-loss gate, against the target's rows.
     let losses = crate::data_loss::gate(

@@ -66,11 +66,4 @@ pub(super) fn sizes(
     Ok(out)
 }
 
-/// A name as `to_regclass` reads it.
-pub(super) fn regclass_name(o: &ObjectName) -> String {
-    use sluice_schema::ddl::ident;
-    match &o.schema {
-        Some(s) => format!("{}.{}", ident(s), ident(&o.name)),
-        None => ident(&o.name),
-    }
-}
+pub(super) use crate::size_risk::regclass_name;

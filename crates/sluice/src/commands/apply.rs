@@ -113,7 +113,8 @@ pub(crate) fn plan<'a>(
             return Ok(Plan::Blocked(losses));
         }
     }
-    let approvals = crate::gate::check_approvals(project, &session.env, &pending)?;
+    let large = crate::risk::large_tables(project, db, &pending)?;
+    let approvals = crate::gate::check_approvals(project, &session.env, &pending, large.as_ref())?;
     if !approvals.findings.is_empty() {
         return Ok(Plan::Blocked(approvals.findings));
     }

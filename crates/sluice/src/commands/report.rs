@@ -195,13 +195,21 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
             .filter_map(|e| e.migration)
             .collect()
     };
+    // `[risk] large_table_rows` needs the target's sizes.
+    let large = match &env {
+        Some(e) if project.large_table_rows.is_some() => {
+            crate::risk::large_tables(project, &mut *project.connect(e)?, &pending)?
+        }
+        _ => None,
+    };
     let approvals = match &env {
-        Some(e) => crate::gate::check_approvals(project, e, &pending)?,
+        Some(e) => crate::gate::check_approvals(project, e, &pending, large.as_ref())?,
         None => Default::default(),
     };
     // Each judged against the history before it, as `check` judges it.
     let policy = crate::risk::policy(project)?;
-    let lints = crate::risk::lint_pending(project, &policy, &pending)?;
+    let mut lints = crate::risk::lint_pending(project, &policy, &pending)?;
+    crate::risk::lift(project, large.as_ref(), &pending, &mut lints);
     let doc = Pack {
         schema_version: crate::output::SCHEMA_VERSION,
         environment: env.as_ref().map(|e| e.name.clone()),
