@@ -295,6 +295,52 @@ pub fn check(
                 ),
             ));
         }
+        // A declared data domain needs its own roles too.
+        for (domain, header, roles) in &env.domain_approvals {
+            let declared = m
+                .header
+                .get(header)
+                .is_some_and(|f| sluice_core::header::parse_yes_no(&f.value) == Some(true));
+            if !declared {
+                continue;
+            }
+            let missing = missing_roles(roles, &env.roles, &valid);
+            if missing.is_empty() {
+                continue;
+            }
+            let list: Vec<String> = missing
+                .iter()
+                .map(|(r, k)| format!("{k} more {r}"))
+                .collect();
+            let who: Vec<String> = missing
+                .iter()
+                .flat_map(|(r, _)| {
+                    env.roles
+                        .get(r)
+                        .into_iter()
+                        .flatten()
+                        .map(move |p| format!("{p} ({r})"))
+                })
+                .collect();
+            out.findings.push(Diagnostic::new(
+                sluice_lint::RuleId::ApprovalMissing,
+                &m.display_path,
+                1,
+                1,
+                format!(
+                    "migration {} declares {header}: Yes: `{}` needs the {domain} domain's approvals and still lacks {}",
+                    m.version,
+                    env.name,
+                    list.join(", ")
+                ),
+                format!(
+                    "ask {} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
+                    who.join(" or "),
+                    m.version,
+                    crate::shell_word(&env.name)
+                ),
+            ));
+        }
         out.used
             .insert(m.version.to_string(), serde_json::Value::Array(used));
     }

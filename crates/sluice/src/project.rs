@@ -57,9 +57,11 @@ impl Project {
         let large_table_rows = match config.file.risk.get(LARGE_TABLE_ROWS) {
             None => None,
             Some(toml::Value::Integer(n)) if *n > 0 => Some(*n),
-            Some(v) => return Err(invalid(format!(
+            Some(v) => {
+                return Err(invalid(format!(
                 "[risk] {LARGE_TABLE_ROWS} = {v}: a number of rows above zero, such as 1_000_000"
-            ))),
+            )))
+            }
         };
         Ok(Project {
             config,

@@ -808,3 +808,47 @@ fn large_tables_lift_risk_in_plan_and_approvals() {
         .code(2)
         .says("[risk] large_table_rows = \"big\": a number of rows above zero");
 }
+
+/// A data domain's own approval roles: a migration declaring the domain
+/// needs them on top of its risk's wherever the environment requires
+/// approvals; `approve` takes someone who is only in the domain's role.
+#[test]
+fn data_domains_require_their_approval_roles() {
+    let p = Project::new(&ROLES.replace(
+        "[environments.production]",
+        "privacy-officer = [\"pat\"]\n\n[domains.privacy]\nheader = \"TOUCHES_PRIVACY\"\nobjects = [\"profiles\"]\nreference = 'docs/privacy/[a-z0-9_-]+\\.md'\napprovals = { privacy-officer = 1 }\n\n[environments.production]",
+    ));
+    let m = p.migration(
+        "1000000000001",
+        "profiles",
+        "CREATE TABLE profiles (id INTEGER);\n",
+    );
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(
+        &m,
+        text.replace(
+            "-- ROLLBACK_STRATEGY",
+            "-- TOUCHES_PRIVACY: Yes\n-- PRIVACY_DOC: docs/privacy/profiles.md\n-- ROLLBACK_STRATEGY",
+        ),
+    )
+    .unwrap();
+    p.hash();
+    p.run(&["check"]).ok();
+    // Low needs nobody by risk; the domain needs its privacy officer.
+    p.run(&["--env", "production", "apply"])
+        .code(1)
+        .says("declares TOUCHES_PRIVACY: Yes: `production` needs the privacy domain's approvals and still lacks 1 more privacy-officer")
+        .says("ask pat (privacy-officer)");
+    p.run(&[
+        "--env",
+        "production",
+        "approve",
+        "1000000000001",
+        "--by",
+        "pat",
+        "--ref",
+        "OPS-2",
+    ])
+    .ok();
+    p.run(&["--env", "production", "apply"]).ok();
+}

@@ -130,6 +130,10 @@ pub struct DomainSection {
     /// A pattern a header field must match when the flag is Yes (the
     /// domain's document).
     pub reference: Option<String>,
+    /// Extra approvals by role (`{ privacy-officer = 1 }`) that a migration
+    /// declaring the domain needs in every environment that requires
+    /// approvals, on top of its risk's.
+    pub approvals: BTreeMap<String, u32>,
 }
 
 /// What one risk level needs: a number of distinct approvers (any role, or

@@ -285,6 +285,9 @@ pub struct Environment {
     pub approvers: Vec<String>,
     /// `[roles]` (and the roles file beside the approvals): role → people.
     pub roles: BTreeMap<String, Vec<String>>,
+    /// Where the environment requires approvals: each data domain with
+    /// extra approval roles, as (domain, its header flag, role → count).
+    pub domain_approvals: Vec<(String, String, BTreeMap<String, u32>)>,
     /// The raw section.
     pub section: EnvironmentSection,
 }
@@ -590,8 +593,19 @@ impl Config {
                 ))
             })?;
         }
-        // Every role a requirement names is defined, with someone in it.
-        for role in approvals.roles() {
+        // Every role a requirement names is defined, with someone in it
+        // (a domain's roles count where approvals are required).
+        let approvals_needed = !approvals.none();
+        let domain_roles: Vec<&str> = if !approvals_needed {
+            vec![]
+        } else {
+            self.file
+                .domains
+                .values()
+                .flat_map(|d| d.approvals.keys().map(String::as_str))
+                .collect()
+        };
+        for role in approvals.roles().into_iter().chain(domain_roles) {
             if self.roles.get(role).is_none_or(|p| p.is_empty()) {
                 return Err(cfg_err(format!(
                     "[environments.{name}] approvals need role `{role}`, which [roles] does not define (or lists no one in)"
@@ -620,6 +634,16 @@ impl Config {
             approvals,
             approvers: section.approvers.clone(),
             roles: self.roles.clone(),
+            domain_approvals: if approvals_needed {
+                self.file
+                    .domains
+                    .iter()
+                    .filter(|(_, d)| !d.approvals.is_empty())
+                    .map(|(n, d)| (n.clone(), d.header.clone(), d.approvals.clone()))
+                    .collect()
+            } else {
+                vec![]
+            },
             section,
         })
     }

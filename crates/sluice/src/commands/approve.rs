@@ -142,11 +142,24 @@ fn refuse_unknown_approver(project: &Project, env: &str, by: &str) -> Result<()>
             .get(role)
             .is_some_and(|people| people.iter().any(|p| p == by))
     };
-    let roles: Vec<&str> = section
+    let mut roles: Vec<&str> = section
         .approvals
         .as_ref()
         .map(|a| a.roles())
         .unwrap_or_default();
+    // The roles of data domains count where the environment needs approvals.
+    if section.approvals.as_ref().is_some_and(|a| !a.none()) {
+        roles.extend(
+            project
+                .config
+                .file
+                .domains
+                .values()
+                .flat_map(|d| d.approvals.keys().map(String::as_str)),
+        );
+        roles.sort();
+        roles.dedup();
+    }
     let by_count_only = section.approvals.as_ref().is_some_and(|a| {
         [&a.low, &a.medium, &a.high]
             .iter()
