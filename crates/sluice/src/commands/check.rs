@@ -15,6 +15,16 @@ use sluice_report::Summary;
 
 /// Runs `check`.
 pub fn run(project: &Project) -> Result<Outcome> {
+    // Every environment's settings are valid (roles, patterns, durations,
+    // allow_reset), whatever its URL's variables are set to here: a pull
+    // request's CI finds a broken [environments.production] before a deploy.
+    for name in project.config.environment_names() {
+        project.config.environment(
+            Some(&name),
+            Some("sqlite://check.invalid"),
+            &crate::project::overrides(&project.global),
+        )?;
+    }
     let catalog = project.catalog()?;
     let mut diags = contract(project, &catalog, project.ledger()?);
     diags.extend(lint_statements(project, &catalog.migrations)?);
