@@ -476,6 +476,22 @@ impl Action {
         ))
     }
 
+    /// The one column this action changes, when it is about a column
+    /// (added, dropped, retyped, renamed, its nullability or default).
+    pub fn column(&self) -> Option<&str> {
+        use Action::*;
+        match self {
+            AddColumn { column, .. }
+            | DropColumn { column, .. }
+            | AlterColumnType { column, .. }
+            | SetNotNull { column, .. }
+            | DropNotNull { column, .. }
+            | DropDefault { column, .. }
+            | RenameColumn { column, .. } => Some(column),
+            _ => None,
+        }
+    }
+
     /// The table this action changes or reads, when it has one.
     pub fn table(&self) -> Option<&ObjectName> {
         use Action::*;

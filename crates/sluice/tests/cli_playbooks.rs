@@ -84,7 +84,8 @@ fn approvals_by_role_and_risk() {
 }
 
 /// A requirement naming a role that `[roles]` does not define is a
-/// configuration error naming it; `roles.toml` beside the approvals file
+/// configuration error naming it, in `check` too (every environment is
+/// validated there, whatever its URL variables are); `roles.toml` beside the approvals file
 /// may define roles too.
 #[test]
 fn roles_must_be_defined_and_may_live_beside_the_approvals() {
@@ -96,6 +97,16 @@ fn roles_must_be_defined_and_may_live_beside_the_approvals() {
     p.run(&["--env", "production", "apply"])
         .code(2)
         .says("approvals need role `dba`, which [roles] does not define");
+    // `check` (a pull request's CI, no database) finds it too.
+    p.run(&["check"])
+        .code(2)
+        .says("approvals need role `dba`, which [roles] does not define");
+    // A malformed roles file names itself and what it should hold.
+    p.raw("db/roles.toml", b"[roles]\ndba = \"eve\"\n");
+    p.run(&["check"])
+        .code(2)
+        .says("roles.toml")
+        .says("the roles file holds one table, [roles], of role = [\"person\", ...]");
     p.raw("db/roles.toml", b"[roles]\ndba = [\"eve\"]\n");
     p.run(&["--env", "production", "apply"])
         .code(1)
@@ -851,4 +862,74 @@ fn data_domains_require_their_approval_roles() {
     ])
     .ok();
     p.run(&["--env", "production", "apply"]).ok();
+}
+
+/// An Alembic revision whose docstring header carries the playbook's
+/// TOUCHES_* flags: the flag is read from the docstring, the statements
+/// from the `op.*` calls.
+#[test]
+fn data_domains_in_alembic_docstrings() {
+    let p = Project::new(
+        "[migrations]\nlayout = \"alembic\"\ndir = \"alembic/versions\"\ndialect = \"postgres\"\n\n[domains.privacy]\nheader = \"TOUCHES_PRIVACY\"\nobjects = [\"users.email\"]\nreference = 'docs/privacy/[a-z0-9_-]+\\.md'\n",
+    );
+    let rev = |flag: &str| {
+        format!(
+            "\"\"\"Drop the users' email.\n\nMIGRATION_ID: e5\nTITLE: drop email\nCHANGE_TYPE: Column\nRISK_LEVEL: High\nFORWARD_ONLY: Yes\nJUSTIFICATION: email is gone from the product\nROLLBACK_STRATEGY: restore from backup\nTOUCHES_PRIVACY: {flag}\n\"\"\"\nfrom alembic import op\n\nrevision = \"e5\"\ndown_revision = None\n\n\ndef upgrade():\n    op.drop_column(\"users\", \"email\")  # CI:DESTRUCTIVE_OK ADR-12 email lives in accounts now\n\n\ndef downgrade():\n    pass\n"
+        )
+    };
+    p.raw("alembic/versions/e5_drop_email.py", rev("No").as_bytes());
+    p.hash();
+    p.run(&["check"])
+        .code(1)
+        .says("error[domain-undeclared]")
+        .says(
+            "users.email, which is in the privacy domain, and the header says TOUCHES_PRIVACY: No",
+        )
+        .says("alembic/versions/e5_drop_email.py:19");
+    p.raw(
+        "alembic/versions/e5_drop_email.py",
+        rev("Yes\nPRIVACY_DOC: docs/privacy/email-removal.md").as_bytes(),
+    );
+    p.hash();
+    p.run(&["check"]).ok().never_says("domain-");
+}
+
+/// Every playbook configuration written out in docs/governance.md loads:
+/// `check` runs on it (findings or not) without a configuration error
+/// (check resolves every environment: roles, patterns, allow_reset).
+#[test]
+fn playbook_configs_in_the_docs_load() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/governance.md"),
+    )
+    .unwrap();
+    let section = doc
+        .split("## Playbooks as configuration")
+        .nth(1)
+        .expect("docs/governance.md has its playbooks");
+    let blocks: Vec<&str> = section
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "{section}");
+    let vars = [
+        ("DATABASE_URL", "postgres://app@db.invalid/dev"),
+        ("PRODUCTION_DATABASE_URL", "postgres://app@db.invalid/prod"),
+        ("STAGING_DATABASE_URL", "postgres://app@db.invalid/staging"),
+        ("SCRATCH_DATABASE_URL", "postgres://app@db.invalid/scratch"),
+    ];
+    for block in blocks {
+        let p = Project::new(block);
+        for dir in ["alembic/versions", "prisma/migrations", "db/migrations"] {
+            std::fs::create_dir_all(p.path().join(dir)).unwrap();
+        }
+        p.run_env(&["hash"], &vars).ok();
+        let run = p.run_env(&["check"], &vars);
+        assert!(
+            run.code != 2 && !run.stderr.contains("invalid configuration"),
+            "{block}\n{}",
+            run.stderr
+        );
+    }
 }

@@ -459,7 +459,10 @@ impl Config {
             }
             let extra: RolesFile = toml::from_str(&text).map_err(|e| CoreError::Config {
                 path: roles_file.clone(),
-                message: e.to_string().trim_end().to_string(),
+                message: format!(
+                    "{}\nthe roles file holds one table, [roles], of role = [\"person\", ...] (the names `approve --by` takes); fix it or move the roles into sluice.toml's [roles]",
+                    e.to_string().trim_end()
+                ),
             })?;
             for (role, people) in extra.roles {
                 let list = roles.entry(role).or_default();

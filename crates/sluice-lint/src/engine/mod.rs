@@ -717,14 +717,10 @@ pub fn locks_existing(s: &Stmt<'_>, mode: LockMode) -> bool {
 /// The name a clause of an `ALTER TABLE` gives for an action: its column or
 /// its constraint.
 fn clause_subject(a: &Action) -> Option<&str> {
+    if let Some(column) = a.column() {
+        return Some(column);
+    }
     match a {
-        Action::AddColumn { column, .. }
-        | Action::DropColumn { column, .. }
-        | Action::AlterColumnType { column, .. }
-        | Action::SetNotNull { column, .. }
-        | Action::DropNotNull { column, .. }
-        | Action::DropDefault { column, .. }
-        | Action::RenameColumn { column, .. } => Some(column),
         Action::AddConstraint { name: Some(n), .. }
         | Action::DropConstraint { name: n, .. }
         | Action::ValidateConstraint { name: n, .. } => Some(n),

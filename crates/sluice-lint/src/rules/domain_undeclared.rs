@@ -63,16 +63,7 @@ impl Domain {
     /// The object of this domain `action` touches, when it touches one.
     fn touched(&self, action: &Action) -> Option<String> {
         let table = action.table()?;
-        let column = match action {
-            Action::AddColumn { column, .. }
-            | Action::DropColumn { column, .. }
-            | Action::AlterColumnType { column, .. }
-            | Action::SetNotNull { column, .. }
-            | Action::DropNotNull { column, .. }
-            | Action::DropDefault { column, .. }
-            | Action::RenameColumn { column, .. } => Some(column.to_ascii_lowercase()),
-            _ => None,
-        };
+        let column = action.column().map(str::to_ascii_lowercase);
         // Changes to the table as a whole or to its rows touch every column.
         let whole = matches!(
             action,
