@@ -20,15 +20,15 @@ use sluice_core::{Environment, Migration};
 pub use sluice_engine::approvals::ApprovalCheck;
 
 /// Checks approvals for `pending` on `env`: reads the approvals file and the
-/// environment's `allowed_signers`, and runs the engine's gate.
-///
-/// `large` (from [`crate::risk::large_tables`] on the target) lifts the risk
-/// of migrations that lock a large table, as `plan` does.
+/// environment's `allowed_signers`, and runs the engine's gate. `risks` are
+/// the pending migrations' computed risks, in their order (from
+/// [`judge`], lifted by [`crate::risk::lift`] where the target's sizes are
+/// known), so one lint of the run serves the policy gate and approvals.
 pub fn check_approvals(
     project: &Project,
     env: &Environment,
     pending: &[&Migration],
-    large: Option<&sluice_engine::size_risk::LargeTables>,
+    risks: &[sluice_core::header::RiskLevel],
 ) -> Result<ApprovalCheck> {
     if pending.is_empty() || env.approvals.none() {
         return Ok(ApprovalCheck::default());
@@ -42,16 +42,11 @@ pub fn check_approvals(
         }
         None => None,
     };
-    let policy = crate::risk::policy(project)?;
-    // Each pending migration's risk, judged against the history before it.
     let key = |m: &Migration| (m.version.to_string(), m.checksum.to_hex());
-    let mut lints = crate::risk::lint_pending(project, &policy, pending)?;
-    crate::risk::lift(project, large, pending, &mut lints);
     let risks: std::collections::HashMap<_, _> = pending
         .iter()
         .map(|m| key(m))
-        .zip(lints)
-        .map(|(k, l)| (k, l.risk))
+        .zip(risks.iter().copied())
         .collect();
     Ok(sluice_engine::approvals::check(
         env,
@@ -66,30 +61,37 @@ pub fn check_approvals(
             risks
                 .get(&key(m))
                 .copied()
-                .unwrap_or_else(|| crate::risk::lint(project, &policy, m).risk)
+                .unwrap_or(sluice_core::header::RiskLevel::High)
         },
     ))
 }
 
-/// The policy gate of a run on `env`: the error findings (after `[rules]`)
-/// of the migrations about to run, each judged against the history before
-/// it, with the environment's policy, as `plan` judges them. For `apply`,
-/// the findings of up sections and of the migrations as a whole
-/// ([`sluice_lint::Diagnostic::gates_apply`]); for `down`, those of down
-/// sections ([`sluice_lint::Diagnostic::gates_down`]).
-pub fn policy_findings(
+/// The lints of a run on `env`: the migrations about to run, each judged
+/// against the history before it, with the environment's policy and
+/// `[rules]`, as `plan` judges them.
+pub fn judge(
     project: &Project,
     env: &Environment,
     migrations: &[&Migration],
-    down: bool,
-) -> Result<Vec<sluice_lint::Diagnostic>> {
+) -> Result<Vec<sluice_lint::MigrationLint>> {
     if migrations.is_empty() {
         return Ok(vec![]);
     }
     let policy = crate::risk::policy_for(project, env)?;
-    Ok(crate::risk::lint_pending(project, &policy, migrations)?
-        .into_iter()
-        .flat_map(|l| l.diagnostics)
+    crate::risk::lint_pending(project, &policy, migrations)
+}
+
+/// The policy gate of a run: the error findings of its [`judge`]d lints.
+/// For `apply`, those of up sections and of the migrations as a whole
+/// ([`sluice_lint::Diagnostic::gates_apply`]); for `down`, those of down
+/// sections ([`sluice_lint::Diagnostic::gates_down`]).
+pub fn policy_findings(
+    lints: &[sluice_lint::MigrationLint],
+    down: bool,
+) -> Vec<sluice_lint::Diagnostic> {
+    lints
+        .iter()
+        .flat_map(|l| &l.diagnostics)
         .filter(|d| {
             if down {
                 d.gates_down()
@@ -97,5 +99,6 @@ pub fn policy_findings(
                 d.gates_apply()
             }
         })
-        .collect())
+        .cloned()
+        .collect()
 }

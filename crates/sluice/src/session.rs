@@ -75,9 +75,9 @@ impl sluice_engine::plan::Host for Session<'_> {
     fn approvals(
         &self,
         pending: &[&sluice_core::Migration],
-        large: Option<&sluice_engine::size_risk::LargeTables>,
+        risks: &[sluice_core::header::RiskLevel],
     ) -> Result<crate::gate::ApprovalCheck> {
-        crate::gate::check_approvals(self.project, &self.env, pending, large)
+        crate::gate::check_approvals(self.project, &self.env, pending, risks)
     }
 
     fn large_table_rows(&self) -> Option<i64> {

@@ -89,12 +89,12 @@ pub trait Host {
     }
     /// A migration's analysis, as its body is written.
     fn analyze(&self, m: &Migration) -> Analysis;
-    /// The approvals gate over the pending migrations (`large` lifts the
-    /// risk of those that lock a large table).
+    /// The approvals gate over the pending migrations, whose computed
+    /// risks (lifted for large tables) are `risks`, in their order.
     fn approvals(
         &self,
         pending: &[&Migration],
-        large: Option<&crate::size_risk::LargeTables>,
+        risks: &[sluice_core::header::RiskLevel],
     ) -> Result<ApprovalCheck>;
     /// `[risk] large_table_rows`, when the team sets it.
     fn large_table_rows(&self) -> Option<i64> {
@@ -312,7 +312,8 @@ pub fn plan(host: &dyn Host, catalog: &Catalog, opts: &PlanOptions) -> Result<Pl
             l.risk = large.lift(a, l.risk).0;
         }
     }
-    let approvals = host.approvals(&pending, large.as_ref())?;
+    let risks: Vec<_> = lints.iter().map(|l| l.risk).collect();
+    let approvals = host.approvals(&pending, &risks)?;
     gates.extend(approvals.findings.iter().cloned());
     // The data-loss gate, against the target's rows.
     let losses = crate::data_loss::gate(

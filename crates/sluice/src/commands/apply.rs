@@ -92,7 +92,10 @@ pub(crate) fn plan<'a>(
         return Ok(Plan::Blocked(refused));
     }
     // The policy: what `plan` calls blocking, `apply` refuses.
-    let policy = crate::gate::policy_findings(project, &session.env, &pending, false)?;
+    // One lint of the pending migrations serves the policy gate and the
+    // approvals.
+    let mut lints = crate::gate::judge(project, &session.env, &pending)?;
+    let policy = crate::gate::policy_findings(&lints, false);
     if !policy.is_empty() {
         return Ok(Plan::Blocked(policy));
     }
@@ -114,7 +117,9 @@ pub(crate) fn plan<'a>(
         }
     }
     let large = crate::risk::large_tables(project, db, &pending)?;
-    let approvals = crate::gate::check_approvals(project, &session.env, &pending, large.as_ref())?;
+    crate::risk::lift(project, large.as_ref(), &pending, &mut lints);
+    let risks: Vec<_> = lints.iter().map(|l| l.risk).collect();
+    let approvals = crate::gate::check_approvals(project, &session.env, &pending, &risks)?;
     if !approvals.findings.is_empty() {
         return Ok(Plan::Blocked(approvals.findings));
     }

@@ -145,7 +145,10 @@ pub fn run(project: &Project, a: &DownArgs) -> Result<Outcome> {
     }
     // A down section's own findings (a drop of what its up section did not
     // create, without a bypass) gate `down`, as up-section ones gate `apply`.
-    let policy = crate::gate::policy_findings(project, &session.env, &migrations, true)?;
+    let policy = crate::gate::policy_findings(
+        &crate::gate::judge(project, &session.env, &migrations)?,
+        true,
+    );
     if !policy.is_empty() {
         return session.refuse(&mut db, policy);
     }

@@ -202,14 +202,17 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         }
         _ => None,
     };
-    let approvals = match &env {
-        Some(e) => crate::gate::check_approvals(project, e, &pending, large.as_ref())?,
-        None => Default::default(),
-    };
     // Each judged against the history before it, as `check` judges it.
     let policy = crate::risk::policy(project)?;
     let mut lints = crate::risk::lint_pending(project, &policy, &pending)?;
     crate::risk::lift(project, large.as_ref(), &pending, &mut lints);
+    let approvals = match &env {
+        Some(e) => {
+            let risks: Vec<_> = lints.iter().map(|l| l.risk).collect();
+            crate::gate::check_approvals(project, e, &pending, &risks)?
+        }
+        None => Default::default(),
+    };
     let doc = Pack {
         schema_version: crate::output::SCHEMA_VERSION,
         environment: env.as_ref().map(|e| e.name.clone()),
