@@ -194,6 +194,16 @@ impl Stmt<'_> {
         }
     }
 
+    /// The first lock this statement takes that blocks writes on a
+    /// relation that exists before the migration (not one created earlier
+    /// in it): what makes a statement lock-heavy, for the baseline risk,
+    /// `missing-lock-timeout` and `missing-statement-timeout` alike.
+    pub fn write_lock(&self) -> Option<&(sluice_sql::facts::ObjectName, LockMode)> {
+        self.facts.locks.iter().find(|(rel, mode)| {
+            mode.blocks_writes() && !self.created.table(rel) && !self.created.index(rel)
+        })
+    }
+
     /// Whether this statement's table was created earlier in the migration.
     pub fn new_table(&self, a: &Action) -> bool {
         a.table().is_some_and(|t| self.created.table(t))
@@ -529,11 +539,7 @@ fn statement_rules(
             .collect();
         findings.extend(raised);
         // Baseline risk: not purely additive and blocking writes on an existing table.
-        out.blocking[i] = facts
-            .locks
-            .iter()
-            .find(|(rel, mode)| mode.blocks_writes() && !created.table(rel) && !created.index(rel))
-            .cloned();
+        out.blocking[i] = s.write_lock().cloned();
         let blocks = out.blocking[i].is_some();
         if blocks
             && facts

@@ -30,12 +30,7 @@ pub(crate) fn check(s: &Stmt<'_>, p: &Policy<'_>, out: &mut Vec<Finding>) {
     if p.lock_timeout_everywhere || s.lock_timeout_set {
         return;
     }
-    if let Some((rel, mode)) = s
-        .facts
-        .locks
-        .iter()
-        .find(|(rel, m)| m.blocks_writes() && !s.created.table(rel) && !s.created.index(rel))
-    {
+    if let Some((rel, mode)) = s.write_lock() {
         out.push(s.finding(
             crate::RuleId::MissingLockTimeout,
             format!("{} takes {} on {rel} with no lock_timeout: waiting for it blocks every query queued behind", s.facts.kind, mode.as_str()),
