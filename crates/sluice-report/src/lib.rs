@@ -19,7 +19,9 @@
 //! way to fetch a file's text by its project-relative path.
 
 pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod pack;
 pub mod plan;

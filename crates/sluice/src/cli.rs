@@ -17,6 +17,30 @@ pub enum Outcome {
     /// Exit 2 after the command has already reported what failed (a migration
     /// that failed while applying).
     Failed,
+    /// Exit 3: warnings and no error, with `--fail-on warn` (`check`,
+    /// `guard`).
+    Warnings,
+}
+
+/// What makes `check` and `guard` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Error-severity findings (exit 1).
+    Error,
+    /// Warnings too: exit 3 when warnings remain and no error does.
+    Warn,
+}
+
+/// The outcome of a linting command (`check`, `guard`) over its findings.
+pub fn lint_outcome(g: &Global, diags: &[sluice_lint::Diagnostic]) -> Outcome {
+    use sluice_lint::Severity;
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        Outcome::Findings
+    } else if g.fail_on == FailOn::Warn && diags.iter().any(|d| d.severity == Severity::Warn) {
+        Outcome::Warnings
+    } else {
+        Outcome::Ok
+    }
 }
 
 /// Output format.
@@ -28,6 +52,10 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 (code scanning).
     Sarif,
+    /// GitLab Code Quality JSON (`check`, `guard`, `plan`).
+    Gitlab,
+    /// JUnit XML, one test case per migration (`check`, `guard`, `plan`).
+    Junit,
     /// GitHub Actions workflow annotations.
     Github,
     /// Markdown (`report`).
@@ -59,6 +87,10 @@ pub struct Global {
     /// path`.
     #[arg(long, global = true, env = "SLUICE_WORK_ORDER", value_name = "ID")]
     pub work_order: Option<String>,
+    /// What fails `check` and `guard`: `error` findings (exit 1), or `warn`
+    /// too (exit 3 when only warnings remain).
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
+    pub fail_on: FailOn,
     /// Say more (where the URL came from, timings).
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -82,12 +114,18 @@ pub struct Cli {
 enum Command {
     /// Write sluice.toml, the migrations directory and an empty ledger.
     Init(commands::init::InitArgs),
+    /// Print a guide shipped with this binary (configuration, governance, ...).
+    Docs(commands::docs::DocsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into --out DIR.
+    Man(ManArgs),
     /// Create a migration with a valid header, and add it to the ledger.
     New(commands::new::NewArgs),
     /// Run the static rules over the migrations directory (no database).
     Check,
     /// Rewrite the ledger (checksums.json) after an intended change.
-    Hash,
+    Hash(commands::hash::HashArgs),
     /// The pull-request check over a git diff: immutability, ordering, model changes without a migration.
     Guard(commands::guard::GuardArgs),
     /// What apply would do now, proven on a scratch database: pending, risk, gates, observed locks, sizes, rollback guide.
@@ -162,6 +200,7 @@ pub fn main() -> i32 {
         Ok(Outcome::Ok) => 0,
         Ok(Outcome::Findings) => 1,
         Ok(Outcome::Failed) => 2,
+        Ok(Outcome::Warnings) => 3,
         Err(e) => {
             let mut msg = format!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -253,15 +292,21 @@ fn error_json(command: String, e: &anyhow::Error) -> serde_json::Value {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let g = &cli.global;
-    if let Command::Init(a) = &cli.command {
-        return commands::init::run(g, a);
+    match &cli.command {
+        Command::Init(a) => return commands::init::run(g, a),
+        Command::Docs(a) => return commands::docs::run(a),
+        Command::Completions(a) => return completions(a),
+        Command::Man(a) => return man(a),
+        _ => {}
     }
     let project = Project::load(g)?;
     match &cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Docs(_) | Command::Completions(_) | Command::Man(_) => {
+            unreachable!("handled above")
+        }
         Command::New(a) => commands::new::run(&project, a),
         Command::Check => commands::check::run(&project),
-        Command::Hash => commands::hash::run(&project),
+        Command::Hash(a) => commands::hash::run(&project, a),
         Command::Guard(a) => commands::guard::run(&project, a),
         Command::Plan(a) => commands::plan::run(&project, a),
         Command::Apply(a) => commands::apply::run(&project, a),
@@ -277,4 +322,43 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Adopt(a) => commands::schema::adopt(&project, a),
         Command::Baseline(a) => commands::baseline::run(&project, a),
     }
+}
+
+/// Options for `completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// Options for `man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write `sluice.1` and one `sluice-COMMAND.1` per command into DIR
+    /// (created) instead of printing `sluice.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Prints the completion script for a shell, generated from the same clap
+/// definitions that parse the command line.
+fn completions(a: &CompletionsArgs) -> anyhow::Result<Outcome> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(a.shell, &mut cmd, "sluice", &mut std::io::stdout());
+    Ok(Outcome::Ok)
+}
+
+/// Prints `sluice.1`, or writes every page into `--out`.
+fn man(a: &ManArgs) -> anyhow::Result<Outcome> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    match &a.out {
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(cmd, dir)?;
+        }
+    }
+    Ok(Outcome::Ok)
 }

@@ -35,9 +35,13 @@ pub fn print_diagnostics(
     diags: &[Diagnostic],
     summary: Summary,
     clean_text: Option<String>,
+    suite: &str,
+    cases: &[String],
 ) {
     use crate::cli::Format;
     match project.global.format {
+        Format::Gitlab => print!("{}", sluice_report::gitlab::render(diags)),
+        Format::Junit => print!("{}", sluice_report::junit::render(suite, diags, cases)),
         Format::Json => print!(
             "{}",
             sluice_report::json::render(diags, summary, sluice_core::TOOL_VERSION)

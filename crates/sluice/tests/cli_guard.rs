@@ -322,3 +322,35 @@ fn the_contract_at_head_is_read_from_git_not_the_working_tree() {
     p.run(&["guard", "--base", "main", "--head", "feature"])
         .code(0);
 }
+
+/// `guard --format junit` has one case per changed file (the edited
+/// migration fails with `migration-modified`); `--format gitlab` lists the
+/// same finding as a Code Quality issue.
+#[test]
+fn guard_reports_as_junit_and_gitlab() {
+    let p = repo();
+    let m = p.migrations().join("1000000000001_users.sql");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("id int", "id bigint")).unwrap();
+    p.hash();
+    commit(&p, "edit");
+    let ju = p.run(&["guard", "--base", "main", "--format", "junit"]);
+    ju.code(1)
+        .says("<testsuite name=\"sluice guard\"")
+        .says(
+            "<testcase name=\"db/migrations/1000000000001_users.sql\" classname=\"sluice.guard\">",
+        )
+        .says("<failure type=\"migration-modified\"");
+    let gl = p.run(&["guard", "--base", "main", "--format", "gitlab"]);
+    gl.code(1);
+    let issues: serde_json::Value = serde_json::from_str(&gl.stdout).unwrap();
+    assert!(
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["check_name"] == "migration-modified"
+                && i["location"]["path"] == "db/migrations/1000000000001_users.sql"),
+        "{issues}"
+    );
+}

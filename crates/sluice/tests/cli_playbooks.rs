@@ -459,6 +459,11 @@ fn data_loss_needs_a_strategy_where_tables_have_rows() {
         findings[0].contains("DROP COLUMN orders.note loses data: orders holds rows on `dev`, and the header has no DATA_STRATEGY"),
         "{findings:?}"
     );
+    // As JUnit (one case per pending migration), for CI test reports.
+    p.run(&["plan", "--no-replay", "--format", "junit"])
+        .code(1)
+        .says("<testcase name=\"db/migrations/1000000000002_drop_notes.sql\" classname=\"sluice.plan\">")
+        .says("<failure type=\"data-loss-unplanned\"");
     p.run(&["apply"])
         .code(1)
         .says("data-loss-unplanned")

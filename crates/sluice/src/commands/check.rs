@@ -10,7 +10,7 @@ use crate::project::Project;
 use anyhow::Result;
 use sluice_core::Migration;
 use sluice_lint::registry::apply_overrides;
-use sluice_lint::{lint_contract, Context, Diagnostic, Severity};
+use sluice_lint::{lint_contract, Context, Diagnostic};
 use sluice_report::Summary;
 
 /// Runs `check`.
@@ -41,12 +41,13 @@ pub fn run(project: &Project) -> Result<Outcome> {
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
     let summary = Summary::of(&diags, catalog.migrations.len());
-    crate::output::print_diagnostics(project, &diags, summary, None);
-    Ok(if diags.iter().any(|d| d.severity == Severity::Error) {
-        Outcome::Findings
-    } else {
-        Outcome::Ok
-    })
+    let cases: Vec<String> = catalog
+        .migrations
+        .iter()
+        .map(|m| m.display_path.clone())
+        .collect();
+    crate::output::print_diagnostics(project, &diags, summary, None, "check", &cases);
+    Ok(crate::cli::lint_outcome(&project.global, &diags))
 }
 
 /// The contract rules (filenames, duplicates, headers, the ledger) over a

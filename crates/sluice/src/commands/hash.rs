@@ -6,8 +6,17 @@ use crate::project::Project;
 use anyhow::{bail, Result};
 use sluice_core::Ledger;
 
+/// Options for `hash`.
+#[derive(Debug, clap::Args)]
+pub struct HashArgs {
+    /// Write nothing: exit 1 when the ledger does not match the migrations
+    /// as they are now, listing what differs (a pre-commit hook, CI).
+    #[arg(long)]
+    pub check: bool,
+}
+
 /// Runs `hash`.
-pub fn run(project: &Project) -> Result<Outcome> {
+pub fn run(project: &Project, a: &HashArgs) -> Result<Outcome> {
     let catalog = project.catalog()?;
     let dups: Vec<String> = catalog
         .issues
@@ -79,6 +88,21 @@ pub fn run(project: &Project) -> Result<Outcome> {
             );
         }
         return Ok(Outcome::Ok);
+    }
+    if a.check {
+        let ledger = project.rel(&project.config.ledger_path);
+        if old.is_none() {
+            eprintln!(
+                "{ledger} does not exist: run `sluice hash` to create it, review it, and commit it"
+            );
+        } else {
+            eprintln!("{ledger} does not match the migrations:");
+            for c in &changes {
+                eprintln!("  {c}");
+            }
+            eprintln!("run `sluice hash` if these changes are intended (an applied migration must not change: add a new one instead)");
+        }
+        return Ok(Outcome::Findings);
     }
     new.save_as(
         &project.config.ledger_path,

@@ -10,7 +10,7 @@ use sluice_core::Ledger;
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// SQL dialect of the migrations; sets the dev database too.
-    #[arg(long, default_value = "postgres", value_parser = ["postgres", "sqlite"])]
+    #[arg(long, default_value = "postgres", value_parser = ["postgres", "mysql", "mariadb", "sqlite"])]
     pub dialect: String,
     /// Migrations directory (default: the directory of an existing layout
     /// when one is found, else db/migrations).
@@ -93,6 +93,33 @@ pub fn detect(root: &std::path::Path, only: Option<&str>) -> Option<(&'static st
     None
 }
 
+/// The `dev` environment's URL. SQLite: a file in the project. A server
+/// database is never invented (the server's maintenance database would
+/// receive sluice's tables): `--url`, written as given unless it carries a
+/// password, else `DATABASE_URL`, which must be set, written as a
+/// reference to the variable.
+fn dev_url(g: &Global, dialect: &str) -> Result<String> {
+    if dialect == "sqlite" {
+        return Ok(g.url.clone().unwrap_or_else(|| "sqlite://dev.db".into()));
+    }
+    if let Some(u) = &g.url {
+        let has_password = url::Url::parse(u).is_ok_and(|p| p.password().is_some());
+        if has_password {
+            bail!(
+                "--url carries a password, which sluice.toml must not hold: export it as DATABASE_URL and run `sluice init --dialect {dialect}` without --url (the file then reads ${{DATABASE_URL}})"
+            );
+        }
+        return Ok(u.clone());
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(v) if !v.trim().is_empty() => Ok("${DATABASE_URL}".into()),
+        _ => bail!(
+            "DATABASE_URL is not set: a {dialect} project's dev environment needs your development database, and sluice will not guess one (the server's default database would receive sluice's tables). Set DATABASE_URL, or pass --url {}://USER@HOST/DBNAME",
+            if dialect == "postgres" { "postgres" } else { "mysql" }
+        ),
+    }
+}
+
 /// Runs `init`.
 pub fn run(g: &Global, a: &InitArgs) -> Result<Outcome> {
     let root = std::env::current_dir()?.join(g.dir.clone().unwrap_or_default());
@@ -122,12 +149,10 @@ pub fn run(g: &Global, a: &InitArgs) -> Result<Outcome> {
     } else {
         "# require_header = [\"MIGRATION_ID\", \"TITLE\", \"CHANGE_TYPE\", \"RISK_LEVEL\", \"FORWARD_ONLY\", \"ROLLBACK_STRATEGY\"]"
     };
-    let dev_url = match a.dialect.as_str() {
-        "sqlite" => "${DATABASE_URL:-sqlite://sluice.db}".to_string(),
-        _ => "${DATABASE_URL:-postgres://postgres@localhost:5432/postgres}".to_string(),
-    };
+    let dev_url = dev_url(g, &a.dialect)?;
     let text = format!(
-        r#"# sluice configuration: https://example.invalid/sluice/docs/config.md
+        r#"# sluice configuration. `sluice docs configuration` prints the reference
+# (every key, with its default); `sluice docs` lists the other guides.
 # Every key is optional; the values below are the defaults unless noted.
 
 [migrations]

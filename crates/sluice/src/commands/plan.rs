@@ -83,6 +83,21 @@ pub fn execute(
             "{}",
             crate::secrets::scrub(&sluice_report::plan::markdown(&session.env.name, &report))
         ),
+        Format::Gitlab => print!(
+            "{}",
+            crate::secrets::scrub(&sluice_report::gitlab::render(&report.blocking))
+        ),
+        Format::Junit => {
+            let cases: Vec<String> = report.pending.iter().map(|p| p.path.clone()).collect();
+            print!(
+                "{}",
+                crate::secrets::scrub(&sluice_report::junit::render(
+                    "plan",
+                    &report.blocking,
+                    &cases
+                ))
+            )
+        }
         _ => {
             if !project.global.quiet {
                 print!(

@@ -33,7 +33,7 @@ use regex::Regex;
 use sluice_core::catalog::{Catalog, CatalogOptions};
 use sluice_core::{Ledger, Version};
 use sluice_lint::rules::startup_migration::glob_regex;
-use sluice_lint::{Diagnostic, Severity};
+use sluice_lint::Diagnostic;
 use sluice_report::Summary;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -146,6 +146,12 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     diags.sort_by(|x, y| (&x.path, x.line, x.rule).cmp(&(&y.path, y.line, y.rule)));
     // The migrations guard checked: the whole directory at head.
     let summary = Summary::of(&diags, checked);
+    // JUnit: one case per changed file (as the project names it).
+    let cases: Vec<String> = all
+        .iter()
+        .filter_map(|c| c.new.as_deref())
+        .map(|p| project.rel(&repo.top.join(p)))
+        .collect();
     crate::output::print_diagnostics(
         project,
         &diags,
@@ -159,12 +165,10 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
             base_ref,
             &mb[..12.min(mb.len())]
         )),
+        "guard",
+        &cases,
     );
-    Ok(if diags.iter().any(|d| d.severity == Severity::Error) {
-        Outcome::Findings
-    } else {
-        Outcome::Ok
-    })
+    Ok(crate::cli::lint_outcome(&project.global, &diags))
 }
 
 /// The two revisions a guard compares, resolved in the repository.

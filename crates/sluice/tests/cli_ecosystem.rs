@@ -1,0 +1,403 @@
+//! Where users already work (issue 21), through the real binary: `init`'s
+//! defaults, completions and the manual, exit codes on warnings, GitLab Code
+//! Quality and JUnit output.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn sluice(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    c.current_dir(dir).args(args).env_remove("DATABASE_URL");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("sluice runs").into()
+}
+
+/// `init` never invents a shared database: a Postgres or MySQL project's
+/// dev URL comes from DATABASE_URL (written as a reference to it) or
+/// `--url` (refused when it carries a password); SQLite gets a file. The
+/// file points at the guides shipped in the binary.
+#[test]
+fn init_takes_the_dev_database_from_the_user() {
+    let d = tempfile::tempdir().unwrap();
+    sluice(d.path(), &["init"], &[])
+        .code(2)
+        .says("DATABASE_URL is not set")
+        .says("--url postgres://USER@HOST/DBNAME");
+    assert!(!d.path().join("sluice.toml").exists());
+    sluice(
+        d.path(),
+        &["init", "--url", "postgres://app:s3cret@db/app"],
+        &[],
+    )
+    .code(2)
+    .says("carries a password")
+    .never_says("s3cret");
+    sluice(
+        d.path(),
+        &["init"],
+        &[("DATABASE_URL", "postgres://app:s3cret@db/app")],
+    )
+    .ok();
+    let cfg = std::fs::read_to_string(d.path().join("sluice.toml")).unwrap();
+    assert!(cfg.contains("url = \"${DATABASE_URL}\""), "{cfg}");
+    assert!(
+        !cfg.contains("s3cret") && !cfg.contains("localhost"),
+        "{cfg}"
+    );
+    assert!(!cfg.contains("example.invalid"), "{cfg}");
+    assert!(cfg.contains("`sluice docs configuration`"), "{cfg}");
+    sluice(d.path(), &["docs", "configuration"], &[])
+        .ok()
+        .says("# Configuration")
+        .says("[environments.production]");
+    sluice(d.path(), &["docs", "nope"], &[])
+        .code(2)
+        .says("no guide `nope`; the guides are: analysis");
+
+    let m = tempfile::tempdir().unwrap();
+    sluice(
+        m.path(),
+        &[
+            "init",
+            "--dialect",
+            "mysql",
+            "--url",
+            "mysql://root@127.0.0.1:3306/app",
+        ],
+        &[],
+    )
+    .ok();
+    let cfg = std::fs::read_to_string(m.path().join("sluice.toml")).unwrap();
+    assert!(
+        cfg.contains("url = \"mysql://root@127.0.0.1:3306/app\""),
+        "{cfg}"
+    );
+    let s = tempfile::tempdir().unwrap();
+    sluice(s.path(), &["init", "--dialect", "sqlite"], &[]).ok();
+    let cfg = std::fs::read_to_string(s.path().join("sluice.toml")).unwrap();
+    assert!(cfg.contains("url = \"sqlite://dev.db\""), "{cfg}");
+}
+
+/// Completion scripts for every shell clap knows, from the same
+/// definitions that parse the command line; bash loads its script and
+/// completes subcommands; the manual renders with `man`.
+#[test]
+fn completions_and_manual() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = sluice(d.path(), &["completions", shell], &[]);
+        r.ok();
+        assert!(
+            r.stdout.contains("apply") && r.stdout.contains("reset"),
+            "{shell}: {}",
+            r.stdout
+        );
+    }
+    let script = d.path().join("sluice.bash");
+    std::fs::write(
+        &script,
+        sluice(d.path(), &["completions", "bash"], &[])
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(sluice ap); COMP_CWORD=1; _sluice sluice ap sluice; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(words.lines().any(|w| w == "apply"), "{words}");
+    assert!(words.lines().any(|w| w == "approve"), "{words}");
+
+    let page = sluice(d.path(), &["man"], &[]);
+    page.ok().says(".TH sluice 1");
+    let dir = d.path().join("man");
+    sluice(d.path(), &["man", "--out", dir.to_str().unwrap()], &[]).ok();
+    assert!(dir.join("sluice.1").exists());
+    assert!(dir.join("sluice-apply.1").exists());
+    if let Ok(o) = Command::new("man")
+        .args(["-l", "-P", "cat"])
+        .arg(dir.join("sluice-apply.1"))
+        .env("MANWIDTH", "80")
+        .output()
+    {
+        if o.status.success() {
+            assert!(String::from_utf8_lossy(&o.stdout).contains("--dry-run"));
+        }
+    }
+}
+
+/// `--fail-on warn`: warnings alone exit 3 (errors still exit 1); the
+/// default stays exit 0 on warnings.
+#[test]
+fn fail_on_warn_gives_warnings_their_own_exit_code() {
+    let p = Project::new("[migrations]\ndialect = \"postgres\"\n");
+    p.migration(
+        "1000000000001",
+        "t",
+        "CREATE TABLE t (id bigint, at timestamp);\n",
+    );
+    p.hash();
+    let warned = p.run(&["check"]);
+    warned.ok().says("warn[");
+    p.run(&["check", "--fail-on", "warn"]).code(3);
+    p.run(&["check", "--fail-on", "error"]).ok();
+    p.migration("1000000000002", "drop", "DROP TABLE t;\n");
+    p.hash();
+    p.run(&["check", "--fail-on", "warn"]).code(1);
+}
+
+/// GitLab Code Quality for `check`, validated against the report's schema
+/// (tests/data/gitlab-codequality.schema.json) with Python's jsonschema;
+/// JUnit XML with one case per migration, parsed by Python's XML parser.
+#[test]
+fn gitlab_and_junit_reports() {
+    let p = Project::sqlite();
+    p.migration("1000000000001", "ok", "CREATE TABLE t (id INTEGER);\n");
+    p.migration("1000000000002", "drop", "DROP TABLE t;\n");
+    p.hash();
+    let gl = p.run(&["check", "--format", "gitlab"]);
+    gl.code(1);
+    let issues: serde_json::Value = serde_json::from_str(&gl.stdout).unwrap();
+    assert!(issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["check_name"] == "drop-table" && i["severity"] == "major"));
+    let report = p.path().join("gl-code-quality-report.json");
+    std::fs::write(&report, &gl.stdout).unwrap();
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gitlab-codequality.schema.json");
+    let v = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')",
+        ])
+        .arg(&report)
+        .arg(&schema)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        v.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    // Fingerprints are stable across runs and distinct.
+    let again: serde_json::Value =
+        serde_json::from_str(&p.run(&["check", "--format", "gitlab"]).stdout).unwrap();
+    assert_eq!(issues, again);
+
+    let ju = p.run(&["check", "--format", "junit"]);
+    ju.code(1);
+    let xml = p.path().join("junit.xml");
+    std::fs::write(&xml, &ju.stdout).unwrap();
+    let parsed = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as ET\nr = ET.parse(sys.argv[1]).getroot()\nfor c in r.iter('testcase'):\n    print(c.get('name'), len(c.findall('failure')))",
+        ])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let cases = String::from_utf8_lossy(&parsed.stdout);
+    assert_eq!(
+        cases.lines().collect::<Vec<_>>(),
+        [
+            "db/migrations/1000000000001_ok.sql 0",
+            "db/migrations/1000000000002_drop.sql 2",
+        ],
+        "{}",
+        ju.stdout
+    );
+}
+
+/// A pre-commit installed from PyPI into the build's tmp dir (once).
+fn pre_commit() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
+    let bin = venv.join("bin/pre-commit");
+    if !bin.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "pre-commit==4.*"])
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(
+            ok && bin.exists(),
+            "pre-commit could not be installed with pip into {}",
+            venv.display()
+        );
+    }
+    bin
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let s = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(s.success(), "git {args:?}");
+}
+
+/// The repository's `.pre-commit-hooks.yaml`, run by the real pre-commit
+/// (`try-repo`) on a project in a temporary git repository: both hooks pass
+/// on a clean project; an edited migration fails `sluice-hash-verify`, an
+/// unbypassed DROP TABLE fails `sluice-check`.
+#[test]
+fn pre_commit_hooks_run_with_the_real_pre_commit() {
+    let pc = pre_commit();
+    // A repository holding only the hooks file, as pre-commit clones it.
+    let hooks = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.pre-commit-hooks.yaml"),
+        hooks.path().join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git(hooks.path(), &["init", "-q"]);
+    git(hooks.path(), &["add", "-A"]);
+    git(hooks.path(), &["commit", "-qm", "hooks"]);
+
+    let p = Project::sqlite();
+    let m = p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    p.hash();
+    git(p.path(), &["init", "-q"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "base"]);
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sluice"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let home = tempfile::tempdir().unwrap();
+    let run = |hook: &str| -> Run {
+        Command::new(&pc)
+            .current_dir(p.path())
+            .args(["try-repo"])
+            .arg(hooks.path())
+            .args([hook, "--all-files"])
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", home.path())
+            .output()
+            .unwrap()
+            .into()
+    };
+    for hook in ["sluice-check", "sluice-hash-verify"] {
+        let r = run(hook);
+        assert_eq!(r.code, 0, "{hook}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("Passed"), "{}", r.stdout);
+    }
+    // An edit nobody hashed.
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("id INTEGER", "id BIGINT")).unwrap();
+    let r = run("sluice-hash-verify");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("changed  1000000000001_t.sql"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(&m, text).unwrap();
+    p.migration("1000000000002", "drop", "DROP TABLE t;\n");
+    p.hash();
+    let r = run("sluice-check");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("error[drop-table]"), "{}", r.stdout);
+}
+
+/// The composite action's steps, as written in action.yml, run against a
+/// project: the check step writes a SARIF log and annotations, the guard
+/// step judges the diff against `origin/<base_ref>`, the plan step writes the job summary. (Inputs
+/// and `github` context are substituted the way Actions would.)
+#[test]
+fn github_action_steps_run() {
+    let action: serde_json::Value = serde_norway::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../action.yml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let script = |name: &str| -> String {
+        let s = steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no step {name}"));
+        s["run"]
+            .as_str()
+            .unwrap()
+            .replace("${{ inputs.sarif-file }}", "sluice.sarif")
+            .replace("${{ inputs.fail-on }}", "error")
+            .replace("${{ inputs.environment }}", "dev")
+            .replace("${{ github.base_ref }}", "main")
+    };
+    let p = Project::sqlite();
+    p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
+    p.hash();
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "base"]);
+    git(
+        p.path(),
+        &["update-ref", "refs/remotes/origin/main", "HEAD"],
+    );
+    git(p.path(), &["checkout", "-qb", "feature"]);
+    p.migration("1000000000002", "drop", "DROP TABLE t;\n");
+    p.hash();
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "drop"]);
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sluice"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let summary = p.path().join("summary.md");
+    let bash = |name: &str| -> Run {
+        Command::new("bash")
+            .current_dir(p.path())
+            .args(["-c", &script(name)])
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap()
+            .into()
+    };
+    let check = bash("sluice check");
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(check
+        .stdout
+        .contains("::error file=db/migrations/1000000000002_drop.sql"));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path().join("sluice.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    // The diff only adds a migration: guard (immutability, order) passes.
+    let guard = bash("sluice guard");
+    assert_eq!(guard.code, 0, "{}{}", guard.stdout, guard.stderr);
+    let plan = bash("sluice plan");
+    assert!(plan.code == 0 || plan.code == 1, "{}", plan.stderr);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("1000000000002"), "{md}");
+}
