@@ -58,7 +58,7 @@ pub struct Ledger {
 }
 
 /// How the ledger file is written (`[migrations] ledger_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LedgerFormat {
     /// sluice's own: checksums, a chain and a total.

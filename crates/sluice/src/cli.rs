@@ -120,6 +120,8 @@ enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one per command into --out DIR.
     Man(ManArgs),
+    /// The configuration: its JSON Schema, or the resolved values with their sources.
+    Config(commands::config::ConfigArgs),
     /// Create a migration with a valid header, and add it to the ledger.
     New(commands::new::NewArgs),
     /// Run the static rules over the migrations directory (no database).
@@ -297,6 +299,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Docs(a) => return commands::docs::run(a),
         Command::Completions(a) => return completions(a),
         Command::Man(a) => return man(a),
+        Command::Config(commands::config::ConfigArgs {
+            what: commands::config::ConfigCommand::Schema,
+        }) => return commands::config::run_schema(),
         _ => {}
     }
     let project = Project::load(g)?;
@@ -304,6 +309,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Init(_) | Command::Docs(_) | Command::Completions(_) | Command::Man(_) => {
             unreachable!("handled above")
         }
+        Command::Config(a) => match a.what {
+            commands::config::ConfigCommand::Schema => commands::config::run_schema(),
+            commands::config::ConfigCommand::Show => commands::config::run_show(&project),
+        },
         Command::New(a) => commands::new::run(&project, a),
         Command::Check => commands::check::run(&project),
         Command::Hash(a) => commands::hash::run(&project, a),

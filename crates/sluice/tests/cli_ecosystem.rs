@@ -401,3 +401,75 @@ fn github_action_steps_run() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("1000000000002"), "{md}");
 }
+
+/// `config schema` is a JSON Schema generated from the configuration types:
+/// it has every top-level section, and a real configuration (the
+/// playbooks' in docs/governance.md, read as JSON) validates against it,
+/// while an unknown key does not. `config show` gives each value with its
+/// source, and never a password.
+#[test]
+fn config_schema_and_show() {
+    let d = tempfile::tempdir().unwrap();
+    let r = sluice(d.path(), &["config", "schema"], &[]);
+    r.ok();
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    for section in [
+        "migrations",
+        "policy",
+        "environments",
+        "roles",
+        "domains",
+        "risk",
+        "evidence",
+    ] {
+        assert!(schema["properties"][section].is_object(), "{section}");
+    }
+    let schema_file = d.path().join("sluice.schema.json");
+    std::fs::write(&schema_file, &r.stdout).unwrap();
+    let validate = |toml_text: &str| -> bool {
+        let value: toml::Value = toml::from_str(toml_text).unwrap();
+        let doc = d.path().join("doc.json");
+        std::fs::write(&doc, serde_json::to_string(&value).unwrap()).unwrap();
+        Command::new("python3")
+            .args([
+                "-c",
+                "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+            ])
+            .arg(&doc)
+            .arg(&schema_file)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/governance.md"),
+    )
+    .unwrap();
+    let playbooks = docs.split("## Playbooks as configuration").nth(1).unwrap();
+    for block in playbooks.split("```toml\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        assert!(validate(block), "{block}");
+    }
+    assert!(!validate("[migrations]\ndirectory = \"db\"\n"));
+    assert!(!validate("[environments.dev]\nallow_down = \"yes\"\n"));
+
+    let p = Project::new("[migrations]\ndialect = \"postgres\"\n\n[environments.staging]\nurl = \"postgres://app:hunter2secret@db.internal/app\"\nlock_timeout = \"5s\"\n");
+    let show = p.run(&["--env", "staging", "config", "show"]);
+    show.ok()
+        .says("migrations.dialect")
+        .says("= postgres  # file")
+        .says("url                       = postgres://app:***@db.internal/app  # file")
+        .says("lock_timeout              = 5s  # file")
+        .says("lock_wait                 = 1min  # default")
+        .says("environment               = staging  # flag")
+        .never_says("hunter2secret");
+    let doc = p
+        .run_env(
+            &["--env", "staging", "config", "show", "--format", "json"],
+            &[("DATABASE_URL", "postgres://x:othersecret@h/d")],
+        )
+        .json();
+    assert_eq!(doc["config"]["url"]["source"], "variable", "{doc}");
+    assert!(!doc.to_string().contains("othersecret"), "{doc}");
+}

@@ -5,7 +5,7 @@
 use super::*;
 
 /// `[migrations]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MigrationsSection {
     /// The migrations directory, relative to the project root.
@@ -59,7 +59,7 @@ impl Default for MigrationsSection {
 }
 
 /// `[policy]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicySection {
     /// Header fields every migration must have.
@@ -119,7 +119,7 @@ impl Default for PolicySection {
 }
 
 /// `[domains.<name>]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DomainSection {
     /// The header flag (`TOUCHES_PRIVACY`): `Yes` when a migration touches
@@ -138,7 +138,7 @@ pub struct DomainSection {
 
 /// What one risk level needs: a number of distinct approvers (any role, or
 /// anyone in `approvers`), or, per role, how many of its people.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Requirement {
     /// That many distinct approvers.
@@ -179,7 +179,7 @@ impl Requirement {
 }
 
 /// Approvals needed per risk level.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApprovalCounts {
     /// For Low risk.
@@ -220,7 +220,7 @@ impl ApprovalCounts {
 }
 
 /// `[environments.NAME]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnvironmentSection {
     /// Database URL (interpolated).
@@ -257,11 +257,12 @@ pub struct EnvironmentSection {
     pub production: Option<bool>,
     /// Session variables set on the migration session (`sql_mode` on MySQL,
     /// `search_path` on Postgres): name → string, number or boolean.
+    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
     pub session: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// One `[[guard.signals]]` entry.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardSignal {
     /// Path globs.
@@ -271,7 +272,7 @@ pub struct GuardSignal {
 }
 
 /// `[guard]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardSection {
     /// Waiver file.
@@ -293,7 +294,7 @@ impl Default for GuardSection {
 }
 
 /// `[startup]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StartupSection {
     /// Files that must never migrate at start-up (globs; empty = defaults).
@@ -303,7 +304,7 @@ pub struct StartupSection {
 }
 
 /// `[evidence]` (an extension of DESIGN.md: where evidence records go).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvidenceSection {
     /// Directory under the project root; records go to `<dir>/<sha>/migration.json`.
@@ -328,7 +329,7 @@ impl Default for EvidenceSection {
 }
 
 /// `[history]` (an extension of DESIGN.md: where sluice's tables live).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HistorySection {
     /// Postgres schema for `sluice_history` and `sluice_audit`.
@@ -345,7 +346,7 @@ impl Default for HistorySection {
 
 /// `[schema]` (an extension of DESIGN.md: what `verify`, `snapshot`, `diff`
 /// and `adopt` read, and where their files live).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SchemaSection {
     /// Only these database schemas (empty: every non-system schema).
@@ -370,7 +371,7 @@ impl Default for SchemaSection {
 }
 
 /// `sluice.toml` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConfigFile {
     /// `[migrations]`.
@@ -386,6 +387,7 @@ pub struct ConfigFile {
     /// findings carry for this team.
     /// `large_table_rows = N` (a number) lifts the risk of a migration
     /// that locks a table of at least N rows one level.
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub risk: BTreeMap<String, toml::Value>,
     /// `[roles]`: role → the people in it (names as given to `approve
     /// --by`, which are also the principals of `allowed_signers`).

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod approve;
 pub mod baseline;
 pub mod check;
+pub mod config;
 pub mod docs;
 pub mod down;
 pub mod guard;
