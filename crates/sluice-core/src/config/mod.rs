@@ -704,6 +704,35 @@ fn session_variables(
         .collect()
 }
 
+impl schemars::JsonSchema for Dialect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Dialect".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "SQL dialect of the migrations",
+            "type": "string",
+            "enum": ["postgres", "postgresql", "sqlite", "mysql", "mariadb"]
+        })
+    }
+}
+
+impl schemars::JsonSchema for Layout {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Layout".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Layout::ALL.iter().map(|l| l.imp().name()).collect();
+        schemars::json_schema!({
+            "description": "How the migrations directory is laid out",
+            "type": "string",
+            "enum": names
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,34 +881,5 @@ patterns = ['RUN_DB_MIGRATIONS_ON_STARTUP\s*[=:]\s*"?(1|true)']
         assert!(resolve("[environments.p]\nlock_timeout = \"soon\"\n").is_err());
         assert!(resolve("[migrations]\ndialect = \"oracle\"\n").is_err());
         assert!(resolve("[migrations]\nfilename = \"(\"\n").is_err());
-    }
-}
-
-impl schemars::JsonSchema for Dialect {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Dialect".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "description": "SQL dialect of the migrations",
-            "type": "string",
-            "enum": ["postgres", "postgresql", "sqlite", "mysql", "mariadb"]
-        })
-    }
-}
-
-impl schemars::JsonSchema for Layout {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Layout".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let names: Vec<&str> = Layout::ALL.iter().map(|l| l.imp().name()).collect();
-        schemars::json_schema!({
-            "description": "How the migrations directory is laid out",
-            "type": "string",
-            "enum": names
-        })
     }
 }
