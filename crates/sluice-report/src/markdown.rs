@@ -229,6 +229,8 @@ mod tests {
                     locks: vec![Lock {
                         relation: "orders".into(),
                         mode: "ShareUpdateExclusiveLock".into(),
+                        rows: None,
+                        size: None,
                     }],
                     additive: true,
                 }],
@@ -249,6 +251,7 @@ mod tests {
                 "mixed",
                 "split",
             )],
+            schema_change: vec![],
         };
         let doc = Pack {
             schema_version: crate::SCHEMA_VERSION,

@@ -51,6 +51,8 @@ pub struct MigrationPack {
     pub approvals: Approvals,
     /// Its findings.
     pub findings: Vec<Diagnostic>,
+    /// The tables it touches, before and after (the schema change).
+    pub schema_change: Vec<TableChange>,
 }
 
 /// The upgrade path.
@@ -95,6 +97,24 @@ pub struct Lock {
     pub relation: String,
     /// The lock mode (`ShareLock`).
     pub mode: String,
+    /// The target's row estimate of the relation (with an environment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// Its size on the target, for people (`1.2 GB`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+}
+
+/// A table the migration touches, before and after it, as the history
+/// model knows them (the columns in order; None: it does not exist).
+#[derive(Debug, Clone, Serialize)]
+pub struct TableChange {
+    /// The table.
+    pub table: String,
+    /// Its columns before the migration.
+    pub before: Option<Vec<String>>,
+    /// Its columns after it.
+    pub after: Option<Vec<String>>,
 }
 
 /// The rollback path.

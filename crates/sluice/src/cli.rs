@@ -56,6 +56,8 @@ pub enum Format {
     Gitlab,
     /// JUnit XML, one test case per migration (`check`, `guard`, `plan`).
     Junit,
+    /// One self-contained HTML page for reviewers (`report`, `plan`).
+    Html,
     /// GitHub Actions workflow annotations.
     Github,
     /// Markdown (`report`).

@@ -52,7 +52,7 @@ pub fn print_diagnostics(
         ),
         Format::Github => print!("{}", sluice_report::github::render(diags)),
         Format::Markdown => print!("{}", sluice_report::markdown::render(diags, summary)),
-        Format::Text => {
+        Format::Text | Format::Html => {
             // `-q`: errors only (the exit code still says what was found).
             let errors: Vec<Diagnostic>;
             let diags = if project.global.quiet {

@@ -473,3 +473,131 @@ fn config_schema_and_show() {
     assert_eq!(doc["config"]["url"]["source"], "variable", "{doc}");
     assert!(!doc.to_string().contains("othersecret"), "{doc}");
 }
+
+/// Headless Chromium (Debian's `chromium`; `.ci/run` installs it).
+fn chromium() -> &'static str {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return c;
+        }
+    }
+    panic!(
+        "headless Chromium is needed for the HTML test: apt-get install -y chromium (.ci/run does)"
+    );
+}
+
+/// `report --format html` is one self-contained page (inline CSS, no script,
+/// no network) that a real browser renders: headless Chromium loads it,
+/// its DOM has each section (risk, what changes, the schema change before
+/// and after, findings with source lines, approvals, rollback), and a
+/// screenshot of it has the window's dimensions. `plan --format html` too.
+#[test]
+fn html_report_renders_in_chromium() {
+    let browser = chromium();
+    let p = Project::new("[migrations]\ndialect = \"sqlite\"\n\n[environments.dev]\nurl = \"sqlite://dev.db\"\nallow_down = true\n\n[environments.production]\nurl = \"sqlite://dev.db\"\napprovals = { low = 0, medium = 1, high = 1 }\n");
+    p.migration(
+        "1000000000001",
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n",
+    );
+    p.hash();
+    p.run(&["apply"]).ok();
+    let m = p.migration(
+        "1000000000002",
+        "nickname",
+        "ALTER TABLE users ADD COLUMN nickname TEXT; -- sluice:allow drop-table reason: kept from a draft\nALTER TABLE users DROP COLUMN email; -- CI:DESTRUCTIVE_OK ADR-4 <moved> to accounts\n-- sluice:down\nALTER TABLE users ADD COLUMN email TEXT;\nALTER TABLE users DROP COLUMN nickname; -- CI:DESTRUCTIVE_OK ADR-4 reversal\n",
+    );
+    set_risk(&m, "High");
+    p.hash();
+    let r = p.run(&["--env", "production", "report", "--format", "html"]);
+    r.ok();
+    let html = &r.stdout;
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    for banned in ["<script", "src=\"http", "href=\"http", "<link", "@import"] {
+        assert!(!html.contains(banned), "{banned} in the page");
+    }
+    assert!(html.contains("&lt;moved&gt;"), "source text is escaped");
+    let file = p.path().join("report.html");
+    std::fs::write(&file, html).unwrap();
+
+    let base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+    ];
+    let profile = tempfile::tempdir().unwrap();
+    let profile_arg = format!("--user-data-dir={}", profile.path().display());
+    let url = format!("file://{}", file.display());
+    let dom = Command::new(browser)
+        .args(base)
+        .arg(&profile_arg)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for needle in [
+        "id=\"migration-1000000000002\"",
+        "id=\"risk-1000000000002\"",
+        "declared High",
+        "computed High",
+        "id=\"schema-1000000000002\"",
+        "users (before)",
+        "users (after)",
+        "<td class=\"added\">nickname</td>",
+        "<td class=\"removed\">email</td>",
+        "id=\"findings-1000000000002\"",
+        // A finding, with its source line marked.
+        "warn[suppression-unused]",
+        "&gt;    7 | ALTER TABLE users ADD COLUMN nickname TEXT;",
+        "id=\"approvals-1000000000002\"",
+        "0 of 1 needed on <code>production</code>",
+        "id=\"rollback-1000000000002\"",
+        "ALTER TABLE users DROP COLUMN nickname",
+    ] {
+        assert!(
+            dom.contains(needle),
+            "{needle} not in the rendered DOM:\n{dom}"
+        );
+    }
+    let shot = p.path().join("report.png");
+    let out = Command::new(browser)
+        .args(base)
+        .arg(&profile_arg)
+        .arg("--hide-scrollbars")
+        .arg("--window-size=1200,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let dim = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((dim(16), dim(20)), (1200, 1600));
+    // Not a blank page: a real rendering has many distinct bytes.
+    assert!(png.len() > 20_000, "{} bytes", png.len());
+    if let Ok(dir) = std::env::var("SLUICE_SCREENSHOT_DIR") {
+        std::fs::copy(&shot, std::path::Path::new(&dir).join("report.png")).unwrap();
+    }
+
+    let plan = p.run(&["plan", "--format", "html"]);
+    plan.ok();
+    assert!(plan.stdout.contains("id=\"verdict\""), "{}", plan.stdout);
+    assert!(plan.stdout.contains("id=\"migration-1000000000002\""));
+}

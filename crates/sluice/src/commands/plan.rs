@@ -83,6 +83,14 @@ pub fn execute(
             "{}",
             crate::secrets::scrub(&sluice_report::plan::markdown(&session.env.name, &report))
         ),
+        Format::Html => {
+            let root = project.config.root.clone();
+            let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
+            print!(
+                "{}",
+                crate::secrets::scrub(&sluice_report::html::plan(&session.env.name, &report, &src))
+            )
+        }
         Format::Gitlab => print!(
             "{}",
             crate::secrets::scrub(&sluice_report::gitlab::render(&report.blocking))

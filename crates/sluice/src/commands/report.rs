@@ -12,7 +12,9 @@ use crate::project::Project;
 use anyhow::{anyhow, Result};
 use clap::Args;
 use sluice_core::Migration;
-use sluice_report::pack::{Approvals, Change, Lock, MigrationPack, Pack, Rollback, Upgrade};
+use sluice_report::pack::{
+    Approvals, Change, Lock, MigrationPack, Pack, Rollback, TableChange, Upgrade,
+};
 use sluice_sql::facts::Facts;
 
 /// Options for `report`.
@@ -50,12 +52,72 @@ fn language(m: &Migration) -> &'static str {
     }
 }
 
+/// Each pending migration's schema change: the tables its effects name,
+/// in the history model before and after it (the catalog folded in apply
+/// order).
+fn schema_changes(
+    project: &Project,
+    catalog: &sluice_core::Catalog,
+    pending: &[&Migration],
+) -> std::collections::HashMap<String, Vec<TableChange>> {
+    use sluice_lint::history::{effects, Model};
+    let wanted: std::collections::HashSet<&str> =
+        pending.iter().map(|m| m.version.as_str()).collect();
+    let mut model = Model::empty();
+    let mut out = std::collections::HashMap::new();
+    for m in &catalog.migrations {
+        let e = effects(
+            &crate::risk::analyze(project, m),
+            m.body == sluice_core::layout::BodyKind::Sql,
+        );
+        if wanted.contains(m.version.as_str()) {
+            let mut touched: Vec<sluice_sql::facts::ObjectName> = Vec::new();
+            for a in &e.actions {
+                let mut names: Vec<sluice_sql::facts::ObjectName> =
+                    a.table().cloned().into_iter().collect();
+                if let sluice_sql::facts::Action::RenameTable { table, new_name } = a {
+                    names.push(sluice_sql::facts::ObjectName {
+                        schema: table.schema.clone(),
+                        name: new_name.clone(),
+                    });
+                }
+                for n in names {
+                    if !touched.iter().any(|t| t.same_as(&n)) {
+                        touched.push(n);
+                    }
+                }
+            }
+            let before = model.clone();
+            model.apply_effects(&e);
+            let columns = |md: &Model, t: &sluice_sql::facts::ObjectName| {
+                md.table(t).map(|t| t.columns.clone())
+            };
+            out.insert(
+                m.version.to_string(),
+                touched
+                    .iter()
+                    .map(|t| TableChange {
+                        table: t.to_string(),
+                        before: columns(&before, t),
+                        after: columns(&model, t),
+                    })
+                    .collect(),
+            );
+        } else {
+            model.apply_effects(&e);
+        }
+    }
+    out
+}
+
 fn migration_report(
     project: &Project,
     env: Option<&sluice_core::Environment>,
     m: &Migration,
     lint: sluice_lint::MigrationLint,
     approvals: &crate::gate::ApprovalCheck,
+    schema_change: Vec<TableChange>,
+    sizes: &std::collections::HashMap<String, (Option<i64>, String)>,
 ) -> MigrationPack {
     let analysis = crate::risk::analyze(project, m);
     let mut changes = Vec::new();
@@ -68,9 +130,14 @@ fn migration_report(
                 locks: f
                     .locks
                     .iter()
-                    .map(|(r, mode)| Lock {
-                        relation: r.to_string(),
-                        mode: mode.as_str().to_string(),
+                    .map(|(r, mode)| {
+                        let size = sizes.get(&sluice_engine::size_risk::regclass_name(r));
+                        Lock {
+                            relation: r.to_string(),
+                            mode: mode.as_str().to_string(),
+                            rows: size.and_then(|s| s.0),
+                            size: size.map(|s| s.1.clone()),
+                        }
                     })
                     .collect(),
                 additive: f.actions.iter().all(|a| a.is_additive()),
@@ -156,6 +223,7 @@ fn migration_report(
             present: present.unwrap_or_else(|| serde_json::json!([])),
         },
         findings: lint.diagnostics,
+        schema_change,
     }
 }
 
@@ -213,18 +281,51 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         }
         None => Default::default(),
     };
+    let mut changes = schema_changes(project, &catalog, &pending);
+    // Sizes of what the statements lock, from the target when there is one.
+    let mut sizes = std::collections::HashMap::new();
+    if let Some(e) = &env {
+        let names: Vec<String> = pending
+            .iter()
+            .flat_map(|m| crate::risk::analyze(project, m).statements)
+            .filter(|s| !s.down)
+            .filter_map(|s| s.facts.ok())
+            .flat_map(|f| f.locks)
+            .map(|(r, _)| sluice_engine::size_risk::regclass_name(&r))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !names.is_empty() {
+            if let Ok(mut db) = project.connect(e) {
+                for r in sluice_db::inspect::relation_sizes(&mut *db, &names).unwrap_or_default() {
+                    sizes.insert(r.asked, (r.rows, sluice_db::inspect::pretty_bytes(r.bytes)));
+                }
+            }
+        }
+    }
     let doc = Pack {
         schema_version: crate::output::SCHEMA_VERSION,
         environment: env.as_ref().map(|e| e.name.clone()),
         migrations: pending
             .iter()
             .zip(lints)
-            .map(|(m, lint)| migration_report(project, env.as_ref(), m, lint, &approvals))
+            .map(|(m, lint)| {
+                let change = changes.remove(m.version.as_str()).unwrap_or_default();
+                migration_report(project, env.as_ref(), m, lint, &approvals, change, &sizes)
+            })
             .collect(),
         evidence: crate::evidence::latest(project),
     };
     match project.global.format {
         Format::Json => crate::output::print_json(&serde_json::to_value(&doc)?),
+        Format::Html => {
+            let root = project.config.root.clone();
+            let src = move |p: &str| std::fs::read_to_string(root.join(p)).ok();
+            print!(
+                "{}",
+                crate::secrets::scrub(&sluice_report::html::pack(&doc, &src))
+            )
+        }
         _ => print!(
             "{}",
             crate::secrets::scrub(&sluice_report::markdown::pack(&doc))
