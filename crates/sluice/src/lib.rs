@@ -24,6 +24,7 @@ mod gate;
 mod interrupt;
 mod lint_cache;
 mod output;
+mod progress;
 mod project;
 mod risk;
 mod session;

@@ -287,9 +287,11 @@ fn judge_all(
         Done(MigrationLint),
         Later(Analysis),
     }
+    crate::progress::WORK.begin(which.len());
     let one = |i: usize| {
         let m = &migrations[i];
         let a = analyze(project, m);
+        crate::progress::WORK.inc();
         if sluice_lint::history::reads_model(&a) {
             let e =
                 sluice_lint::history::effects(&a, m.body != sluice_core::layout::BodyKind::Opaque);

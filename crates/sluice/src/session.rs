@@ -26,6 +26,8 @@ pub struct Session<'p> {
     pub started_at: String,
     /// The command's name.
     pub command: &'static str,
+    /// The counted task under way (the plan's replay), with its label.
+    progress: std::sync::Mutex<Option<(String, crate::progress::Progress)>>,
 }
 
 /// The plan's view of a session: the project's settings, its policy and
@@ -88,6 +90,24 @@ impl sluice_engine::plan::Host for Session<'_> {
         self.project.progress(message)
     }
 
+    fn advance(&self, label: &str, total: usize, item: &str) {
+        let mut current = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_none_or(|(l, _)| l != label) {
+            *current = Some((
+                label.to_string(),
+                crate::progress::Progress::start(self.project, label, total, 2),
+            ));
+        }
+        let done = {
+            let (_, p) = current.as_mut().expect("set above");
+            p.tick(item);
+            p.finished()
+        };
+        if done {
+            *current = None;
+        }
+    }
+
     fn before_scratch(&self) {
         crate::interrupt::install();
     }
@@ -119,6 +139,7 @@ impl<'p> Session<'p> {
             actor: evidence::actor(),
             started_at: sluice_core::clock::now_rfc3339(),
             command,
+            progress: Default::default(),
         })
     }
 

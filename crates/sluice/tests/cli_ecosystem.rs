@@ -601,3 +601,97 @@ fn html_report_renders_in_chromium() {
     assert!(plan.stdout.contains("id=\"verdict\""), "{}", plan.stdout);
     assert!(plan.stdout.contains("id=\"migration-1000000000002\""));
 }
+
+/// A SQLite project with thirty pending migrations.
+fn thirty() -> Project {
+    let p = Project::sqlite();
+    for i in 10..40 {
+        p.migration(
+            &format!("10000000000{i}"),
+            &format!("t{i}"),
+            &format!("CREATE TABLE t{i} (id INTEGER);\n"),
+        );
+    }
+    p.hash();
+    p
+}
+
+/// Progress on long work: a bar with counts and the current migration on
+/// a terminal (a real pseudo-terminal, through `script`), plain lines on
+/// stderr when piped or in CI, nothing with `-q`, and never inside
+/// `--format json`.
+#[test]
+fn progress_bar_on_a_terminal_lines_when_piped() {
+    let p = thirty();
+    let tty = Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!(
+            "{} -C {} apply",
+            env!("CARGO_BIN_EXE_sluice"),
+            p.path().display()
+        ))
+        .arg("/dev/null")
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{screen}");
+    assert!(
+        screen.contains("apply ["),
+        "no bar on the terminal:\n{screen}"
+    );
+    assert!(screen.contains("/30"), "{screen}");
+    assert!(screen.contains("applied 30 migrations"), "{screen}");
+
+    // Piped, in CI: plain lines on stderr, at most about twenty.
+    let piped = thirty().run_env(&["apply"], &[("CI", "true")]);
+    piped.ok();
+    let lines: Vec<&str> = piped
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("apply: "))
+        .collect();
+    assert!(!lines.is_empty() && lines.len() <= 21, "{}", piped.stderr);
+    assert_eq!(*lines.last().unwrap(), "apply: 30/30 1000000000039_t39");
+    assert!(!piped.stderr.contains('\r'), "no bar when piped");
+
+    // `check` over 600 migrations, judged on every core, counts them too.
+    let many = Project::new("[migrations]\ndialect = \"postgres\"\n");
+    for i in 0..600 {
+        many.migration(
+            &format!("{}", 1_000_000_000_000u64 + i),
+            &format!("t{i}"),
+            &format!("CREATE TABLE t{i} (id bigint);\n"),
+        );
+    }
+    many.hash();
+    let tty = Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!(
+            "{} -C {} --no-cache check --format json > /dev/null",
+            env!("CARGO_BIN_EXE_sluice"),
+            many.path().display()
+        ))
+        .arg("/dev/null")
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        screen.contains("check [") && screen.contains("600/600"),
+        "{screen}"
+    );
+
+    // -q: nothing.
+    let quiet = thirty().run(&["-q", "apply"]);
+    quiet.ok();
+    assert!(!quiet.stderr.contains("apply: "), "{}", quiet.stderr);
+
+    // --format json: stdout is one JSON document.
+    let json = thirty().run_env(&["apply", "--format", "json"], &[("CI", "true")]);
+    json.ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON only");
+    assert_eq!(v["migrations"].as_array().unwrap().len(), 30);
+}

@@ -102,6 +102,9 @@ pub trait Host {
     }
     /// A progress line for people (stderr).
     fn progress(&self, message: &str);
+    /// One item of a counted task is done (a migration of the replay):
+    /// `total` items under `label`; the caller shows a bar or lines.
+    fn advance(&self, _label: &str, _total: usize, _item: &str) {}
     /// Called before a scratch database is created: the caller installs
     /// whatever drops scratch databases on an interrupt.
     fn before_scratch(&self) {}

@@ -48,6 +48,8 @@ pub(super) struct ScratchRun<'s> {
     runner: Option<runner::external::Runner>,
     /// The tables that program keeps its record in.
     tool_tables: Vec<String>,
+    /// For progress.
+    host: &'s dyn Host,
 }
 
 /// The environment as a program that migrates the scratch database sees it:
@@ -79,6 +81,7 @@ impl<'s> ScratchRun<'s> {
             dialect: host.dialect(),
             runner: host.runner(),
             tool_tables: host.tool_tables(),
+            host,
         })
     }
 
@@ -106,7 +109,16 @@ impl ScratchRun<'_> {
 
     /// Runs steps with the real run loop; the failure, if any.
     fn run(&mut self, steps: &[Step<'_>], phase: Phase) -> Option<ReplayFailure> {
-        let (_, stop) = runner::run(&mut self.db, &self.info, steps, &mut |_| {});
+        let host = self.host;
+        let label = match phase {
+            Phase::Applied => "replay applied",
+            Phase::Pending => "replay pending",
+            Phase::Down => "replay down",
+            Phase::Reapply => "replay reapply",
+        };
+        let (_, stop) = runner::run(&mut self.db, &self.info, steps, &mut |rec| {
+            host.advance(label, steps.len(), &format!("{}_{}", rec.version, rec.name))
+        });
         stop.map(|s| {
             let step = steps
                 .iter()
@@ -448,7 +460,13 @@ pub fn expected_schema(
         let env = scratch_env(host, &scratch)?;
         let mut run = ScratchRun::new(host, &scratch, &env)?;
         let steps = run.prepare(applied, Direction::Up)?;
-        let (_, stop) = runner::run(&mut run.db, &run.info, &steps, &mut |_| {});
+        let (_, stop) = runner::run(&mut run.db, &run.info, &steps, &mut |rec| {
+            host.advance(
+                "replay",
+                steps.len(),
+                &format!("{}_{}", rec.version, rec.name),
+            )
+        });
         let db = &mut run.db;
         if let Some(s) = stop {
             let path = steps

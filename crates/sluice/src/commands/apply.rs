@@ -257,14 +257,30 @@ pub(crate) fn run_steps(
         );
     }
     let info = session.info();
+    let mut progress = crate::progress::Progress::start(project, session.command, steps.len(), 2);
+    if let Some(first) = steps.first() {
+        progress.working_on(&format!(
+            "{}_{}",
+            first.migration.version, first.migration.name
+        ));
+    }
+    let mut next = 1;
     let (done, stop) = runner::run(&mut db, &info, steps, &mut |rec| {
         if text {
-            println!(
-                "  {}_{}  ok ({} ms)",
-                rec.version, rec.name, rec.duration_ms
-            );
+            progress.suspend(|| {
+                println!(
+                    "  {}_{}  ok ({} ms)",
+                    rec.version, rec.name, rec.duration_ms
+                )
+            });
         }
+        progress.tick(&format!("{}_{}", rec.version, rec.name));
+        if let Some(s) = steps.get(next) {
+            progress.working_on(&format!("{}_{}", s.migration.version, s.migration.name));
+        }
+        next += 1;
     });
+    drop(progress);
     drop(db); // releases the lock before the slower file writes
     let (records, outcome) = session.finish_run_with(done, stop, details);
     if outcome == Outcome::Ok && text {

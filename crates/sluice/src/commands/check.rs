@@ -27,7 +27,9 @@ pub fn run(project: &Project) -> Result<Outcome> {
     }
     let catalog = project.catalog()?;
     let mut diags = contract(project, &catalog, project.ledger()?);
-    diags.extend(lint_statements(project, &catalog.migrations)?);
+    diags.extend(crate::progress::watch(project, "check", 500, || {
+        lint_statements(project, &catalog.migrations)
+    })?);
     let startup = &project.config.file.startup;
     // One listing of the project for both automation scans.
     let files = sluice_lint::rules::startup_migration::ProjectFiles::walk(&project.config.root);

@@ -99,7 +99,10 @@ pub fn run(project: &Project, a: &GuardArgs) -> Result<Outcome> {
     let all = changes(&repo.top, &mb, &head)?;
 
     // 1. Immutability.
-    let (findings, added) = file_changes(&repo, &mb, &head, &dir_repo, &all, &grouped, &unit_of)?;
+    // A large diff shows its progress (a bar on a terminal).
+    let (findings, added) = crate::progress::watch(project, "guard", 200, || {
+        file_changes(&repo, &mb, &head, &dir_repo, &all, &grouped, &unit_of)
+    })?;
     diags.extend(findings);
 
     // 2. Ordering against the base's tip. A migration's version comes from
@@ -254,7 +257,9 @@ fn file_changes(
     let is_migration = |p: &str| unit_of(p).is_some();
     let mut diags = Vec::new();
     let mut added = Vec::new();
+    crate::progress::WORK.begin(all.len());
     for c in all {
+        crate::progress::WORK.inc();
         let old_mig = c.old.as_deref().filter(|p| is_migration(p));
         let new_mig = c.new.as_deref().filter(|p| is_migration(p));
         match (c.status, old_mig, new_mig) {
