@@ -239,13 +239,8 @@ pub fn check(
             }),
             Requirement::Roles(roles) => {
                 let missing = missing_roles(roles, &env.roles, &valid);
-                (!missing.is_empty()).then(|| {
-                    let list: Vec<String> = missing
-                        .iter()
-                        .map(|(r, k)| format!("{k} more {r}"))
-                        .collect();
-                    format!("approvals by role and still lacks {}", list.join(", "))
-                })
+                (!missing.is_empty())
+                    .then(|| format!("approvals by role and still lacks {}", lacking(&missing)))
             }
         };
         if let Some(what) = shortfall {
@@ -260,20 +255,7 @@ pub fn check(
                 format!("; not counted: {}", not_counted.join(", "))
             };
             let who = match requirement {
-                Requirement::Roles(roles) => {
-                    let mut people: Vec<String> = roles
-                        .keys()
-                        .flat_map(|r| {
-                            env.roles
-                                .get(r)
-                                .into_iter()
-                                .flatten()
-                                .map(move |p| format!("{p} ({r})"))
-                        })
-                        .collect();
-                    people.dedup();
-                    people.join(" or ")
-                }
+                Requirement::Roles(roles) => people_in(env, roles.keys()),
                 Requirement::Count(_) if env.approvers.is_empty() => "a reviewer".to_string(),
                 Requirement::Count(_) => env.approvers.join(" or "),
             };
@@ -308,20 +290,7 @@ pub fn check(
             if missing.is_empty() {
                 continue;
             }
-            let list: Vec<String> = missing
-                .iter()
-                .map(|(r, k)| format!("{k} more {r}"))
-                .collect();
-            let who: Vec<String> = missing
-                .iter()
-                .flat_map(|(r, _)| {
-                    env.roles
-                        .get(r)
-                        .into_iter()
-                        .flatten()
-                        .map(move |p| format!("{p} ({r})"))
-                })
-                .collect();
+            let who = people_in(env, missing.iter().map(|(r, _)| r));
             out.findings.push(Diagnostic::new(
                 sluice_lint::RuleId::ApprovalMissing,
                 &m.display_path,
@@ -331,11 +300,10 @@ pub fn check(
                     "migration {} declares {header}: Yes: `{}` needs the {domain} domain's approvals and still lacks {}",
                     m.version,
                     env.name,
-                    list.join(", ")
+                    lacking(&missing)
                 ),
                 format!(
-                    "ask {} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
-                    who.join(" or "),
+                    "ask {who} to run `sluice approve {} --env {} --by NAME --ref TICKET`",
                     m.version,
                     crate::shell_word(&env.name)
                 ),
@@ -348,6 +316,30 @@ pub fn check(
         .sort_by(|a, b| (a.rule, &a.path).cmp(&(b.rule, &b.path)));
     out.findings.dedup();
     out
+}
+
+/// "1 more architect, 1 more tech-lead".
+fn lacking(missing: &[(String, u32)]) -> String {
+    missing
+        .iter()
+        .map(|(r, k)| format!("{k} more {r}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The people of `roles`, for "ask ann (architect) or ben (tech-lead)".
+fn people_in<'r>(env: &Environment, roles: impl Iterator<Item = &'r String>) -> String {
+    let mut people: Vec<String> = roles
+        .flat_map(|r| {
+            env.roles
+                .get(r)
+                .into_iter()
+                .flatten()
+                .map(move |p| format!("{p} ({r})"))
+        })
+        .collect();
+    people.dedup();
+    people.join(" or ")
 }
 
 /// The roles still short of approvers, with how many each lacks: distinct

@@ -125,6 +125,24 @@ fn columns_table(
     s
 }
 
+/// A row of a statements table: line, the statement (HTML), its locks and
+/// the sizes of what they lock.
+fn lock_row(line: usize, statement: &str, locks: &[String], sizes: &[String]) -> String {
+    format!(
+        "<tr><td>{line}</td><td>{statement}</td><td>{}</td><td>{}</td></tr>\n",
+        if locks.is_empty() {
+            "none".into()
+        } else {
+            locks.join("<br>")
+        },
+        if sizes.is_empty() {
+            "<span class=\"muted\">unknown</span>".into()
+        } else {
+            sizes.join("<br>")
+        },
+    )
+}
+
 fn schema_change(changes: &[TableChange]) -> String {
     if changes.is_empty() {
         return "<p class=\"muted\">No table changes.</p>\n".into();
@@ -182,26 +200,16 @@ fn migration(env: &str, m: &MigrationPack, src: &dyn Fn(&str) -> Option<String>)
                 })
             })
             .collect();
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>\n",
-            c.line,
+        let statement = format!(
+            "{}{}",
             escape(&c.statement),
             if c.additive {
                 ""
             } else {
                 " <span class=\"badge Medium\">not additive</span>"
-            },
-            if locks.is_empty() {
-                "none".into()
-            } else {
-                locks.join("<br>")
-            },
-            if sizes.is_empty() {
-                "<span class=\"muted\">unknown</span>".into()
-            } else {
-                sizes.join("<br>")
-            },
-        ));
+            }
+        );
+        s.push_str(&lock_row(c.line, &statement, &locks, &sizes));
     }
     s.push_str("</table>\n");
     s.push_str(&format!(
@@ -354,21 +362,8 @@ pub fn plan(env: &str, r: &PlanReport, src: &dyn Fn(&str) -> Option<String>) -> 
                     None => format!("{}: {}", escape(&s.relation), escape(&s.size)),
                 })
                 .collect();
-            body.push_str(&format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                l.line,
-                escape(&l.sql),
-                if locks.is_empty() {
-                    "none".into()
-                } else {
-                    locks.join("<br>")
-                },
-                if sizes.is_empty() {
-                    "<span class=\"muted\">unknown</span>".into()
-                } else {
-                    sizes.join("<br>")
-                },
-            ));
+            let statement = format!("<code>{}</code>", escape(&l.sql));
+            body.push_str(&lock_row(l.line, &statement, &locks, &sizes));
         }
         body.push_str("</table>\n");
         body.push_str(&format!(

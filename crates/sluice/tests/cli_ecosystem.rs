@@ -602,6 +602,20 @@ fn html_report_renders_in_chromium() {
     assert!(plan.stdout.contains("id=\"migration-1000000000002\""));
 }
 
+/// What a shell command writes to a pseudo-terminal (util-linux `script`),
+/// outside CI; the command must succeed.
+fn on_a_terminal(command: &str) -> String {
+    let tty = Command::new("script")
+        .args(["-q", "-e", "-c", command, "/dev/null"])
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout).into_owned();
+    assert!(tty.status.success(), "{command}:\n{screen}");
+    screen
+}
+
 /// A SQLite project with thirty pending migrations.
 fn thirty() -> Project {
     let p = Project::sqlite();
@@ -623,20 +637,11 @@ fn thirty() -> Project {
 #[test]
 fn progress_bar_on_a_terminal_lines_when_piped() {
     let p = thirty();
-    let tty = Command::new("script")
-        .args(["-q", "-e", "-c"])
-        .arg(format!(
-            "{} -C {} apply",
-            env!("CARGO_BIN_EXE_sluice"),
-            p.path().display()
-        ))
-        .arg("/dev/null")
-        .env_remove("CI")
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
-    let screen = String::from_utf8_lossy(&tty.stdout);
-    assert!(tty.status.success(), "{screen}");
+    let screen = on_a_terminal(&format!(
+        "{} -C {} apply",
+        env!("CARGO_BIN_EXE_sluice"),
+        p.path().display()
+    ));
     assert!(
         screen.contains("apply ["),
         "no bar on the terminal:\n{screen}"
@@ -666,19 +671,11 @@ fn progress_bar_on_a_terminal_lines_when_piped() {
         );
     }
     many.hash();
-    let tty = Command::new("script")
-        .args(["-q", "-e", "-c"])
-        .arg(format!(
-            "{} -C {} --no-cache check --format json > /dev/null",
-            env!("CARGO_BIN_EXE_sluice"),
-            many.path().display()
-        ))
-        .arg("/dev/null")
-        .env_remove("CI")
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
-    let screen = String::from_utf8_lossy(&tty.stdout);
+    let screen = on_a_terminal(&format!(
+        "{} -C {} --no-cache check --format json > /dev/null",
+        env!("CARGO_BIN_EXE_sluice"),
+        many.path().display()
+    ));
     assert!(
         screen.contains("check [") && screen.contains("600/600"),
         "{screen}"

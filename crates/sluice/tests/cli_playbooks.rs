@@ -34,9 +34,7 @@ fn approvals_by_role_and_risk() {
         .says("has no JUSTIFICATION");
 
     // Someone in no role is refused before anything is written.
-    p.run(&[
-        "--env", "production", "approve", "1000000000002", "--by", "intern", "--ref", "OPS-1",
-    ])
+    p.approve("production", "1000000000002", "intern", "OPS-1")
     .code(2)
     .says("`intern` is in none of the roles `production` takes approvals from (architect, backend-lead, tech-lead)");
     assert!(!p.path().join("db/approvals.toml").exists());
@@ -53,33 +51,15 @@ fn approvals_by_role_and_risk() {
     .unwrap();
     p.hash();
     // One architect is not enough; the finding names the missing role.
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000002",
-        "--by",
-        "ann",
-        "--ref",
-        "OPS-1",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "ann", "OPS-1")
+        .ok();
     p.run(&["--env", "production", "apply"])
         .code(1)
         .says("still lacks 1 more tech-lead")
         .never_says("more architect")
         .never_says("JUSTIFICATION");
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000002",
-        "--by",
-        "ben",
-        "--ref",
-        "OPS-1",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "ben", "OPS-1")
+        .ok();
     p.run(&["--env", "production", "apply"]).ok();
 }
 
@@ -112,17 +92,8 @@ fn roles_must_be_defined_and_may_live_beside_the_approvals() {
         .code(1)
         .says("still lacks 1 more dba")
         .says("eve (dba)");
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000001",
-        "--by",
-        "eve",
-        "--ref",
-        "OPS-2",
-    ])
-    .ok();
+    p.approve("production", "1000000000001", "eve", "OPS-2")
+        .ok();
     p.run(&["--env", "production", "apply"]).ok();
 }
 
@@ -136,30 +107,14 @@ fn approve_ref_must_match_the_environment_ticket_pattern() {
     );
     p.migration("1000000000001", "t", "CREATE TABLE t (id INTEGER);\n");
     p.hash();
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000001",
-        "--by",
-        "ann",
-        "--ref",
-        "looked fine",
-    ])
-    .code(2)
-    .says("--ref \"looked fine\" does not match `production`'s approval_reference '^OPS-\\d+$'");
+    p.approve("production", "1000000000001", "ann", "looked fine")
+        .code(2)
+        .says(
+            "--ref \"looked fine\" does not match `production`'s approval_reference '^OPS-\\d+$'",
+        );
     assert!(!p.path().join("db/approvals.toml").exists());
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000001",
-        "--by",
-        "ann",
-        "--ref",
-        "OPS-12",
-    ])
-    .ok();
+    p.approve("production", "1000000000001", "ann", "OPS-12")
+        .ok();
     let file = p.path().join("db/approvals.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("OPS-12", "trust me")).unwrap();
@@ -855,17 +810,8 @@ fn data_domains_require_their_approval_roles() {
         .code(1)
         .says("declares TOUCHES_PRIVACY: Yes: `production` needs the privacy domain's approvals and still lacks 1 more privacy-officer")
         .says("ask pat (privacy-officer)");
-    p.run(&[
-        "--env",
-        "production",
-        "approve",
-        "1000000000001",
-        "--by",
-        "pat",
-        "--ref",
-        "OPS-2",
-    ])
-    .ok();
+    p.approve("production", "1000000000001", "pat", "OPS-2")
+        .ok();
     p.run(&["--env", "production", "apply"]).ok();
 }
 

@@ -102,6 +102,13 @@ impl Project {
         c
     }
 
+    /// `sluice --env ENV approve VERSION --by BY --ref REFERENCE`.
+    pub fn approve(&self, env: &str, version: &str, by: &str, reference: &str) -> Run {
+        self.run(&[
+            "--env", env, "approve", version, "--by", by, "--ref", reference,
+        ])
+    }
+
     /// `sluice hash`, asserting success.
     pub fn hash(&self) {
         self.run(&["hash", "-q"]).ok();
