@@ -280,25 +280,49 @@ pub trait Executor {
         Ok(vec![])
     }
 
-    /// Whether `table` holds at least one row, read from the relation
-    /// itself (`SELECT EXISTS (SELECT 1 FROM t)`), never from planner
-    /// estimates, which are unknown for a small table never analysed. None
-    /// when no such table exists on this database.
-    fn has_rows(&mut self, table: &sluice_sql::facts::ObjectName) -> Result<Option<bool>, DbError> {
-        let name = match &table.schema {
-            Some(s) => format!("{}.{}", self.quote_ident(s), self.quote_ident(&table.name)),
-            None => self.quote_ident(&table.name),
+    /// Whether each of `tables` holds at least one row, read from the
+    /// relations themselves (`SELECT EXISTS (SELECT 1 FROM t)`, every table
+    /// in one query), never from planner estimates, which are unknown for a
+    /// small table never analysed. None for a table that does not exist on
+    /// this database (then each is asked on its own, to tell which).
+    fn tables_with_rows(
+        &mut self,
+        tables: &[sluice_sql::facts::ObjectName],
+    ) -> Result<Vec<Option<bool>>, DbError> {
+        if tables.is_empty() {
+            return Ok(vec![]);
+        }
+        let name = |ex: &Self, t: &sluice_sql::facts::ObjectName| match &t.schema {
+            Some(s) => format!("{}.{}", ex.quote_ident(s), ex.quote_ident(&t.name)),
+            None => ex.quote_ident(&t.name),
         };
-        match self.query_rows(&format!("SELECT EXISTS (SELECT 1 FROM {name})")) {
-            Ok(rows) => Ok(Some(matches!(
-                rows.first()
-                    .and_then(|r| r.first())
-                    .cloned()
-                    .flatten()
-                    .as_deref(),
-                Some("t" | "1" | "true")
-            ))),
-            Err(e) if self.classify(&e) == ErrorKind::UndefinedTable => Ok(None),
+        let yes = |v: Option<&Option<String>>| {
+            matches!(v.cloned().flatten().as_deref(), Some("t" | "1" | "true"))
+        };
+        let columns: Vec<String> = tables
+            .iter()
+            .map(|t| format!("EXISTS (SELECT 1 FROM {})", name(self, t)))
+            .collect();
+        match self.query_rows(&format!("SELECT {}", columns.join(", "))) {
+            Ok(rows) => {
+                let row = rows.into_iter().next().unwrap_or_default();
+                Ok((0..tables.len()).map(|i| Some(yes(row.get(i)))).collect())
+            }
+            Err(e) if self.classify(&e) == ErrorKind::UndefinedTable => {
+                let mut out = Vec::with_capacity(tables.len());
+                for t in tables {
+                    out.push(
+                        match self
+                            .query_rows(&format!("SELECT EXISTS (SELECT 1 FROM {})", name(self, t)))
+                        {
+                            Ok(rows) => Some(yes(rows.first().and_then(|r| r.first()))),
+                            Err(e) if self.classify(&e) == ErrorKind::UndefinedTable => None,
+                            Err(e) => return Err(e),
+                        },
+                    );
+                }
+                Ok(out)
+            }
             Err(e) => Err(e),
         }
     }

@@ -11,12 +11,12 @@ use sluice_db::Database;
 use sluice_lint::analysis::Analysis;
 use sluice_lint::rules::data_loss_unplanned as rule;
 use sluice_lint::{Diagnostic, Policy};
-use std::collections::HashMap;
+use sluice_sql::facts::ObjectName;
 
 /// The `data-loss-unplanned` findings of `pending` (with their analyses, in
 /// apply order) on the environment `env` that `target` is connected to.
-/// One `SELECT EXISTS` per table a losing statement names, and none when
-/// every such migration states its strategy.
+/// One query asks every table a losing statement names whether it has
+/// rows, and none runs when every such migration states its strategy.
 pub fn gate(
     target: &mut dyn Database,
     env: &str,
@@ -25,37 +25,42 @@ pub fn gate(
     policy: &Policy<'_>,
 ) -> Result<Vec<Diagnostic>> {
     let mut created = Vec::new();
-    let mut rows: HashMap<String, Option<bool>> = HashMap::new();
-    let mut out = Vec::new();
+    // The losses of migrations without a strategy, with why.
+    let mut unplanned = Vec::new();
     for (m, analysis) in pending.iter().zip(analyses) {
         let losses = rule::losses(analysis, &mut created);
         if losses.is_empty() {
             continue;
         }
-        let Err(why) = rule::planned(m, policy) else {
-            continue;
-        };
-        for loss in &losses {
-            let key = loss.table.to_string();
-            let has = match rows.get(&key) {
-                Some(h) => *h,
-                None => {
-                    let h = target.has_rows(&loss.table).map_err(|e| {
-                        anyhow!(
-                            "asking `{env}` whether {} has rows (for {} in {}): {e}",
-                            loss.table,
-                            loss.what,
-                            m.display_path
-                        )
-                    })?;
-                    rows.insert(key, h);
-                    h
-                }
-            };
-            if has == Some(true) {
-                out.push(rule::finding(m, loss, env, &why, policy));
+        if let Err(why) = rule::planned(m, policy) {
+            unplanned.push((*m, losses, why));
+        }
+    }
+    let mut tables: Vec<ObjectName> = Vec::new();
+    for (_, losses, _) in &unplanned {
+        for l in losses {
+            if !tables.contains(&l.table) {
+                tables.push(l.table.clone());
             }
         }
     }
-    Ok(out)
+    let rows = target.tables_with_rows(&tables).map_err(|e| {
+        anyhow!("asking `{env}` whether the tables pending migrations empty have rows: {e}")
+    })?;
+    let has = |t: &ObjectName| {
+        tables
+            .iter()
+            .position(|x| x == t)
+            .and_then(|i| rows.get(i).copied().flatten())
+            == Some(true)
+    };
+    Ok(unplanned
+        .iter()
+        .flat_map(|(m, losses, why)| {
+            losses
+                .iter()
+                .filter(|l| has(&l.table))
+                .map(|l| rule::finding(m, l, env, why, policy))
+        })
+        .collect())
 }

@@ -448,7 +448,8 @@ fn data_loss_needs_a_strategy_where_tables_have_rows() {
     assert_eq!(db.column("SELECT version FROM sluice_history").len(), 2);
 }
 
-/// The same gate on SQLite, and the switch that turns it off.
+/// The same gate on SQLite (a table missing on the target is empty there),
+/// and the switch that turns it off.
 #[test]
 fn data_loss_gate_on_sqlite_and_off_switch() {
     let p = Project::sqlite();
@@ -462,13 +463,16 @@ fn data_loss_gate_on_sqlite_and_off_switch() {
     let m = p.migration(
         "1000000000002",
         "wipe",
-        "DELETE FROM t; -- CI:DESTRUCTIVE_OK ADR-3 test rows only\n",
+        "DROP TABLE IF EXISTS ghost; -- CI:DESTRUCTIVE_OK ADR-3 never created here\nDELETE FROM t; -- CI:DESTRUCTIVE_OK ADR-3 test rows only\n",
     );
     set_risk(&m, "High");
     p.hash();
+    // `ghost` does not exist on the target (the one query falls back to
+    // asking each table): only `t`, which has rows, is a finding.
     p.run(&["apply"])
         .code(1)
-        .says("DELETE without WHERE from t loses data: t holds rows on `dev`");
+        .says("DELETE without WHERE from t loses data: t holds rows on `dev`")
+        .never_says("ghost holds rows");
     let cfg = std::fs::read_to_string(p.path().join("sluice.toml")).unwrap();
     std::fs::write(
         p.path().join("sluice.toml"),
