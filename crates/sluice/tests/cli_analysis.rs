@@ -184,17 +184,11 @@ fn missed_lock_and_rewrite_findings_are_reported() {
     }
     p.hash();
     let doc = p.run(&["check", "--format", "json"]).json();
-    let diags = doc["diagnostics"].as_array().unwrap();
     for (name, _, rule) in cases {
-        let rules: Vec<&str> = diags
+        let all = rules_of(&doc, name);
+        let rules: Vec<&str> = all
             .iter()
-            .filter(|d| {
-                d["path"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("_{name}.sql"))
-            })
-            .filter_map(|d| d["rule"].as_str())
+            .map(String::as_str)
             .filter(|r| *r != "risk-understated" && *r != "missing-lock-timeout")
             .collect();
         match rule {

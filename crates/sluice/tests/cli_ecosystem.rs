@@ -122,16 +122,14 @@ fn completions_and_manual() {
     sluice(d.path(), &["man", "--out", dir.to_str().unwrap()], &[]).ok();
     assert!(dir.join("sluice.1").exists());
     assert!(dir.join("sluice-apply.1").exists());
-    if let Ok(o) = Command::new("man")
+    let o = Command::new("man")
         .args(["-l", "-P", "cat"])
         .arg(dir.join("sluice-apply.1"))
         .env("MANWIDTH", "80")
         .output()
-    {
-        if o.status.success() {
-            assert!(String::from_utf8_lossy(&o.stdout).contains("--dry-run"));
-        }
-    }
+        .expect("man (man-db) renders the page");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--dry-run"));
 }
 
 /// `--fail-on warn`: warnings alone exit 3 (errors still exit 1); the
@@ -248,13 +246,7 @@ fn pre_commit() -> std::path::PathBuf {
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) {
-    let s = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(s.success(), "git {args:?}");
+    git_in(dir, args);
 }
 
 /// The repository's `.pre-commit-hooks.yaml`, run by the real pre-commit

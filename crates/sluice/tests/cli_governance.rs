@@ -71,55 +71,19 @@ fn approvals_block_until_enough_distinct_approvers() {
         "refused"
     );
 
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "OPS-1",
-    ])
-    .ok()
-    .says("bound to checksum");
-    p.run(&[
-        "approve",
-        "1000000000003",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "OPS-2",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "alice", "OPS-1")
+        .ok()
+        .says("bound to checksum");
+    p.approve("production", "1000000000003", "alice", "OPS-2")
+        .ok();
     // The same person twice is one approver.
-    p.run(&[
-        "approve",
-        "1000000000003",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "OPS-2",
-    ])
-    .ok();
+    p.approve("production", "1000000000003", "alice", "OPS-2")
+        .ok();
     p.run(&["apply", "--env", "production"])
         .code(1)
         .says("needs 2 approvals and has 1 (approved by: alice)");
-    p.run(&[
-        "approve",
-        "1000000000003",
-        "--env",
-        "production",
-        "--by",
-        "bob",
-        "--ref",
-        "OPS-2",
-    ])
-    .ok();
+    p.approve("production", "1000000000003", "bob", "OPS-2")
+        .ok();
     p.run(&["apply", "--env", "production"]).ok();
     assert_eq!(
         applied(&db),
@@ -193,31 +157,13 @@ fn approvers_restricts_who_counts() {
     set_risk(&m, "Medium");
     p.hash();
     // `approve` refuses a name outside `approvers` before writing anything.
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "mallory",
-        "--ref",
-        "X-1",
-    ])
-    .code(2)
-    .says("`mallory` is not among `production`'s approvers (alice, bob); nothing was recorded");
+    p.approve("production", "1000000000002", "mallory", "X-1")
+        .code(2)
+        .says("`mallory` is not among `production`'s approvers (alice, bob); nothing was recorded");
     assert!(!p.path().join("db/approvals.toml").exists());
     // One written into the file by hand does not count either.
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "X-1",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "alice", "X-1")
+        .ok();
     let file = p.path().join("db/approvals.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("\"alice\"", "\"mallory\"")).unwrap();
@@ -225,42 +171,14 @@ fn approvers_restricts_who_counts() {
         .code(1)
         .says("mallory (not in approvers)")
         .says("ask alice or bob");
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "bob",
-        "--ref",
-        "X-1",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "bob", "X-1").ok();
     p.run(&["apply", "--env", "production"]).ok();
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "nowhere",
-        "--by",
-        "bob",
-        "--ref",
-        "X-1",
-    ])
-    .code(2)
-    .says("unknown environment `nowhere`");
-    p.run(&[
-        "approve",
-        "1000000000009",
-        "--env",
-        "production",
-        "--by",
-        "bob",
-        "--ref",
-        "X-1",
-    ])
-    .code(2)
-    .says("no migration with version 1000000000009");
+    p.approve("nowhere", "1000000000002", "bob", "X-1")
+        .code(2)
+        .says("unknown environment `nowhere`");
+    p.approve("production", "1000000000009", "bob", "X-1")
+        .code(2)
+        .says("no migration with version 1000000000009");
 }
 
 fn keygen(dir: &Path, name: &str) -> (String, String) {
@@ -304,17 +222,8 @@ fn signed_approvals_verify_and_forgeries_do_not_count() {
     );
 
     // Unsigned approvals do not count where signatures are required.
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "OPS-1",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "alice", "OPS-1")
+        .ok();
     p.run(&["apply", "--env", "production"])
         .code(1)
         .says("alice (unsigned; `production` requires signed approvals)");
@@ -445,17 +354,8 @@ fn report_renders_the_pull_request_evidence_pack() {
     );
     set_risk(&m, "Medium");
     p.hash();
-    p.run(&[
-        "approve",
-        "1000000000002",
-        "--env",
-        "production",
-        "--by",
-        "alice",
-        "--ref",
-        "OPS-7",
-    ])
-    .ok();
+    p.approve("production", "1000000000002", "alice", "OPS-7")
+        .ok();
     let md = p.run(&["report", "--env", "production", "--format", "markdown"]);
     md.ok()
         .says("### 1000000000002 users_bio")

@@ -102,12 +102,7 @@ fn fk_without_index_sees_indexes_of_earlier_and_later_migrations() {
         !rules_of(&warm, "posts").contains(&"fk-without-index".to_string()),
         "a later index resolves it: {warm}"
     );
-    let keys: Vec<&serde_json::Value> = warm["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "fk-without-index")
-        .collect();
+    let keys: Vec<&serde_json::Value> = diags_of(&warm, "fk-without-index");
     assert_eq!(keys.len(), 1, "{warm}");
     assert!(
         keys[0]["message"]
@@ -146,12 +141,7 @@ fn set_not_null_after_a_validated_check_in_an_earlier_migration_is_no_scan() {
         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ALTER COLUMN phone SET NOT NULL;\n",
     );
     let doc = check_json(&p);
-    let scans: Vec<&serde_json::Value> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "set-not-null-scan")
-        .collect();
+    let scans: Vec<&serde_json::Value> = diags_of(&doc, "set-not-null-scan");
     assert_eq!(scans.len(), 1, "{doc}");
     assert!(
         scans[0]["message"]
@@ -224,12 +214,7 @@ fn a_sqlite_rebuild_that_loses_columns_is_a_drop_column() {
         !rules_of(&doc, "keeps").contains(&"drop-column".to_string()),
         "{doc}"
     );
-    let loses: Vec<&serde_json::Value> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "drop-column")
-        .collect();
+    let loses: Vec<&serde_json::Value> = diags_of(&doc, "drop-column");
     assert_eq!(loses.len(), 1, "{doc}");
     assert!(
         loses[0]["message"]

@@ -390,3 +390,29 @@ pub fn rules_of(doc: &serde_json::Value, name: &str) -> Vec<String> {
         .map(|d| d["rule"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The diagnostics of rule `rule` in a `--format json` document.
+pub fn diags_of<'d>(doc: &'d serde_json::Value, rule: &str) -> Vec<&'d serde_json::Value> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
+}
+
+/// Runs git in `dir` (a fixed author), asserting success; its stdout.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
