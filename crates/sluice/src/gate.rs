@@ -22,7 +22,7 @@ pub use sluice_engine::approvals::ApprovalCheck;
 /// Checks approvals for `pending` on `env`: reads the approvals file and the
 /// environment's `allowed_signers`, and runs the engine's gate. `risks` are
 /// the pending migrations' computed risks, in their order (from
-/// [`judge`], lifted by [`crate::risk::lift`] where the target's sizes are
+/// [`judge`], lifted by [`crate::risk::lift_for_size`] where the target's sizes are
 /// known), so one lint of the run serves the policy gate and approvals.
 pub fn check_approvals(
     project: &Project,

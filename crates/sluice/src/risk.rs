@@ -85,31 +85,24 @@ pub fn policy_for<'p>(project: &'p Project, env: &sluice_core::Environment) -> R
     Ok(p)
 }
 
-/// `[risk] large_table_rows`: the tables `pending` lock against writes that
-/// hold at least that many rows on `db` (None when the key is not set).
-pub fn large_tables(
+/// `[risk] large_table_rows`: lifts each lint's risk where its migration
+/// (`analyses`, in the lints' order) locks a table that holds at least that
+/// many rows on `db` against writes. One size query; none when the key is
+/// not set.
+pub fn lift_for_size(
     project: &Project,
     db: &mut dyn sluice_db::Database,
-    pending: &[&Migration],
-) -> Result<Option<sluice_engine::size_risk::LargeTables>> {
-    if project.large_table_rows.is_none() || pending.is_empty() {
-        return Ok(None);
-    }
-    let analyses: Vec<Analysis> = pending.iter().map(|m| analyze(project, m)).collect();
-    sluice_engine::size_risk::LargeTables::read(db, project.large_table_rows, &analyses)
-}
-
-/// Lifts each lint's risk where its migration locks a large table.
-pub fn lift(
-    project: &Project,
-    large: Option<&sluice_engine::size_risk::LargeTables>,
-    pending: &[&Migration],
+    analyses: &[Analysis],
     lints: &mut [MigrationLint],
-) {
-    let Some(large) = large else { return };
-    for (m, l) in pending.iter().zip(lints) {
-        l.risk = large.lift(&analyze(project, m), l.risk).0;
+) -> Result<()> {
+    if let Some(large) =
+        sluice_engine::size_risk::LargeTables::read(db, project.large_table_rows, analyses)?
+    {
+        for (a, l) in analyses.iter().zip(lints) {
+            l.risk = large.lift(a, l.risk).0;
+        }
     }
+    Ok(())
 }
 
 /// Splits and parses one migration in the project's layout and dialect.

@@ -717,7 +717,7 @@ fn reset_on_sqlite() {
 
 /// `[risk] large_table_rows`: a lock that blocks writes on a table the
 /// target holds at least that many rows in lifts the migration one level,
-/// in `plan` and in `apply`'s approvals alike; a small table (or one never
+/// in `plan`, in `apply`'s approvals and in `report --env` alike; a small table (or one never
 /// analysed) does not, and `check` (no target) judges without sizes.
 #[test]
 fn large_tables_lift_risk_in_plan_and_approvals() {
@@ -760,6 +760,20 @@ fn large_tables_lift_risk_in_plan_and_approvals() {
     p.run(&["--env", "staging", "apply"])
         .code(1)
         .says("is High risk: `staging` needs 2 approvals");
+    // `report --env` lifts the same way, and shows what each lock holds.
+    let report = p
+        .run(&["--env", "staging", "report", "--format", "json"])
+        .json();
+    let entry = &report["migrations"][0];
+    assert_eq!(entry["computed_risk"], "High", "{report}");
+    assert_eq!(entry["approvals"]["needed"], 2, "{report}");
+    let lock = &entry["upgrade"]["changes"][0]["locks"][0];
+    assert_eq!(lock["relation"], "events", "{report}");
+    assert_eq!(lock["rows"], 5000, "{report}");
+    assert!(
+        lock["size"].as_str().is_some_and(|s| s.ends_with("kB")),
+        "{report}"
+    );
     // The same statement on a small table stays Medium: one approval.
     std::fs::write(
         &m,

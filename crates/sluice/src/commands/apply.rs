@@ -99,12 +99,12 @@ pub(crate) fn plan<'a>(
     if !policy.is_empty() {
         return Ok(Plan::Blocked(policy));
     }
+    let analyses: Vec<_> = pending
+        .iter()
+        .map(|m| crate::risk::analyze(project, m))
+        .collect();
     // Data lost from a table with rows on the target needs a strategy.
     if judge_rows {
-        let analyses: Vec<_> = pending
-            .iter()
-            .map(|m| crate::risk::analyze(project, m))
-            .collect();
         let losses = sluice_engine::data_loss::gate(
             db,
             &session.env.name,
@@ -116,8 +116,7 @@ pub(crate) fn plan<'a>(
             return Ok(Plan::Blocked(losses));
         }
     }
-    let large = crate::risk::large_tables(project, db, &pending)?;
-    crate::risk::lift(project, large.as_ref(), &pending, &mut lints);
+    crate::risk::lift_for_size(project, db, &analyses, &mut lints)?;
     let risks: Vec<_> = lints.iter().map(|l| l.risk).collect();
     let approvals = crate::gate::check_approvals(project, &session.env, &pending, &risks)?;
     if !approvals.findings.is_empty() {

@@ -113,13 +113,12 @@ fn schema_changes(
 fn migration_report(
     project: &Project,
     env: Option<&sluice_core::Environment>,
-    m: &Migration,
+    (m, analysis): (&Migration, &sluice_lint::analysis::Analysis),
     lint: sluice_lint::MigrationLint,
     approvals: &crate::gate::ApprovalCheck,
     schema_change: Vec<TableChange>,
     sizes: &std::collections::HashMap<String, (Option<i64>, String)>,
 ) -> MigrationPack {
-    let analysis = crate::risk::analyze(project, m);
     let mut changes = Vec::new();
     let mut verification = Vec::new();
     for s in analysis.statements.iter().filter(|s| !s.down) {
@@ -243,6 +242,9 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         None
     };
     let history;
+    // The target, when the report reads it (pending from its history, or
+    // `[risk] large_table_rows`): one connection for everything it asks.
+    let mut target: Option<Box<dyn sluice_db::Database>> = None;
     let pending: Vec<&Migration> = if !a.versions.is_empty() {
         a.versions
             .iter()
@@ -254,8 +256,8 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
             .collect::<Result<_>>()?
     } else {
         let env = env.as_ref().expect("set above");
-        let mut db = project.connect(env)?;
-        history = crate::state::load_history(&mut *db, &catalog)
+        let db = target.insert(project.connect(env)?);
+        history = crate::state::load_history(&mut **db, &catalog)
             .map_err(|e| anyhow!("reading sluice_history: {e}"))?;
         crate::state::join(&catalog, &history)
             .into_iter()
@@ -263,17 +265,20 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
             .filter_map(|e| e.migration)
             .collect()
     };
-    // `[risk] large_table_rows` needs the target's sizes.
-    let large = match &env {
-        Some(e) if project.large_table_rows.is_some() => {
-            crate::risk::large_tables(project, &mut *project.connect(e)?, &pending)?
-        }
-        _ => None,
-    };
-    // Each judged against the history before it, as `check` judges it.
+    if let (Some(e), None, Some(_)) = (&env, &target, project.large_table_rows) {
+        target = Some(project.connect(e)?);
+    }
+    let analyses: Vec<_> = pending
+        .iter()
+        .map(|m| crate::risk::analyze(project, m))
+        .collect();
+    // Each judged against the history before it, as `check` judges it,
+    // lifted for large tables where the target is at hand.
     let policy = crate::risk::policy(project)?;
     let mut lints = crate::risk::lint_pending(project, &policy, &pending)?;
-    crate::risk::lift(project, large.as_ref(), &pending, &mut lints);
+    if let Some(db) = target.as_mut() {
+        crate::risk::lift_for_size(project, &mut **db, &analyses, &mut lints)?;
+    }
     let approvals = match &env {
         Some(e) => {
             let risks: Vec<_> = lints.iter().map(|l| l.risk).collect();
@@ -282,36 +287,45 @@ pub fn run(project: &Project, a: &ReportArgs) -> Result<Outcome> {
         None => Default::default(),
     };
     let mut changes = schema_changes(project, &catalog, &pending);
-    // Sizes of what the statements lock, from the target when there is one.
+    // Sizes of what the statements lock, from the target when the report
+    // reads it (one query).
     let mut sizes = std::collections::HashMap::new();
-    if let Some(e) = &env {
-        let names: Vec<String> = pending
+    if let Some(db) = target.as_mut() {
+        let names: Vec<String> = analyses
             .iter()
-            .flat_map(|m| crate::risk::analyze(project, m).statements)
+            .flat_map(|a| &a.statements)
             .filter(|s| !s.down)
-            .filter_map(|s| s.facts.ok())
-            .flat_map(|f| f.locks)
-            .map(|(r, _)| sluice_engine::size_risk::regclass_name(&r))
+            .filter_map(|s| s.facts.as_ref().ok())
+            .flat_map(|f| &f.locks)
+            .map(|(r, _)| sluice_engine::size_risk::regclass_name(r))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        if !names.is_empty() {
-            if let Ok(mut db) = project.connect(e) {
-                for r in sluice_db::inspect::relation_sizes(&mut *db, &names).unwrap_or_default() {
-                    sizes.insert(r.asked, (r.rows, sluice_db::inspect::pretty_bytes(r.bytes)));
-                }
-            }
+        for r in sluice_db::inspect::relation_sizes(&mut **db, &names)
+            .map_err(|e| anyhow!("reading the sizes of the tables pending migrations lock: {e}"))?
+        {
+            sizes.insert(r.asked, (r.rows, sluice_db::inspect::pretty_bytes(r.bytes)));
         }
     }
+    drop(target);
     let doc = Pack {
         schema_version: crate::output::SCHEMA_VERSION,
         environment: env.as_ref().map(|e| e.name.clone()),
         migrations: pending
             .iter()
+            .zip(analyses)
             .zip(lints)
-            .map(|(m, lint)| {
+            .map(|((m, analysis), lint)| {
                 let change = changes.remove(m.version.as_str()).unwrap_or_default();
-                migration_report(project, env.as_ref(), m, lint, &approvals, change, &sizes)
+                migration_report(
+                    project,
+                    env.as_ref(),
+                    (m, &analysis),
+                    lint,
+                    &approvals,
+                    change,
+                    &sizes,
+                )
             })
             .collect(),
         evidence: crate::evidence::latest(project),
